@@ -1,0 +1,152 @@
+//! One builder per instruction, with accounts in the order `PaychanInstruction` documents.
+
+use solana_instruction::{AccountMeta, Instruction};
+
+use crate::{
+    instruction::PaychanInstruction, pda::find_channel_address, Address, INSTRUCTIONS_SYSVAR_ID,
+    SYSTEM_PROGRAM_ID,
+};
+
+fn paychan_instruction(
+    program_id: &Address,
+    ix: PaychanInstruction,
+    accounts: std::vec::Vec<AccountMeta>,
+) -> Instruction {
+    Instruction {
+        program_id: *program_id,
+        accounts,
+        data: ix.pack(),
+    }
+}
+
+/// The address of a channel, with the parameters that derive it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelAddress {
+    pub program_id: Address,
+    pub party_a: Address,
+    pub party_b: Address,
+    pub nonce: u64,
+    pub address: Address,
+    pub bump: u8,
+}
+
+impl ChannelAddress {
+    pub fn derive(program_id: &Address, party_a: &Address, party_b: &Address, nonce: u64) -> Self {
+        let (address, bump) = find_channel_address(program_id, party_a, party_b, nonce);
+        Self {
+            program_id: *program_id,
+            party_a: *party_a,
+            party_b: *party_b,
+            nonce,
+            address,
+            bump,
+        }
+    }
+}
+
+/// Open: A creates the channel and locks `deposit`.
+pub fn open(
+    channel: &ChannelAddress,
+    deposit: u64,
+    challenge_period_secs: u64,
+) -> Instruction {
+    paychan_instruction(
+        &channel.program_id,
+        PaychanInstruction::Open {
+            party_b: channel.party_b,
+            nonce: channel.nonce,
+            deposit,
+            challenge_period_secs,
+        },
+        std::vec![
+            AccountMeta::new(channel.party_a, true),
+            AccountMeta::new(channel.address, false),
+            AccountMeta::new_readonly(SYSTEM_PROGRAM_ID, false),
+        ],
+    )
+}
+
+/// Deposit: `depositor` (A or B) adds `amount`.
+pub fn deposit(channel: &ChannelAddress, depositor: &Address, amount: u64) -> Instruction {
+    paychan_instruction(
+        &channel.program_id,
+        PaychanInstruction::Deposit { amount },
+        std::vec![
+            AccountMeta::new(*depositor, true),
+            AccountMeta::new(channel.address, false),
+            AccountMeta::new_readonly(SYSTEM_PROGRAM_ID, false),
+        ],
+    )
+}
+
+/// CloseCooperative: both parties sign one transaction with the final balances.
+pub fn close_cooperative(channel: &ChannelAddress, balance_a: u64, balance_b: u64) -> Instruction {
+    paychan_instruction(
+        &channel.program_id,
+        PaychanInstruction::CloseCooperative {
+            balance_a,
+            balance_b,
+        },
+        std::vec![
+            AccountMeta::new(channel.party_a, true),
+            AccountMeta::new(channel.party_b, true),
+            AccountMeta::new(channel.address, false),
+        ],
+    )
+}
+
+/// StartClose. With a state, put the co-signed state's Ed25519 instruction right before it
+/// (see [`CoSignedState::start_close`]).
+pub fn start_close(channel: &ChannelAddress, registrant: &Address, with_state: bool) -> Instruction {
+    paychan_instruction(
+        &channel.program_id,
+        PaychanInstruction::StartClose { with_state },
+        std::vec![
+            AccountMeta::new_readonly(*registrant, true),
+            AccountMeta::new(channel.address, false),
+            AccountMeta::new_readonly(INSTRUCTIONS_SYSVAR_ID, false),
+        ],
+    )
+}
+
+/// Dispute by `submitter` (a party or a watchtower). Put the Ed25519 instruction right before.
+pub fn dispute(channel: &ChannelAddress, submitter: &Address) -> Instruction {
+    paychan_instruction(
+        &channel.program_id,
+        PaychanInstruction::Dispute,
+        std::vec![
+            AccountMeta::new_readonly(*submitter, true),
+            AccountMeta::new(channel.address, false),
+            AccountMeta::new_readonly(INSTRUCTIONS_SYSVAR_ID, false),
+            AccountMeta::new(channel.party_a, false),
+            AccountMeta::new(channel.party_b, false),
+        ],
+    )
+}
+
+/// Finalize after the deadline; anyone may send it.
+pub fn finalize(channel: &ChannelAddress) -> Instruction {
+    paychan_instruction(
+        &channel.program_id,
+        PaychanInstruction::Finalize,
+        std::vec![
+            AccountMeta::new(channel.address, false),
+            AccountMeta::new(channel.party_a, false),
+            AccountMeta::new(channel.party_b, false),
+        ],
+    )
+}
+
+/// Withdraw the signer's unclaimed share to `destination`.
+pub fn withdraw(channel: &ChannelAddress, party: &Address, destination: &Address) -> Instruction {
+    paychan_instruction(
+        &channel.program_id,
+        PaychanInstruction::Withdraw,
+        std::vec![
+            AccountMeta::new_readonly(*party, true),
+            AccountMeta::new(channel.address, false),
+            AccountMeta::new(*destination, false),
+            AccountMeta::new(channel.party_a, false),
+        ],
+    )
+}

@@ -1,0 +1,54 @@
+//! The one source of truth shared by the paychan program and its clients: program id,
+//! instructions and their data, the channel account layout, PDA seeds, errors and the exact
+//! bytes both parties sign (SPEC §5).
+//!
+//! The core is `no_std` and builds for SBF; the `client` feature adds `Instruction` builders,
+//! PDA search and ed25519-dalek signing for off-chain code.
+#![no_std]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
+mod bytes;
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod channel;
+pub mod ed25519;
+pub mod error;
+pub mod instruction;
+pub mod math;
+pub mod pda;
+pub mod settlement;
+pub mod state;
+
+#[cfg(feature = "client")]
+pub mod client;
+
+pub use solana_address::Address;
+
+/// `Payvfr57PtkZrejLks77Maanvd1vhchENCMryALkmEE`, the public key of the documented development
+/// keypair `programs/paychan/keys/paychan-dev-keypair.json`. A production deployment uses its
+/// own key (see README) and rebuilds with it.
+pub const ID: Address = Address::new_from_array([
+    5, 201, 51, 101, 200, 165, 168, 242, 26, 79, 179, 136, 216, 51, 113, 144, 88, 79, 30, 232, 217,
+    227, 3, 131, 193, 93, 67, 214, 31, 14, 51, 55,
+]);
+
+/// `Ed25519SigVerify111111111111111111111111111`, the Ed25519 signature-verification precompile.
+pub const ED25519_PROGRAM_ID: Address = Address::new_from_array([
+    3, 125, 70, 214, 124, 147, 251, 190, 18, 249, 66, 143, 131, 141, 64, 255, 5, 112, 116, 73, 39,
+    244, 138, 100, 252, 202, 112, 68, 128, 0, 0, 0,
+]);
+
+/// `Sysvar1nstructions1111111111111111111111111`, the Instructions sysvar.
+pub const INSTRUCTIONS_SYSVAR_ID: Address = Address::new_from_array([
+    6, 167, 213, 23, 25, 47, 10, 175, 198, 242, 101, 227, 251, 119, 204, 122, 218, 130, 197, 41,
+    208, 190, 59, 19, 110, 45, 0, 85, 32, 0, 0, 0,
+]);
+
+/// `11111111111111111111111111111111`, the System program.
+pub const SYSTEM_PROGRAM_ID: Address = Address::new_from_array([0; 32]);
+
+/// Longest challenge period the program accepts: one year.
+pub const MAX_CHALLENGE_PERIOD_SECS: u64 = 365 * 24 * 60 * 60;

@@ -1,0 +1,67 @@
+//! Dispute: anyone brings a newer co-signed state during the challenge period. Exactly one newer
+//! replaces the registered state; two or more newer proves the registrant knowingly registered
+//! a stale state, and the other party takes the whole channel (SPEC §4).
+
+use paychan_interface::{
+    channel::{ChannelStatus, Party},
+    error::PaychanError,
+    settlement::{check_state, dispute_outcome, DisputeOutcome, Payouts},
+};
+use pinocchio::{AccountView, Address, ProgramResult};
+use solana_program_log::log;
+
+use super::{now, take_accounts};
+use crate::{
+    accounts::{load_channel, require_signer, require_wallet, store_channel},
+    ed25519::co_signed_state,
+    payout::{settle, SettlementAccounts},
+};
+
+/// Checks, in order:
+/// 1. The submitter signed (it becomes accountable if it is a party).
+/// 2. The channel is a live paychan channel, Closing, and the deadline has not passed.
+/// 3. Accounts 3 and 4 are the parties' writable wallets.
+/// 4. The preceding instruction proves a state of this channel signed by A and B, which claims
+///    no unseen deposit, sums correctly and has a higher seq than the registered one.
+pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
+    let [submitter, channel_account, instructions_sysvar, wallet_a, wallet_b] =
+        take_accounts(accounts)?;
+    require_signer(submitter)?;
+    let mut channel = load_channel(program_id, channel_account)?;
+    if channel.status != ChannelStatus::Closing {
+        return Err(PaychanError::ChannelNotClosing.into());
+    }
+    if now()?.unix_timestamp > channel.deadline {
+        return Err(PaychanError::ChallengePeriodOver.into());
+    }
+    require_wallet(&channel, Party::A, wallet_a)?;
+    require_wallet(&channel, Party::B, wallet_b)?;
+
+    let state = co_signed_state(
+        instructions_sysvar,
+        program_id,
+        channel_account.address(),
+        &channel,
+    )?;
+    check_state(&state, channel.deposited_a, channel.deposited_b)?;
+    match dispute_outcome(channel.registered.seq, channel.registered_by, state.seq)? {
+        DisputeOutcome::Replace => {
+            channel.registered = state;
+            channel.registered_by = channel.party_of(submitter.address());
+            store_channel(channel_account, &channel)
+        }
+        DisputeOutcome::Punish { cheater } => {
+            log("paychan: stale state registered, registrant punished");
+            let payouts = Payouts::to(cheater.other(), channel.total_deposits()?);
+            settle(
+                SettlementAccounts {
+                    channel: channel_account,
+                    wallet_a,
+                    wallet_b,
+                },
+                &mut channel,
+                &payouts,
+            )
+        }
+    }
+}

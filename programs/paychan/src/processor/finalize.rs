@@ -1,0 +1,45 @@
+//! Finalize: after the deadline, anyone pays out the registered state and closes the channel.
+
+use paychan_interface::{
+    channel::{ChannelStatus, Party},
+    error::PaychanError,
+    settlement::state_payouts,
+};
+use pinocchio::{AccountView, Address, ProgramResult};
+
+use super::{now, take_accounts};
+use crate::{
+    accounts::{load_channel, require_wallet},
+    payout::{settle, SettlementAccounts},
+};
+
+/// Checks, in order:
+/// 1. The channel is a live paychan channel and Closing.
+/// 2. The deadline has passed.
+/// 3. Accounts 1 and 2 are the parties' writable wallets.
+pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
+    let [channel_account, wallet_a, wallet_b] = take_accounts(accounts)?;
+    let mut channel = load_channel(program_id, channel_account)?;
+    if channel.status != ChannelStatus::Closing {
+        return Err(PaychanError::ChannelNotClosing.into());
+    }
+    if now()?.unix_timestamp <= channel.deadline {
+        return Err(PaychanError::ChallengePeriodActive.into());
+    }
+    require_wallet(&channel, Party::A, wallet_a)?;
+    require_wallet(&channel, Party::B, wallet_b)?;
+    let payouts = state_payouts(
+        &channel.registered,
+        channel.deposited_a,
+        channel.deposited_b,
+    )?;
+    settle(
+        SettlementAccounts {
+            channel: channel_account,
+            wallet_a,
+            wallet_b,
+        },
+        &mut channel,
+        &payouts,
+    )
+}

@@ -1,0 +1,64 @@
+//! Instruction dispatch: one file per instruction, each parse accounts → check → mutate.
+
+mod close_cooperative;
+mod deposit;
+mod dispute;
+mod finalize;
+mod open;
+mod start_close;
+mod withdraw;
+
+use paychan_interface::{error::PaychanError, instruction::PaychanInstruction};
+use pinocchio::{
+    error::ProgramError, sysvars::clock::Clock, sysvars::Sysvar, AccountView, Address,
+    ProgramResult,
+};
+
+pub fn process_instruction(
+    program_id: &Address,
+    accounts: &mut [AccountView],
+    data: &[u8],
+) -> ProgramResult {
+    match PaychanInstruction::unpack(data)? {
+        PaychanInstruction::Open {
+            party_b,
+            nonce,
+            deposit,
+            challenge_period_secs,
+        } => open::process(
+            program_id,
+            accounts,
+            open::Args {
+                party_b,
+                nonce,
+                deposit,
+                challenge_period_secs,
+            },
+        ),
+        PaychanInstruction::Deposit { amount } => deposit::process(program_id, accounts, amount),
+        PaychanInstruction::CloseCooperative {
+            balance_a,
+            balance_b,
+        } => close_cooperative::process(program_id, accounts, balance_a, balance_b),
+        PaychanInstruction::StartClose { with_state } => {
+            start_close::process(program_id, accounts, with_state)
+        }
+        PaychanInstruction::Dispute => dispute::process(program_id, accounts),
+        PaychanInstruction::Finalize => finalize::process(program_id, accounts),
+        PaychanInstruction::Withdraw => withdraw::process(program_id, accounts),
+    }
+}
+
+/// Splits off the accounts an instruction needs, in order.
+fn take_accounts<const N: usize>(
+    accounts: &mut [AccountView],
+) -> Result<&mut [AccountView; N], PaychanError> {
+    accounts
+        .get_mut(..N)
+        .and_then(|a| a.try_into().ok())
+        .ok_or(PaychanError::MissingAccounts)
+}
+
+fn now() -> Result<Clock, ProgramError> {
+    Clock::get()
+}

@@ -1,0 +1,54 @@
+//! StartClose: a party registers a co-signed state (or the implicit seq-0 state) and starts
+//! the challenge period. The registrant is recorded: registering a stale state is punishable.
+
+use paychan_interface::{
+    channel::ChannelStatus, error::PaychanError, settlement::check_state, state::ChannelState,
+};
+use pinocchio::{AccountView, Address, ProgramResult};
+
+use super::{now, take_accounts};
+use crate::{
+    accounts::{load_channel, signing_party, store_channel},
+    ed25519::co_signed_state,
+};
+
+/// Checks, in order:
+/// 1. The channel is a live paychan channel and Open (so StartClose runs once).
+/// 2. The registrant signed and is A or B.
+/// 3. With a state: the preceding instruction is the canonical precompile proof of a state of
+///    this channel signed by A and B; the state claims no unseen deposit and sums correctly.
+pub fn process(
+    program_id: &Address,
+    accounts: &mut [AccountView],
+    with_state: bool,
+) -> ProgramResult {
+    let [registrant, channel_account, instructions_sysvar] = take_accounts(accounts)?;
+    let mut channel = load_channel(program_id, channel_account)?;
+    if channel.status != ChannelStatus::Open {
+        return Err(PaychanError::ChannelNotOpen.into());
+    }
+    let party = signing_party(&channel, registrant)?;
+
+    let state = if with_state {
+        co_signed_state(
+            instructions_sysvar,
+            program_id,
+            channel_account.address(),
+            &channel,
+        )?
+    } else {
+        ChannelState::opening(channel.deposited_a, channel.deposited_b)
+    };
+    check_state(&state, channel.deposited_a, channel.deposited_b)?;
+
+    let period = i64::try_from(channel.challenge_period_secs)
+        .map_err(|_| PaychanError::ArithmeticOverflow)?;
+    channel.deadline = now()?
+        .unix_timestamp
+        .checked_add(period)
+        .ok_or(PaychanError::ArithmeticOverflow)?;
+    channel.registered = state;
+    channel.registered_by = Some(party);
+    channel.status = ChannelStatus::Closing;
+    store_channel(channel_account, &channel)
+}
