@@ -1,1 +1,30 @@
+//! Shared fixtures for testing the built `paychan.so`: one `Backend` trait with a LiteSVM and a
+//! solana-program-test (BanksClient) implementation, and channel helpers on top of it.
 
+pub mod backend;
+pub mod fixture;
+pub mod litesvm_backend;
+pub mod program_test_backend;
+
+/// The SBF binary under test, written by `scripts/build-sbf.sh`.
+pub const PROGRAM_SO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/deploy/paychan.so");
+
+pub const SOL: u64 = 1_000_000_000;
+
+/// Defines `$name::litesvm` and `$name::program_test`, running the scenario `$name(&mut dyn
+/// Backend)` once on each backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn litesvm() {
+                super::$name(&mut $crate::litesvm_backend::LiteSvmBackend::new());
+            }
+            #[test]
+            fn program_test() {
+                super::$name(&mut $crate::program_test_backend::ProgramTestBackend::new());
+            }
+        }
+    )*};
+}

@@ -245,7 +245,10 @@ mod tests {
         for (at, value) in [(0, 0u8), (1, 2), (2, 0), (2, 4), (180, 3)] {
             let mut bad = data;
             bad[at] = value;
-            assert_eq!(Channel::unpack(&bad), Err(PaychanError::InvalidChannelAccount));
+            assert_eq!(
+                Channel::unpack(&bad),
+                Err(PaychanError::InvalidChannelAccount)
+            );
         }
         assert_eq!(
             Channel::unpack(&data[..204]),

@@ -162,7 +162,13 @@ mod tests {
     fn layout_is_382_bytes_with_spec_offsets() {
         assert_eq!(ED25519_DATA_LEN, 382);
         assert_eq!(
-            (SIGNATURE_A_AT, PUBKEY_A_AT, SIGNATURE_B_AT, PUBKEY_B_AT, MESSAGE_AT),
+            (
+                SIGNATURE_A_AT,
+                PUBKEY_A_AT,
+                SIGNATURE_B_AT,
+                PUBKEY_B_AT,
+                MESSAGE_AT
+            ),
             (30, 94, 126, 190, 222)
         );
     }
@@ -235,7 +241,10 @@ mod tests {
         }
         .message(&binding);
         let d = ed25519_instruction_data(&sig(2), &sig(1), &msg);
-        let (a, b) = (Address::new_from_array([1; 32]), Address::new_from_array([2; 32]));
+        let (a, b) = (
+            Address::new_from_array([1; 32]),
+            Address::new_from_array([2; 32]),
+        );
         assert_eq!(
             verified_state(&d, &a, &b, &binding),
             Err(PaychanError::SignerKeysMismatch)

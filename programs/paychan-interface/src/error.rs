@@ -165,6 +165,9 @@ mod tests {
             assert_eq!(ProgramError::from(*e), ProgramError::Custom(i as u32));
             assert!(!e.to_string().is_empty());
         }
-        assert_eq!(PaychanError::from_code(PaychanError::ALL.len() as u32), None);
+        assert_eq!(
+            PaychanError::from_code(PaychanError::ALL.len() as u32),
+            None
+        );
     }
 }

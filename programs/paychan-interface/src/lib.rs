@@ -43,8 +43,8 @@ pub const ED25519_PROGRAM_ID: Address = Address::new_from_array([
 
 /// `Sysvar1nstructions1111111111111111111111111`, the Instructions sysvar.
 pub const INSTRUCTIONS_SYSVAR_ID: Address = Address::new_from_array([
-    6, 167, 213, 23, 25, 47, 10, 175, 198, 242, 101, 227, 251, 119, 204, 122, 218, 130, 197, 41,
-    208, 190, 59, 19, 110, 45, 0, 85, 32, 0, 0, 0,
+    0x06, 0xa7, 0xd5, 0x17, 0x18, 0x7b, 0xd1, 0x66, 0x35, 0xda, 0xd4, 0x04, 0x55, 0xfd, 0xc2, 0xc0,
+    0xc1, 0x24, 0xc6, 0x8f, 0x21, 0x56, 0x75, 0xa5, 0xdb, 0xba, 0xcb, 0x5f, 0x08, 0x00, 0x00, 0x00,
 ]);
 
 /// `11111111111111111111111111111111`, the System program.

@@ -120,17 +120,20 @@ mod tests {
     #[test]
     fn later_deposits_return_to_their_depositor() {
         let s = state(4, (100, 50), (30, 120));
-        assert_eq!(
-            state_payouts(&s, 160, 75),
-            Ok(Payouts { a: 90, b: 145 })
-        );
+        assert_eq!(state_payouts(&s, 160, 75), Ok(Payouts { a: 90, b: 145 }));
     }
 
     #[test]
     fn claimed_deposits_above_the_chain_are_rejected() {
         let s = state(1, (100, 50), (75, 75));
-        assert_eq!(state_payouts(&s, 99, 50), Err(PaychanError::DepositsExceedChain));
-        assert_eq!(state_payouts(&s, 100, 49), Err(PaychanError::DepositsExceedChain));
+        assert_eq!(
+            state_payouts(&s, 99, 50),
+            Err(PaychanError::DepositsExceedChain)
+        );
+        assert_eq!(
+            state_payouts(&s, 100, 49),
+            Err(PaychanError::DepositsExceedChain)
+        );
     }
 
     #[test]
@@ -162,8 +165,14 @@ mod tests {
     #[test]
     fn dispute_rule_replaces_at_plus_one_and_punishes_from_plus_two() {
         use DisputeOutcome::*;
-        assert_eq!(dispute_outcome(5, Some(Party::A), 5), Err(PaychanError::StaleState));
-        assert_eq!(dispute_outcome(5, Some(Party::A), 4), Err(PaychanError::StaleState));
+        assert_eq!(
+            dispute_outcome(5, Some(Party::A), 5),
+            Err(PaychanError::StaleState)
+        );
+        assert_eq!(
+            dispute_outcome(5, Some(Party::A), 4),
+            Err(PaychanError::StaleState)
+        );
         assert_eq!(dispute_outcome(5, Some(Party::A), 6), Ok(Replace));
         assert_eq!(
             dispute_outcome(5, Some(Party::A), 7),

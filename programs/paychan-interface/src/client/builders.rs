@@ -45,11 +45,7 @@ impl ChannelAddress {
 }
 
 /// Open: A creates the channel and locks `deposit`.
-pub fn open(
-    channel: &ChannelAddress,
-    deposit: u64,
-    challenge_period_secs: u64,
-) -> Instruction {
+pub fn open(channel: &ChannelAddress, deposit: u64, challenge_period_secs: u64) -> Instruction {
     paychan_instruction(
         &channel.program_id,
         PaychanInstruction::Open {
@@ -97,7 +93,11 @@ pub fn close_cooperative(channel: &ChannelAddress, balance_a: u64, balance_b: u6
 
 /// StartClose. With a state, put the co-signed state's Ed25519 instruction right before it
 /// (see [`CoSignedState::start_close`]).
-pub fn start_close(channel: &ChannelAddress, registrant: &Address, with_state: bool) -> Instruction {
+pub fn start_close(
+    channel: &ChannelAddress,
+    registrant: &Address,
+    with_state: bool,
+) -> Instruction {
     paychan_instruction(
         &channel.program_id,
         PaychanInstruction::StartClose { with_state },

@@ -21,7 +21,11 @@ pub enum SignatureError {
 }
 
 /// Signs the exact SPEC §5 bytes of `state` for `binding`'s channel.
-pub fn sign_state(key: &SigningKey, state: &ChannelState, binding: &StateBinding) -> PartySignature {
+pub fn sign_state(
+    key: &SigningKey,
+    state: &ChannelState,
+    binding: &StateBinding,
+) -> PartySignature {
     PartySignature {
         pubkey: key.verifying_key().to_bytes(),
         signature: key.sign(&state.message(binding)).to_bytes(),

@@ -1,0 +1,314 @@
+//! A channel between two funded parties on a backend, with helpers to sign states and send each
+//! instruction. A separate relayer pays every fee, so party balances move only by the program.
+
+use ed25519_dalek::SigningKey;
+use paychan_interface::{
+    channel::Channel,
+    client::{self, sign_state, ChannelAddress, CoSignedState},
+    error::PaychanError,
+    state::{ChannelState, StateBinding},
+    Address,
+};
+use solana_instruction::{error::InstructionError, Instruction};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction_error::TransactionError;
+
+use crate::{
+    backend::{Backend, SendResult},
+    SOL,
+};
+
+/// Default challenge period for tests: one day.
+pub const PERIOD: u64 = 86_400;
+/// What every fixture wallet starts with.
+pub const WALLET: u64 = 100 * SOL;
+
+/// A key that can sign both transactions and channel states.
+#[derive(Debug)]
+pub struct Party {
+    pub keypair: Keypair,
+}
+
+impl Party {
+    pub fn new() -> Self {
+        Self {
+            keypair: Keypair::new(),
+        }
+    }
+
+    pub fn address(&self) -> Address {
+        self.keypair.pubkey()
+    }
+
+    pub fn signing_key(&self) -> SigningKey {
+        SigningKey::from_bytes(self.keypair.secret_bytes())
+    }
+}
+
+impl Default for Party {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug)]
+pub struct ChannelFixture {
+    pub a: Party,
+    pub b: Party,
+    /// A third key: a watchtower, or an attacker.
+    pub outsider: Party,
+    pub relayer: Keypair,
+    pub channel: ChannelAddress,
+}
+
+impl ChannelFixture {
+    /// Funds A, B, the outsider and the relayer; derives a channel with a random nonce.
+    pub fn new(backend: &mut dyn Backend) -> Self {
+        let fixture = Self::unfunded();
+        for key in [
+            fixture.a.address(),
+            fixture.b.address(),
+            fixture.outsider.address(),
+            fixture.relayer.pubkey(),
+        ] {
+            backend.fund(&key, WALLET);
+        }
+        fixture
+    }
+
+    pub fn unfunded() -> Self {
+        let (a, b) = (Party::new(), Party::new());
+        let channel = ChannelAddress::derive(
+            &paychan_interface::ID,
+            &a.address(),
+            &b.address(),
+            rand::random(),
+        );
+        Self {
+            a,
+            b,
+            outsider: Party::new(),
+            relayer: Keypair::new(),
+            channel,
+        }
+    }
+
+    /// Sends with the relayer paying fees.
+    pub fn send(
+        &self,
+        backend: &mut dyn Backend,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> SendResult {
+        backend.send(instructions, &self.relayer, signers)
+    }
+
+    pub fn open(&self, backend: &mut dyn Backend, deposit: u64) -> SendResult {
+        self.send(
+            backend,
+            &[client::open(&self.channel, deposit, PERIOD)],
+            &[&self.a.keypair],
+        )
+    }
+
+    pub fn deposit(&self, backend: &mut dyn Backend, who: &Party, amount: u64) -> SendResult {
+        self.send(
+            backend,
+            &[client::deposit(&self.channel, &who.address(), amount)],
+            &[&who.keypair],
+        )
+    }
+
+    /// A-funded (`deposit_a`) and B-funded (`deposit_b`) open channel; panics if it fails.
+    pub fn opened(backend: &mut dyn Backend, deposit_a: u64, deposit_b: u64) -> Self {
+        let fixture = Self::new(backend);
+        fixture.open(backend, deposit_a).expect("open");
+        if deposit_b > 0 {
+            fixture
+                .deposit(backend, &fixture.b, deposit_b)
+                .expect("deposit by B");
+        }
+        fixture
+    }
+
+    pub fn close_cooperative(
+        &self,
+        backend: &mut dyn Backend,
+        balance_a: u64,
+        balance_b: u64,
+    ) -> SendResult {
+        self.send(
+            backend,
+            &[client::close_cooperative(
+                &self.channel,
+                balance_a,
+                balance_b,
+            )],
+            &[&self.a.keypair, &self.b.keypair],
+        )
+    }
+
+    pub fn start_close(
+        &self,
+        backend: &mut dyn Backend,
+        registrant: &Party,
+        state: Option<&CoSignedState>,
+    ) -> SendResult {
+        match state {
+            Some(state) => self.send(
+                backend,
+                &state.start_close(&self.channel, &registrant.address()),
+                &[&registrant.keypair],
+            ),
+            None => self.send(
+                backend,
+                &[client::start_close(
+                    &self.channel,
+                    &registrant.address(),
+                    false,
+                )],
+                &[&registrant.keypair],
+            ),
+        }
+    }
+
+    pub fn dispute(
+        &self,
+        backend: &mut dyn Backend,
+        submitter: &Party,
+        state: &CoSignedState,
+    ) -> SendResult {
+        self.send(
+            backend,
+            &state.dispute(&self.channel, &submitter.address()),
+            &[&submitter.keypair],
+        )
+    }
+
+    pub fn finalize(&self, backend: &mut dyn Backend) -> SendResult {
+        self.send(backend, &[client::finalize(&self.channel)], &[])
+    }
+
+    pub fn withdraw(
+        &self,
+        backend: &mut dyn Backend,
+        party: &Party,
+        destination: &Address,
+    ) -> SendResult {
+        self.send(
+            backend,
+            &[client::withdraw(
+                &self.channel,
+                &party.address(),
+                destination,
+            )],
+            &[&party.keypair],
+        )
+    }
+
+    pub fn account(&self, backend: &mut dyn Backend) -> Option<Channel> {
+        backend
+            .account(&self.channel.address)
+            .map(|a| Channel::unpack(&a.data).expect("a paychan channel"))
+    }
+
+    /// The binding of the channel's current incarnation (its opened_slot is read on-chain).
+    pub fn binding(&self, backend: &mut dyn Backend) -> StateBinding {
+        let channel = self.account(backend).expect("channel is open");
+        StateBinding {
+            program_id: paychan_interface::ID,
+            channel: self.channel.address,
+            opened_slot: channel.opened_slot,
+        }
+    }
+
+    /// A state with the given counters; its log root is derived from seq so states differ.
+    pub fn state(seq: u64, deposited: (u64, u64), balances: (u64, u64)) -> ChannelState {
+        let mut log_root = [0u8; 32];
+        log_root[..8].copy_from_slice(&seq.to_le_bytes());
+        ChannelState {
+            seq,
+            deposited_a: deposited.0,
+            deposited_b: deposited.1,
+            balance_a: balances.0,
+            balance_b: balances.1,
+            log_root,
+        }
+    }
+
+    /// `state` signed by A and B for `binding`.
+    pub fn co_sign(&self, binding: &StateBinding, state: ChannelState) -> CoSignedState {
+        CoSignedState {
+            binding: *binding,
+            state,
+            a: sign_state(&self.a.signing_key(), &state, binding),
+            b: sign_state(&self.b.signing_key(), &state, binding),
+        }
+    }
+
+    /// The addresses whose lamports an instruction may move.
+    pub fn watched(&self) -> Vec<Address> {
+        vec![
+            self.a.address(),
+            self.b.address(),
+            self.outsider.address(),
+            self.channel.address,
+        ]
+    }
+}
+
+/// The paychan error code a rejected transaction carries, with the failing instruction index.
+pub fn paychan_error(result: &SendResult) -> Option<(u8, PaychanError)> {
+    match result {
+        Err(rejected) => match &rejected.error {
+            TransactionError::InstructionError(index, InstructionError::Custom(code)) => {
+                PaychanError::from_code(*code).map(|e| (*index, e))
+            }
+            _ => None,
+        },
+        Ok(_) => None,
+    }
+}
+
+/// Asserts the transaction failed in its last instruction with exactly `expected`.
+#[track_caller]
+pub fn assert_rejected(result: &SendResult, instruction_index: u8, expected: PaychanError) {
+    assert_eq!(
+        paychan_error(result),
+        Some((instruction_index, expected)),
+        "expected {expected:?} ({expected}) at instruction {instruction_index}, got {result:?}"
+    );
+}
+
+/// Lamports of each address, to compare before and after an attack.
+pub fn snapshot(backend: &mut dyn Backend, addresses: &[Address]) -> Vec<u64> {
+    addresses.iter().map(|a| backend.lamports(a)).collect()
+}
+
+/// Runs `attack`, asserting it fails with `expected` at `instruction_index` and that no lamports
+/// moved between the parties, the outsider and the channel (the relayer pays the fee).
+#[track_caller]
+pub fn assert_attack_fails(
+    backend: &mut dyn Backend,
+    fixture: &ChannelFixture,
+    instruction_index: u8,
+    expected: PaychanError,
+    attack: impl FnOnce(&mut dyn Backend) -> SendResult,
+) {
+    let watched = fixture.watched();
+    let before = snapshot(backend, &watched);
+    let channel_before = fixture.account(backend);
+    let result = attack(backend);
+    assert_rejected(&result, instruction_index, expected);
+    assert_eq!(
+        snapshot(backend, &watched),
+        before,
+        "lamports moved on a rejected transaction"
+    );
+    assert_eq!(
+        fixture.account(backend),
+        channel_before,
+        "channel state changed"
+    );
+}

@@ -1,0 +1,93 @@
+//! LiteSVM running the built `paychan.so`, with the Ed25519 precompile enabled.
+
+use litesvm::LiteSVM;
+use solana_account::Account;
+use solana_address::Address;
+use solana_clock::Clock;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+
+use crate::backend::{signed_transaction, Backend, Landed, Rejected, SendResult};
+
+pub struct LiteSvmBackend {
+    svm: LiteSVM,
+}
+
+impl LiteSvmBackend {
+    pub fn new() -> Self {
+        let mut svm = LiteSVM::new();
+        svm.add_program_from_file(paychan_interface::ID, crate::PROGRAM_SO)
+            .unwrap_or_else(|e| {
+                panic!("load {}: {e} (run scripts/build-sbf.sh)", crate::PROGRAM_SO)
+            });
+        let mut backend = Self { svm };
+        backend.set_unix_timestamp(1_700_000_000);
+        backend
+    }
+
+    pub fn svm(&mut self) -> &mut LiteSVM {
+        &mut self.svm
+    }
+}
+
+impl Default for LiteSvmBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Backend for LiteSvmBackend {
+    fn name(&self) -> &'static str {
+        "litesvm"
+    }
+
+    fn send(
+        &mut self,
+        instructions: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> SendResult {
+        // A new slot and blockhash per transaction, so identical retries are distinct.
+        let mut clock: Clock = self.svm.get_sysvar();
+        clock.slot += 1;
+        self.svm.set_sysvar(&clock);
+        self.svm.expire_blockhash();
+        let (tx, tx_size) =
+            signed_transaction(instructions, payer, signers, self.svm.latest_blockhash());
+        match self.svm.send_transaction(tx) {
+            Ok(meta) => Ok(Landed {
+                compute_units: meta.compute_units_consumed,
+                tx_size,
+                logs: meta.logs,
+            }),
+            Err(failed) => Err(Rejected {
+                error: failed.err,
+                logs: failed.meta.logs,
+            }),
+        }
+    }
+
+    fn account(&mut self, address: &Address) -> Option<Account> {
+        self.svm.get_account(address).filter(|a| a.lamports > 0)
+    }
+
+    fn set_account(&mut self, address: &Address, account: Account) {
+        self.svm
+            .set_account(*address, account)
+            .expect("set_account");
+    }
+
+    fn unix_timestamp(&mut self) -> i64 {
+        self.svm.get_sysvar::<Clock>().unix_timestamp
+    }
+
+    fn set_unix_timestamp(&mut self, unix_timestamp: i64) {
+        let mut clock: Clock = self.svm.get_sysvar();
+        clock.unix_timestamp = unix_timestamp;
+        self.svm.set_sysvar(&clock);
+    }
+
+    fn minimum_balance(&mut self, data_len: usize) -> u64 {
+        self.svm.minimum_balance_for_rent_exemption(data_len)
+    }
+}
