@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod fixture;
+pub mod forge;
 pub mod litesvm_backend;
 pub mod program_test_backend;
 

@@ -1,0 +1,249 @@
+//! SPEC §7 state and timing attacks: stale or equal seqs, late disputes, early or repeated
+//! finalization, repeated StartClose, deposits while closing, bad sums, unseen deposits,
+//! overflowing values, states from an earlier channel at the same address, bad withdrawals.
+
+use paychan_interface::{client, error::PaychanError};
+use paychan_tests::{
+    backend::Backend,
+    fixture::{assert_attack_fails, ChannelFixture, Party, PERIOD},
+    on_both_backends, SOL,
+};
+
+on_both_backends!(
+    dispute_with_an_equal_or_older_seq_is_refused,
+    dispute_after_the_deadline_is_refused,
+    dispute_while_open_is_refused,
+    finalize_before_the_deadline_is_refused,
+    finalize_twice_is_refused,
+    start_close_twice_is_refused,
+    deposit_while_closing_is_refused,
+    balances_that_do_not_sum_are_refused,
+    deposit_counters_above_the_chains_are_refused,
+    overflowing_values_are_refused,
+    state_of_an_earlier_channel_at_the_same_address_is_refused,
+    withdraw_before_settlement_or_of_nothing_is_refused,
+    withdraw_to_the_channel_itself_is_refused,
+);
+
+fn closing_on_seq(backend: &mut dyn Backend, seq: u64) -> ChannelFixture {
+    let f = ChannelFixture::opened(backend, 2 * SOL, SOL);
+    let binding = f.binding(backend);
+    let state = f.co_sign(
+        &binding,
+        ChannelFixture::state(seq, (2 * SOL, SOL), (SOL, 2 * SOL)),
+    );
+    f.start_close(backend, &f.a, Some(&state))
+        .expect("start close");
+    f
+}
+
+fn dispute_with_an_equal_or_older_seq_is_refused(backend: &mut dyn Backend) {
+    let f = closing_on_seq(backend, 5);
+    let binding = f.binding(backend);
+    for seq in [5, 4, 1] {
+        let state = f.co_sign(
+            &binding,
+            ChannelFixture::state(seq, (2 * SOL, SOL), (3 * SOL, 0)),
+        );
+        assert_attack_fails(backend, &f, 1, PaychanError::StaleState, |b| {
+            f.dispute(b, &f.b, &state)
+        });
+    }
+}
+
+fn dispute_after_the_deadline_is_refused(backend: &mut dyn Backend) {
+    let f = closing_on_seq(backend, 1);
+    let binding = f.binding(backend);
+    let deadline = f.account(backend).expect("closing").deadline;
+    let newer = f.co_sign(
+        &binding,
+        ChannelFixture::state(9, (2 * SOL, SOL), (0, 3 * SOL)),
+    );
+    backend.set_unix_timestamp(deadline + 1);
+    assert_attack_fails(backend, &f, 1, PaychanError::ChallengePeriodOver, |b| {
+        f.dispute(b, &f.b, &newer)
+    });
+    // At the deadline itself the dispute still lands
+    backend.set_unix_timestamp(deadline);
+    f.dispute(backend, &f.b, &newer)
+        .expect("dispute at the deadline");
+}
+
+fn dispute_while_open_is_refused(backend: &mut dyn Backend) {
+    let f = ChannelFixture::opened(backend, 2 * SOL, SOL);
+    let binding = f.binding(backend);
+    let state = f.co_sign(
+        &binding,
+        ChannelFixture::state(3, (2 * SOL, SOL), (0, 3 * SOL)),
+    );
+    assert_attack_fails(backend, &f, 1, PaychanError::ChannelNotClosing, |b| {
+        f.dispute(b, &f.b, &state)
+    });
+}
+
+fn finalize_before_the_deadline_is_refused(backend: &mut dyn Backend) {
+    let f = closing_on_seq(backend, 1);
+    assert_attack_fails(backend, &f, 0, PaychanError::ChallengePeriodActive, |b| {
+        f.finalize(b)
+    });
+    let f = ChannelFixture::opened(backend, SOL, 0);
+    assert_attack_fails(backend, &f, 0, PaychanError::ChannelNotClosing, |b| {
+        f.finalize(b)
+    });
+}
+
+fn finalize_twice_is_refused(backend: &mut dyn Backend) {
+    let f = closing_on_seq(backend, 1);
+    backend.advance_time(PERIOD as i64 + 1);
+    f.finalize(backend).expect("first finalize");
+    assert_attack_fails(backend, &f, 0, PaychanError::ChannelNotFound, |b| {
+        f.finalize(b)
+    });
+}
+
+fn start_close_twice_is_refused(backend: &mut dyn Backend) {
+    let f = closing_on_seq(backend, 2);
+    assert_attack_fails(backend, &f, 0, PaychanError::ChannelNotOpen, |b| {
+        f.start_close(b, &f.b, None)
+    });
+}
+
+fn deposit_while_closing_is_refused(backend: &mut dyn Backend) {
+    let f = closing_on_seq(backend, 2);
+    assert_attack_fails(backend, &f, 0, PaychanError::ChannelNotOpen, |b| {
+        f.deposit(b, &f.b, SOL)
+    });
+}
+
+fn balances_that_do_not_sum_are_refused(backend: &mut dyn Backend) {
+    let f = ChannelFixture::opened(backend, 2 * SOL, SOL);
+    let binding = f.binding(backend);
+    let inflated = f.co_sign(
+        &binding,
+        ChannelFixture::state(1, (2 * SOL, SOL), (2 * SOL, 2 * SOL)),
+    );
+    assert_attack_fails(
+        backend,
+        &f,
+        1,
+        PaychanError::BalancesDoNotSumToDeposits,
+        |b| f.start_close(b, &f.a, Some(&inflated)),
+    );
+    assert_attack_fails(
+        backend,
+        &f,
+        0,
+        PaychanError::BalancesDoNotSumToDeposits,
+        |b| f.close_cooperative(b, 2 * SOL, 2 * SOL),
+    );
+    let f = closing_on_seq(backend, 1);
+    let binding = f.binding(backend);
+    let deflated = f.co_sign(
+        &binding,
+        ChannelFixture::state(2, (2 * SOL, SOL), (SOL, SOL)),
+    );
+    assert_attack_fails(
+        backend,
+        &f,
+        1,
+        PaychanError::BalancesDoNotSumToDeposits,
+        |b| f.dispute(b, &f.b, &deflated),
+    );
+}
+
+fn deposit_counters_above_the_chains_are_refused(backend: &mut dyn Backend) {
+    let f = ChannelFixture::opened(backend, 2 * SOL, SOL);
+    let binding = f.binding(backend);
+    let unseen = f.co_sign(
+        &binding,
+        ChannelFixture::state(1, (2 * SOL, 5 * SOL), (0, 7 * SOL)),
+    );
+    assert_attack_fails(backend, &f, 1, PaychanError::DepositsExceedChain, |b| {
+        f.start_close(b, &f.b, Some(&unseen))
+    });
+}
+
+fn overflowing_values_are_refused(backend: &mut dyn Backend) {
+    let f = ChannelFixture::opened(backend, 2 * SOL, SOL);
+    let binding = f.binding(backend);
+    let wraps = f.co_sign(
+        &binding,
+        ChannelFixture::state(1, (2 * SOL, SOL), (u64::MAX, 3 * SOL + 1)),
+    );
+    assert_attack_fails(backend, &f, 1, PaychanError::ArithmeticOverflow, |b| {
+        f.start_close(b, &f.a, Some(&wraps))
+    });
+    assert_attack_fails(backend, &f, 0, PaychanError::ArithmeticOverflow, |b| {
+        f.close_cooperative(b, u64::MAX, 3 * SOL + 1)
+    });
+    assert_attack_fails(backend, &f, 0, PaychanError::ArithmeticOverflow, |b| {
+        f.deposit(b, &f.a, u64::MAX)
+    });
+}
+
+fn state_of_an_earlier_channel_at_the_same_address_is_refused(backend: &mut dyn Backend) {
+    // A channel at this address was used and closed...
+    let f = ChannelFixture::opened(backend, 2 * SOL, 0);
+    let first = f.binding(backend);
+    let old = f.co_sign(
+        &first,
+        ChannelFixture::state(40, (2 * SOL, 0), (0, 2 * SOL)),
+    );
+    f.close_cooperative(backend, 2 * SOL, 0).expect("close");
+    // ...and re-opened with the same nonce: same address, new incarnation
+    f.open(backend, 2 * SOL).expect("reopen");
+    assert_ne!(f.binding(backend).opened_slot, first.opened_slot);
+    assert_attack_fails(backend, &f, 1, PaychanError::StateFromEarlierChannel, |b| {
+        f.start_close(b, &f.b, Some(&old))
+    });
+}
+
+fn withdraw_before_settlement_or_of_nothing_is_refused(backend: &mut dyn Backend) {
+    let f = ChannelFixture::opened(backend, 2 * SOL, SOL);
+    let dest = f.outsider.address();
+    assert_attack_fails(backend, &f, 0, PaychanError::ChannelNotSettled, |b| {
+        f.withdraw(b, &f.a, &dest)
+    });
+
+    // Settled with B's share unclaimed (B's wallet is empty and the share is below rent)
+    let f = ChannelFixture::new(backend);
+    backend.set_account(&f.b.address(), Default::default());
+    f.open(backend, 2 * SOL).expect("open");
+    let binding = f.binding(backend);
+    let state = f.co_sign(
+        &binding,
+        ChannelFixture::state(1, (2 * SOL, 0), (2 * SOL - 10, 10)),
+    );
+    f.start_close(backend, &f.a, Some(&state))
+        .expect("start close");
+    backend.advance_time(PERIOD as i64 + 1);
+    f.finalize(backend).expect("finalize");
+    let dest = f.outsider.address();
+    assert_attack_fails(backend, &f, 0, PaychanError::NothingToWithdraw, |b| {
+        f.withdraw(b, &f.a, &dest)
+    });
+    let thief = Party::new();
+    let ix = client::withdraw(&f.channel, &thief.address(), &dest);
+    assert_attack_fails(backend, &f, 0, PaychanError::NotAParty, |b| {
+        f.send(b, &[ix], &[&thief.keypair])
+    });
+}
+
+fn withdraw_to_the_channel_itself_is_refused(backend: &mut dyn Backend) {
+    let f = ChannelFixture::new(backend);
+    backend.set_account(&f.b.address(), Default::default());
+    f.open(backend, 2 * SOL).expect("open");
+    let binding = f.binding(backend);
+    let state = f.co_sign(
+        &binding,
+        ChannelFixture::state(1, (2 * SOL, 0), (2 * SOL - 10, 10)),
+    );
+    f.start_close(backend, &f.a, Some(&state))
+        .expect("start close");
+    backend.advance_time(PERIOD as i64 + 1);
+    f.finalize(backend).expect("finalize");
+    let channel = f.channel.address;
+    assert_attack_fails(backend, &f, 0, PaychanError::DestinationIsChannel, |b| {
+        f.withdraw(b, &f.b, &channel)
+    });
+}
