@@ -37,6 +37,13 @@ impl Party {
         }
     }
 
+    /// A fixed key, for reproducible measurements (PDA bump search depends on the keys).
+    pub fn from_seed(seed: u8) -> Self {
+        Self {
+            keypair: Keypair::new_from_array([seed; 32]),
+        }
+    }
+
     pub fn address(&self) -> Address {
         self.keypair.pubkey()
     }
@@ -66,31 +73,45 @@ impl ChannelFixture {
     /// Funds A, B, the outsider and the relayer; derives a channel with a random nonce.
     pub fn new(backend: &mut dyn Backend) -> Self {
         let fixture = Self::unfunded();
-        for key in [
-            fixture.a.address(),
-            fixture.b.address(),
-            fixture.outsider.address(),
-            fixture.relayer.pubkey(),
-        ] {
-            backend.fund(&key, WALLET);
-        }
+        fixture.fund(backend);
         fixture
     }
 
     pub fn unfunded() -> Self {
-        let (a, b) = (Party::new(), Party::new());
-        let channel = ChannelAddress::derive(
-            &paychan_interface::ID,
-            &a.address(),
-            &b.address(),
-            rand::random(),
+        Self::from_parties(Party::new(), Party::new(), rand::random())
+    }
+
+    /// A funded fixture with fixed keys and nonce derived from `seed`.
+    pub fn seeded(backend: &mut dyn Backend, seed: u8) -> Self {
+        let fixture = Self::from_parties(
+            Party::from_seed(seed),
+            Party::from_seed(seed.wrapping_add(1)),
+            u64::from(seed),
         );
+        fixture.fund(backend);
+        fixture
+    }
+
+    fn from_parties(a: Party, b: Party, nonce: u64) -> Self {
+        let channel =
+            ChannelAddress::derive(&paychan_interface::ID, &a.address(), &b.address(), nonce);
         Self {
             a,
             b,
             outsider: Party::new(),
             relayer: Keypair::new(),
             channel,
+        }
+    }
+
+    fn fund(&self, backend: &mut dyn Backend) {
+        for key in [
+            self.a.address(),
+            self.b.address(),
+            self.outsider.address(),
+            self.relayer.pubkey(),
+        ] {
+            backend.fund(&key, WALLET);
         }
     }
 

@@ -1,53 +1,66 @@
 //! The channel account: a program-owned PDA that holds the locked lamports itself.
 //!
-//! Fixed size, little-endian, in SPEC §2 order:
+//! Fixed size, little-endian, in SPEC §2 order, every u64 8-byte aligned so the program reads
+//! fields with single loads (account data is 8-byte aligned in the runtime's input buffer):
 //! ```text
 //! 0    1  discriminator          CHANNEL_DISCRIMINATOR
 //! 1    1  layout version         CHANNEL_VERSION
-//! 2    1  status                 Open | Closing | Settled
+//! 2    1  status                 1 Open | 2 Closing | 3 Settled
 //! 3    1  bump                   canonical PDA bump
-//! 4   32  party_a                the opener
-//! 36  32  party_b
-//! 68   8  nonce
-//! 76   8  opened_slot            Clock slot of the Open
-//! 84   8  challenge_period_secs
-//! 92   8  deposited_a
-//! 100  8  deposited_b
-//! 108 72  registered close state (seq, deposited_a, deposited_b, balance_a, balance_b, log_root)
-//! 180  1  registered_by          None | A | B
-//! 181  8  deadline               i64 unix seconds
-//! 189  8  unclaimed_a
-//! 197  8  unclaimed_b
-//! 205     end
+//! 4    4  padding (zero)
+//! 8   32  party_a                the opener
+//! 40  32  party_b
+//! 72   8  nonce
+//! 80   8  opened_slot            Clock slot of the Open
+//! 88   8  challenge_period_secs
+//! 96   8  deposited_a
+//! 104  8  deposited_b
+//! 112 72  registered close state (seq, deposited_a, deposited_b, balance_a, balance_b, log_root)
+//! 184  1  registered_by          0 None | 1 A | 2 B
+//! 185  7  padding (zero)
+//! 192  8  deadline               i64 unix seconds
+//! 200  8  unclaimed_a
+//! 208  8  unclaimed_b
+//! 216     end
 //! ```
 //! Lamports beyond the deposits (the rent reserve, and anything sent to the PDA by others)
 //! belong to the opener and are returned to party A when the account closes.
 
-use crate::{bytes, error::PaychanError, state::ChannelState, Address};
+use bytemuck::{Pod, Zeroable};
+
+use crate::{error::PaychanError, state::ChannelState, Address};
 
 pub const CHANNEL_DISCRIMINATOR: u8 = 0xC4;
 pub const CHANNEL_VERSION: u8 = 1;
-pub const CHANNEL_ACCOUNT_LEN: usize = 205;
+pub const CHANNEL_ACCOUNT_LEN: usize = 216;
 
-const STATUS_AT: usize = 2;
-const BUMP_AT: usize = 3;
-const PARTY_A_AT: usize = 4;
-const PARTY_B_AT: usize = 36;
-const NONCE_AT: usize = 68;
-const OPENED_SLOT_AT: usize = 76;
-const PERIOD_AT: usize = 84;
-const DEPOSITED_A_AT: usize = 92;
-const DEPOSITED_B_AT: usize = 100;
-const REG_SEQ_AT: usize = 108;
-const REG_DEPOSITED_A_AT: usize = 116;
-const REG_DEPOSITED_B_AT: usize = 124;
-const REG_BALANCE_A_AT: usize = 132;
-const REG_BALANCE_B_AT: usize = 140;
-const REG_LOG_ROOT_AT: usize = 148;
-const REGISTERED_BY_AT: usize = 180;
-const DEADLINE_AT: usize = 181;
-const UNCLAIMED_A_AT: usize = 189;
-const UNCLAIMED_B_AT: usize = 197;
+// Fields are native-endian in memory; every Solana target and host is little-endian.
+const _: () = assert!(cfg!(target_endian = "little"));
+const _: () = assert!(core::mem::size_of::<ChannelAccount>() == CHANNEL_ACCOUNT_LEN);
+
+/// The account bytes, field by field.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+pub struct ChannelAccount {
+    pub discriminator: u8,
+    pub version: u8,
+    pub status: u8,
+    pub bump: u8,
+    pub padding0: [u8; 4],
+    pub party_a: [u8; 32],
+    pub party_b: [u8; 32],
+    pub nonce: u64,
+    pub opened_slot: u64,
+    pub challenge_period_secs: u64,
+    pub deposited_a: u64,
+    pub deposited_b: u64,
+    pub registered: ChannelState,
+    pub registered_by: u8,
+    pub padding1: [u8; 7],
+    pub deadline: i64,
+    pub unclaimed_a: u64,
+    pub unclaimed_b: u64,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -89,7 +102,7 @@ pub struct Channel {
     pub challenge_period_secs: u64,
     pub deposited_a: u64,
     pub deposited_b: u64,
-    /// The state registered by StartClose or Dispute (the implicit seq-0 state while Open).
+    /// The state registered by StartClose or Dispute (all zero while Open).
     pub registered: ChannelState,
     /// Who registered `registered`, if a party did (watchtower disputes register None).
     pub registered_by: Option<Party>,
@@ -125,20 +138,32 @@ impl Channel {
             .ok_or(PaychanError::ArithmeticOverflow)
     }
 
+    /// Decodes account data from any buffer (client copies need not be aligned).
     pub fn unpack(data: &[u8]) -> Result<Self, PaychanError> {
-        let d: &[u8; CHANNEL_ACCOUNT_LEN] = data
-            .try_into()
+        let raw = bytemuck::try_pod_read_unaligned::<ChannelAccount>(data)
             .map_err(|_| PaychanError::InvalidChannelAccount)?;
-        if d[0] != CHANNEL_DISCRIMINATOR || d[1] != CHANNEL_VERSION {
+        Self::from_raw(&raw)
+    }
+
+    /// Decodes 8-byte-aligned account data in place, as the runtime hands it to the program.
+    /// Kept apart from `unpack` so the compiler emits word loads, not byte loads.
+    pub fn unpack_aligned(data: &[u8]) -> Result<Self, PaychanError> {
+        let raw = bytemuck::try_from_bytes::<ChannelAccount>(data)
+            .map_err(|_| PaychanError::InvalidChannelAccount)?;
+        Self::from_raw(raw)
+    }
+
+    pub fn from_raw(raw: &ChannelAccount) -> Result<Self, PaychanError> {
+        if raw.discriminator != CHANNEL_DISCRIMINATOR || raw.version != CHANNEL_VERSION {
             return Err(PaychanError::InvalidChannelAccount);
         }
-        let status = match d[STATUS_AT] {
+        let status = match raw.status {
             1 => ChannelStatus::Open,
             2 => ChannelStatus::Closing,
             3 => ChannelStatus::Settled,
             _ => return Err(PaychanError::InvalidChannelAccount),
         };
-        let registered_by = match d[REGISTERED_BY_AT] {
+        let registered_by = match raw.registered_by {
             0 => None,
             1 => Some(Party::A),
             2 => Some(Party::B),
@@ -146,54 +171,58 @@ impl Channel {
         };
         Ok(Self {
             status,
-            bump: d[BUMP_AT],
-            party_a: Address::new_from_array(bytes::get_array(d, PARTY_A_AT)),
-            party_b: Address::new_from_array(bytes::get_array(d, PARTY_B_AT)),
-            nonce: bytes::get_u64(d, NONCE_AT),
-            opened_slot: bytes::get_u64(d, OPENED_SLOT_AT),
-            challenge_period_secs: bytes::get_u64(d, PERIOD_AT),
-            deposited_a: bytes::get_u64(d, DEPOSITED_A_AT),
-            deposited_b: bytes::get_u64(d, DEPOSITED_B_AT),
-            registered: ChannelState {
-                seq: bytes::get_u64(d, REG_SEQ_AT),
-                deposited_a: bytes::get_u64(d, REG_DEPOSITED_A_AT),
-                deposited_b: bytes::get_u64(d, REG_DEPOSITED_B_AT),
-                balance_a: bytes::get_u64(d, REG_BALANCE_A_AT),
-                balance_b: bytes::get_u64(d, REG_BALANCE_B_AT),
-                log_root: bytes::get_array(d, REG_LOG_ROOT_AT),
-            },
+            bump: raw.bump,
+            party_a: Address::new_from_array(raw.party_a),
+            party_b: Address::new_from_array(raw.party_b),
+            nonce: raw.nonce,
+            opened_slot: raw.opened_slot,
+            challenge_period_secs: raw.challenge_period_secs,
+            deposited_a: raw.deposited_a,
+            deposited_b: raw.deposited_b,
+            registered: raw.registered,
             registered_by,
-            deadline: i64::from_le_bytes(bytes::get_array(d, DEADLINE_AT)),
-            unclaimed_a: bytes::get_u64(d, UNCLAIMED_A_AT),
-            unclaimed_b: bytes::get_u64(d, UNCLAIMED_B_AT),
+            deadline: raw.deadline,
+            unclaimed_a: raw.unclaimed_a,
+            unclaimed_b: raw.unclaimed_b,
         })
     }
 
+    pub fn to_raw(&self) -> ChannelAccount {
+        ChannelAccount {
+            discriminator: CHANNEL_DISCRIMINATOR,
+            version: CHANNEL_VERSION,
+            status: self.status as u8,
+            bump: self.bump,
+            padding0: [0; 4],
+            party_a: self.party_a.to_bytes(),
+            party_b: self.party_b.to_bytes(),
+            nonce: self.nonce,
+            opened_slot: self.opened_slot,
+            challenge_period_secs: self.challenge_period_secs,
+            deposited_a: self.deposited_a,
+            deposited_b: self.deposited_b,
+            registered: self.registered,
+            registered_by: self.registered_by.map_or(0, |p| p as u8),
+            padding1: [0; 7],
+            deadline: self.deadline,
+            unclaimed_a: self.unclaimed_a,
+            unclaimed_b: self.unclaimed_b,
+        }
+    }
+
+    /// Encodes into a buffer of exactly `CHANNEL_ACCOUNT_LEN` bytes.
     pub fn pack(&self, data: &mut [u8]) -> Result<(), PaychanError> {
-        let d: &mut [u8; CHANNEL_ACCOUNT_LEN] = data
-            .try_into()
-            .map_err(|_| PaychanError::InvalidChannelAccount)?;
-        d[0] = CHANNEL_DISCRIMINATOR;
-        d[1] = CHANNEL_VERSION;
-        d[STATUS_AT] = self.status as u8;
-        d[BUMP_AT] = self.bump;
-        d[PARTY_A_AT..PARTY_B_AT].copy_from_slice(self.party_a.as_ref());
-        d[PARTY_B_AT..NONCE_AT].copy_from_slice(self.party_b.as_ref());
-        bytes::put_u64(d, NONCE_AT, self.nonce);
-        bytes::put_u64(d, OPENED_SLOT_AT, self.opened_slot);
-        bytes::put_u64(d, PERIOD_AT, self.challenge_period_secs);
-        bytes::put_u64(d, DEPOSITED_A_AT, self.deposited_a);
-        bytes::put_u64(d, DEPOSITED_B_AT, self.deposited_b);
-        bytes::put_u64(d, REG_SEQ_AT, self.registered.seq);
-        bytes::put_u64(d, REG_DEPOSITED_A_AT, self.registered.deposited_a);
-        bytes::put_u64(d, REG_DEPOSITED_B_AT, self.registered.deposited_b);
-        bytes::put_u64(d, REG_BALANCE_A_AT, self.registered.balance_a);
-        bytes::put_u64(d, REG_BALANCE_B_AT, self.registered.balance_b);
-        d[REG_LOG_ROOT_AT..REGISTERED_BY_AT].copy_from_slice(&self.registered.log_root);
-        d[REGISTERED_BY_AT] = self.registered_by.map_or(0, |p| p as u8);
-        d[DEADLINE_AT..UNCLAIMED_A_AT].copy_from_slice(&self.deadline.to_le_bytes());
-        bytes::put_u64(d, UNCLAIMED_A_AT, self.unclaimed_a);
-        bytes::put_u64(d, UNCLAIMED_B_AT, self.unclaimed_b);
+        if data.len() != CHANNEL_ACCOUNT_LEN {
+            return Err(PaychanError::InvalidChannelAccount);
+        }
+        data.copy_from_slice(bytemuck::bytes_of(&self.to_raw()));
+        Ok(())
+    }
+
+    /// Encodes in place into 8-byte-aligned account data (the program's path).
+    pub fn pack_aligned(&self, data: &mut [u8]) -> Result<(), PaychanError> {
+        *bytemuck::try_from_bytes_mut::<ChannelAccount>(data)
+            .map_err(|_| PaychanError::InvalidChannelAccount)? = self.to_raw();
         Ok(())
     }
 }
@@ -228,21 +257,57 @@ mod tests {
         }
     }
 
+    /// An 8-aligned buffer with one spare byte, to test both aligned and unaligned paths.
+    #[repr(C, align(8))]
+    struct Buffer([u8; CHANNEL_ACCOUNT_LEN + 1]);
+
     #[test]
-    fn pack_then_unpack_is_identity() {
+    fn pack_then_unpack_is_identity_aligned_or_not() {
+        let mut buffer = Buffer([0; CHANNEL_ACCOUNT_LEN + 1]);
+        for offset in [0, 1] {
+            let data = &mut buffer.0[offset..offset + CHANNEL_ACCOUNT_LEN];
+            sample().pack(data).expect("exact length");
+            assert_eq!(Channel::unpack(data), Ok(sample()), "offset {offset}");
+        }
+        let aligned = &mut buffer.0[..CHANNEL_ACCOUNT_LEN];
+        sample().pack_aligned(aligned).expect("aligned");
+        assert_eq!(Channel::unpack_aligned(aligned), Ok(sample()));
+        let unaligned = &mut buffer.0[1..];
+        assert_eq!(
+            Channel::unpack_aligned(unaligned),
+            Err(PaychanError::InvalidChannelAccount)
+        );
+        assert_eq!(
+            sample().pack_aligned(unaligned),
+            Err(PaychanError::InvalidChannelAccount)
+        );
+    }
+
+    #[test]
+    fn fields_sit_at_the_documented_offsets() {
         let mut data = [0u8; CHANNEL_ACCOUNT_LEN];
         sample().pack(&mut data).expect("exact length");
-        assert_eq!(Channel::unpack(&data), Ok(sample()));
-        assert_eq!(data[0], CHANNEL_DISCRIMINATOR);
-        assert_eq!(data[1], CHANNEL_VERSION);
-        assert_eq!(data[180], Party::B as u8);
+        assert_eq!(data[..4], [CHANNEL_DISCRIMINATOR, CHANNEL_VERSION, 2, 254]);
+        assert_eq!(data[8..40], [1; 32]);
+        assert_eq!(data[40..72], [2; 32]);
+        assert_eq!(data[72..80], 42u64.to_le_bytes());
+        assert_eq!(data[80..88], 1234u64.to_le_bytes());
+        assert_eq!(data[88..96], 86_400u64.to_le_bytes());
+        assert_eq!(data[96..104], 5_000u64.to_le_bytes());
+        assert_eq!(data[104..112], 3_000u64.to_le_bytes());
+        assert_eq!(data[112..120], 9u64.to_le_bytes());
+        assert_eq!(data[152..184], [3; 32]);
+        assert_eq!(data[184], Party::B as u8);
+        assert_eq!(data[192..200], 1_700_000_000i64.to_le_bytes());
+        assert_eq!(data[200..208], 11u64.to_le_bytes());
+        assert_eq!(data[208..216], 12u64.to_le_bytes());
     }
 
     #[test]
     fn foreign_or_corrupt_data_is_not_a_channel() {
         let mut data = [0u8; CHANNEL_ACCOUNT_LEN];
         sample().pack(&mut data).expect("exact length");
-        for (at, value) in [(0, 0u8), (1, 2), (2, 0), (2, 4), (180, 3)] {
+        for (at, value) in [(0, 0u8), (1, 2), (2, 0), (2, 4), (184, 3)] {
             let mut bad = data;
             bad[at] = value;
             assert_eq!(
@@ -251,11 +316,15 @@ mod tests {
             );
         }
         assert_eq!(
-            Channel::unpack(&data[..204]),
+            Channel::unpack(&data[..215]),
             Err(PaychanError::InvalidChannelAccount)
         );
         assert_eq!(
             Channel::unpack(&[0u8; 4]),
+            Err(PaychanError::InvalidChannelAccount)
+        );
+        assert_eq!(
+            sample().pack(&mut [0u8; 215]),
             Err(PaychanError::InvalidChannelAccount)
         );
     }

@@ -25,6 +25,7 @@ pub mod state;
 #[cfg(feature = "client")]
 pub mod client;
 
+pub use bytemuck;
 pub use solana_address::Address;
 
 /// `Payvfr57PtkZrejLks77Maanvd1vhchENCMryALkmEE`, the public key of the documented development

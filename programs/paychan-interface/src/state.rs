@@ -28,8 +28,10 @@ const BALANCE_A_AT: usize = 112;
 const BALANCE_B_AT: usize = 120;
 const LOG_ROOT_AT: usize = 128;
 
-/// The channel-specific part of a state: what a payment changes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// The channel-specific part of a state: what a payment changes. `repr(C)` so the channel
+/// account can hold the registered state in place (see `channel::ChannelAccount`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct ChannelState {
     pub seq: u64,
     pub deposited_a: u64,

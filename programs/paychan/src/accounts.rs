@@ -41,12 +41,12 @@ pub fn load_channel(program_id: &Address, account: &AccountView) -> Result<Chann
     }
     require_writable(account)?;
     let data = account.try_borrow()?;
-    Ok(Channel::unpack(&data)?)
+    Ok(Channel::unpack_aligned(&data)?)
 }
 
 pub fn store_channel(account: &mut AccountView, channel: &Channel) -> Result<(), ProgramError> {
     let mut data = account.try_borrow_mut()?;
-    Ok(channel.pack(&mut data)?)
+    Ok(channel.pack_aligned(&mut data)?)
 }
 
 /// The party that `signer` is: it must have signed and be A or B of this channel.

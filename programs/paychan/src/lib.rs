@@ -16,6 +16,8 @@ mod rent;
 
 #[cfg(feature = "bpf-entrypoint")]
 mod entrypoint;
+#[cfg(target_arch = "bpf")]
+mod mem;
 
 pub use paychan_interface::ID;
 pub use processor::process_instruction;
