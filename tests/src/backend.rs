@@ -8,7 +8,7 @@ use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
 /// A landed transaction's cost.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Landed {
     pub compute_units: u64,
     pub tx_size: usize,

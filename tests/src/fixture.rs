@@ -78,23 +78,30 @@ impl ChannelFixture {
     }
 
     pub fn unfunded() -> Self {
-        Self::from_parties(Party::new(), Party::new(), rand::random())
+        let (a, b) = (Party::new(), Party::new());
+        let channel =
+            ChannelAddress::new_random(&paychan_interface::ID, &a.address(), &b.address());
+        Self::from_parties(a, b, channel)
     }
 
     /// A funded fixture with fixed keys and nonce derived from `seed`.
     pub fn seeded(backend: &mut dyn Backend, seed: u8) -> Self {
-        let fixture = Self::from_parties(
+        let (a, b) = (
             Party::from_seed(seed),
             Party::from_seed(seed.wrapping_add(1)),
-            u64::from(seed),
         );
+        let channel = ChannelAddress::first_with_top_bump(
+            &paychan_interface::ID,
+            &a.address(),
+            &b.address(),
+            u64::from(seed)..,
+        );
+        let fixture = Self::from_parties(a, b, channel);
         fixture.fund(backend);
         fixture
     }
 
-    fn from_parties(a: Party, b: Party, nonce: u64) -> Self {
-        let channel =
-            ChannelAddress::derive(&paychan_interface::ID, &a.address(), &b.address(), nonce);
+    fn from_parties(a: Party, b: Party, channel: ChannelAddress) -> Self {
         Self {
             a,
             b,

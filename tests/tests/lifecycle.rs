@@ -2,6 +2,7 @@
 
 use paychan_interface::{
     channel::{ChannelStatus, Party as Side, CHANNEL_ACCOUNT_LEN},
+    client::{self, ChannelAddress},
     error::PaychanError,
 };
 use paychan_tests::{
@@ -20,6 +21,7 @@ on_both_backends!(
     deposits_after_the_signed_state_return_to_their_depositor,
     share_a_wallet_cannot_take_stays_unclaimed_until_withdrawn,
     watchtower_disputes_for_an_offline_party,
+    open_stores_the_canonical_bump_whatever_it_is,
 );
 
 fn rent(backend: &mut dyn Backend) -> u64 {
@@ -266,4 +268,23 @@ fn watchtower_disputes_for_an_offline_party(backend: &mut dyn Backend) {
     f.finalize(backend).expect("finalize");
     assert_eq!(backend.lamports(&f.b.address()), WALLET + 5 * SOL);
     assert_eq!(backend.lamports(&f.outsider.address()), WALLET);
+}
+
+fn open_stores_the_canonical_bump_whatever_it_is(backend: &mut dyn Backend) {
+    let f = ChannelFixture::new(backend);
+    let (a, b) = (f.a.address(), f.b.address());
+    let channel = (0u64..)
+        .map(|nonce| ChannelAddress::derive(&paychan_interface::ID, &a, &b, nonce))
+        .find(|c| c.bump < 254)
+        .expect("some nonce has a lower bump");
+    f.send(
+        backend,
+        &[client::open(&channel, SOL, PERIOD)],
+        &[&f.a.keypair],
+    )
+    .expect("open");
+    let account = backend.account(&channel.address).expect("created");
+    let stored = paychan_interface::channel::Channel::unpack(&account.data).expect("channel");
+    assert_eq!(stored.bump, channel.bump);
+    assert_eq!(stored.nonce, channel.nonce);
 }

@@ -7,23 +7,13 @@ pub(crate) fn get_u64<const N: usize>(b: &[u8; N], at: usize) -> u64 {
 }
 
 #[inline(always)]
-pub(crate) fn get_u16<const N: usize>(b: &[u8; N], at: usize) -> u16 {
-    u16::from_le_bytes(get_array(b, at))
-}
-
-#[inline(always)]
 pub(crate) fn get_array<const N: usize, const M: usize>(b: &[u8; N], at: usize) -> [u8; M] {
     let mut v = [0u8; M];
-    v.copy_from_slice(&b[at..at + M]);
+    v.copy_from_slice(&b[at..][..M]);
     v
 }
 
 #[inline(always)]
 pub(crate) fn put_u64<const N: usize>(b: &mut [u8; N], at: usize, v: u64) {
-    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
-}
-
-#[inline(always)]
-pub(crate) fn put_u16<const N: usize>(b: &mut [u8; N], at: usize, v: u16) {
-    b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+    b[at..][..8].copy_from_slice(&v.to_le_bytes());
 }

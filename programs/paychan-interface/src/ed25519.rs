@@ -15,7 +15,6 @@
 //! Every `*_ix` is `u16::MAX`: the data lives in the precompile instruction itself.
 
 use crate::{
-    bytes,
     error::PaychanError,
     state::{ChannelState, StateBinding, STATE_MESSAGE_LEN},
     Address,
@@ -69,10 +68,11 @@ pub fn ed25519_instruction_data(
 ) -> [u8; ED25519_DATA_LEN] {
     let mut d = [0u8; ED25519_DATA_LEN];
     d[0] = SIGNATURE_COUNT;
-    for (i, record) in CANONICAL_OFFSETS.iter().enumerate() {
-        for (j, value) in record.iter().enumerate() {
-            bytes::put_u16(&mut d, OFFSETS_AT + i * OFFSETS_LEN + j * 2, *value);
-        }
+    for (field, value) in d[OFFSETS_AT..SIGNATURE_A_AT]
+        .chunks_exact_mut(2)
+        .zip(CANONICAL_OFFSETS.iter().flatten())
+    {
+        field.copy_from_slice(&value.to_le_bytes());
     }
     d[SIGNATURE_A_AT..PUBKEY_A_AT].copy_from_slice(&a.signature);
     d[PUBKEY_A_AT..SIGNATURE_B_AT].copy_from_slice(&a.pubkey);
@@ -101,16 +101,12 @@ pub fn parse_ed25519_instruction_data(data: &[u8]) -> Result<CoSignedMessage<'_>
     if d[1] != 0 {
         return Err(PaychanError::InvalidEd25519Layout);
     }
-    let mut i = 0;
-    while i < CANONICAL_OFFSETS.len() {
-        let mut j = 0;
-        while j < 7 {
-            if bytes::get_u16(d, OFFSETS_AT + i * OFFSETS_LEN + j * 2) != CANONICAL_OFFSETS[i][j] {
-                return Err(PaychanError::InvalidEd25519Offsets);
-            }
-            j += 1;
-        }
-        i += 1;
+    let canonical = d[OFFSETS_AT..SIGNATURE_A_AT]
+        .chunks_exact(2)
+        .zip(CANONICAL_OFFSETS.iter().flatten())
+        .all(|(field, value)| field == value.to_le_bytes());
+    if !canonical {
+        return Err(PaychanError::InvalidEd25519Offsets);
     }
     let (_, rest) = d.split_at(PUBKEY_A_AT);
     let (pubkey_a, rest) = rest.split_at(32);

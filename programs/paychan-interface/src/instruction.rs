@@ -149,7 +149,7 @@ impl PaychanInstruction {
 
     /// Encodes into `out`, returning the used length.
     pub fn pack_into(&self, out: &mut [u8; MAX_DATA_LEN]) -> usize {
-        let mut put = |at: usize, v: u64| out[at..at + 8].copy_from_slice(&v.to_le_bytes());
+        let mut put = |at: usize, v: u64| out[at..][..8].copy_from_slice(&v.to_le_bytes());
         let (tag, len) = match *self {
             Self::Open {
                 party_b,

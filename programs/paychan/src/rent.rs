@@ -71,7 +71,7 @@ fn f64_bits_ceil(bits: u64) -> Option<u64> {
     }
     let down = MANTISSA_BITS.checked_sub(shift)?;
     let whole = mantissa >> down;
-    let has_fraction = mantissa & ((1 << down) - 1) != 0;
+    let has_fraction = mantissa & !(u64::MAX << down) != 0;
     whole.checked_add(u64::from(has_fraction))
 }
 

@@ -31,6 +31,36 @@ pub struct ChannelAddress {
 }
 
 impl ChannelAddress {
+    /// A channel for a fresh random nonce (never reuse one for the same pair), picked so the
+    /// canonical bump is 255: Open's on-chain PDA search then stops at its first try (each
+    /// further try costs 1,500 CU).
+    pub fn new_random(program_id: &Address, party_a: &Address, party_b: &Address) -> Self {
+        Self::first_with_top_bump(
+            program_id,
+            party_a,
+            party_b,
+            core::iter::repeat_with(rand_nonce),
+        )
+    }
+
+    /// The first of `nonces` whose channel has canonical bump 255.
+    pub fn first_with_top_bump(
+        program_id: &Address,
+        party_a: &Address,
+        party_b: &Address,
+        nonces: impl IntoIterator<Item = u64>,
+    ) -> Self {
+        let mut last = None;
+        for nonce in nonces {
+            let channel = Self::derive(program_id, party_a, party_b, nonce);
+            if channel.bump == u8::MAX {
+                return channel;
+            }
+            last = Some(channel);
+        }
+        last.expect("at least one nonce")
+    }
+
     pub fn derive(program_id: &Address, party_a: &Address, party_b: &Address, nonce: u64) -> Self {
         let (address, bump) = find_channel_address(program_id, party_a, party_b, nonce);
         Self {
@@ -149,4 +179,8 @@ pub fn withdraw(channel: &ChannelAddress, party: &Address, destination: &Address
             AccountMeta::new(channel.party_a, false),
         ],
     )
+}
+
+fn rand_nonce() -> u64 {
+    rand::random()
 }

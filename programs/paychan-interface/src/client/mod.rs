@@ -2,6 +2,7 @@
 //! co-signed-state precompile instruction. Transactions are built only from these.
 
 mod builders;
+pub mod log;
 mod signing;
 
 pub use builders::*;

@@ -1,0 +1,226 @@
+//! Random instruction sequences by an adversarial party against an honest party whose watcher
+//! reacts after every step (the synchrony assumption), on the real SBF program in LiteSVM.
+//! Checks G5 (the channel always holds exactly the deposits plus the rent reserve, and pays out
+//! exactly what went in) and G3 (the honest party ends with at least its newest balance).
+
+use paychan_interface::{
+    channel::{ChannelStatus, CHANNEL_ACCOUNT_LEN},
+    client::CoSignedState,
+};
+use paychan_tests::{
+    backend::Backend,
+    fixture::{ChannelFixture, Party, PERIOD, WALLET},
+    litesvm_backend::LiteSvmBackend,
+    SOL,
+};
+use proptest::prelude::*;
+
+#[derive(Clone, Debug)]
+enum Step {
+    /// The adversary registers signed state `index` (or the seq-0 state).
+    StartClose(Option<usize>),
+    /// The adversary disputes with signed state `index`.
+    Dispute(usize),
+    /// A deposit by the adversary (`true`) or the honest party.
+    Deposit {
+        by_adversary: bool,
+        lamports: u64,
+    },
+    AdvanceTime(i64),
+    Finalize,
+    /// Both sign a cooperative close at the newest balances (the only one honest signs).
+    CloseCooperativeAtNewest,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => proptest::option::of(0usize..8).prop_map(Step::StartClose),
+        3 => (0usize..8).prop_map(Step::Dispute),
+        2 => (any::<bool>(), 1u64..3 * SOL).prop_map(|(by_adversary, lamports)| Step::Deposit { by_adversary, lamports }),
+        2 => (0i64..2 * PERIOD as i64).prop_map(Step::AdvanceTime),
+        2 => Just(Step::Finalize),
+        1 => Just(Step::CloseCooperativeAtNewest),
+    ]
+}
+
+/// Balances of the signed states: for each, A's share (in per-mille of the deposits).
+fn shares() -> impl Strategy<Value = Vec<u64>> {
+    proptest::collection::vec(0u64..=1000, 1..8)
+}
+
+struct Run {
+    f: ChannelFixture,
+    adversary_is_a: bool,
+    states: Vec<CoSignedState>,
+}
+
+impl Run {
+    fn adversary(&self) -> &Party {
+        if self.adversary_is_a {
+            &self.f.a
+        } else {
+            &self.f.b
+        }
+    }
+
+    fn honest(&self) -> &Party {
+        if self.adversary_is_a {
+            &self.f.b
+        } else {
+            &self.f.a
+        }
+    }
+
+    fn newest(&self) -> &CoSignedState {
+        self.states.last().expect("at least one state")
+    }
+
+    fn apply(&self, b: &mut dyn Backend, step: &Step) {
+        // Any of these may be refused; the invariants must hold either way.
+        let _ = match step {
+            Step::StartClose(index) => {
+                let state = index.map(|i| &self.states[i % self.states.len()]);
+                self.f.start_close(b, self.adversary(), state)
+            }
+            Step::Dispute(index) => {
+                let state = &self.states[index % self.states.len()];
+                self.f.dispute(b, self.adversary(), state)
+            }
+            Step::Deposit {
+                by_adversary,
+                lamports,
+            } => {
+                let who = if *by_adversary {
+                    self.adversary()
+                } else {
+                    self.honest()
+                };
+                self.f.deposit(b, who, *lamports)
+            }
+            Step::AdvanceTime(secs) => {
+                b.advance_time(*secs);
+                Ok(Default::default())
+            }
+            Step::Finalize => self.f.finalize(b),
+            Step::CloseCooperativeAtNewest => {
+                let newest = self.newest().state;
+                match self.f.account(b) {
+                    // Honest signs only the newest balances plus later deposits returned
+                    Some(c) => self.f.close_cooperative(
+                        b,
+                        newest.balance_a + (c.deposited_a - newest.deposited_a),
+                        newest.balance_b + (c.deposited_b - newest.deposited_b),
+                    ),
+                    None => Ok(Default::default()),
+                }
+            }
+        };
+    }
+
+    /// The honest watcher: whenever an older state is registered, dispute with the newest.
+    fn watch(&self, b: &mut dyn Backend) {
+        if let Some(channel) = self.f.account(b) {
+            let now = b.unix_timestamp();
+            if channel.status == ChannelStatus::Closing
+                && channel.registered.seq < self.newest().state.seq
+                && now <= channel.deadline
+            {
+                self.f
+                    .dispute(b, self.honest(), self.newest())
+                    .expect("the honest dispute lands inside the window");
+            }
+        }
+    }
+
+    /// G5 while the channel lives: it holds exactly reserve + deposits (or + unclaimed).
+    fn check_holdings(&self, b: &mut dyn Backend, reserve: u64) {
+        let lamports = b.lamports(&self.f.channel.address);
+        if let Some(c) = self.f.account(b) {
+            let held = match c.status {
+                ChannelStatus::Settled => c.unclaimed_a + c.unclaimed_b,
+                _ => c.deposited_a + c.deposited_b,
+            };
+            assert_eq!(
+                lamports,
+                reserve + held,
+                "channel holds exactly its value: {c:?}"
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn adversary_can_only_redistribute_and_never_below_the_honest_newest_balance(
+        deposit_a in 1u64..10 * SOL,
+        deposit_b in 0u64..10 * SOL,
+        a_shares in shares(),
+        adversary_is_a in any::<bool>(),
+        steps in proptest::collection::vec(step(), 0..10),
+    ) {
+        let mut backend = LiteSvmBackend::new();
+        let f = ChannelFixture::opened(&mut backend, deposit_a, deposit_b);
+        let reserve = backend.minimum_balance(CHANNEL_ACCOUNT_LEN);
+        let binding = f.binding(&mut backend);
+        let total = deposit_a + deposit_b;
+        let states = a_shares
+            .iter()
+            .enumerate()
+            .map(|(i, share)| {
+                let balance_a = total / 1000 * share + if *share == 1000 { total % 1000 } else { 0 };
+                f.co_sign(
+                    &binding,
+                    ChannelFixture::state(i as u64 + 1, (deposit_a, deposit_b), (balance_a, total - balance_a)),
+                )
+            })
+            .collect();
+        let wallets = [f.a.address(), f.b.address()];
+        let start = [WALLET, WALLET];
+        let run = Run { f, adversary_is_a, states };
+        let b: &mut dyn Backend = &mut backend;
+
+        for step in &steps {
+            run.apply(b, step);
+            run.check_holdings(b, reserve);
+            run.watch(b);
+            run.check_holdings(b, reserve);
+        }
+
+        // The honest party closes whatever is left, with the newest state
+        if let Some(c) = run.f.account(b) {
+            if c.status == ChannelStatus::Open {
+                run.f.start_close(b, run.honest(), Some(run.newest())).expect("honest close");
+            }
+        }
+        if run.f.account(b).map(|c| c.status) == Some(ChannelStatus::Closing) {
+            b.advance_time(PERIOD as i64 + 1);
+            run.f.finalize(b).expect("finalize after the window");
+        }
+        prop_assert_eq!(b.account(&run.f.channel.address), None, "wallets are funded: nothing stays unclaimed");
+
+        // G5: the parties' wallets together end where they started (every deposit paid out,
+        // the reserve back to A); the relayer paid all fees.
+        let end: Vec<u64> = wallets.iter().map(|w| b.lamports(w)).collect();
+        prop_assert_eq!(end[0] + end[1], start[0] + start[1]);
+
+        // G3/G4: the honest party gets at least its newest balance (deposits made after that
+        // state come back on top).
+        let newest = run.newest().state;
+        let (honest_index, newest_balance, newest_deposit) = if adversary_is_a {
+            (1, newest.balance_b, newest.deposited_b)
+        } else {
+            (0, newest.balance_a, newest.deposited_a)
+        };
+        let net = end[honest_index] as i128 - start[honest_index] as i128;
+        prop_assert!(
+            net >= newest_balance as i128 - newest_deposit as i128,
+            "honest net {} < newest balance {} - deposit {}", net, newest_balance, newest_deposit
+        );
+    }
+}
