@@ -40,6 +40,10 @@ pub trait Backend {
     /// Overwrites an account (funding wallets, planting fake accounts for attack tests).
     fn set_account(&mut self, address: &Address, account: Account);
 
+    /// Turns `address` into an executable program account (a wallet that can no longer
+    /// receive lamports).
+    fn deploy_program_at(&mut self, address: &Address);
+
     fn unix_timestamp(&mut self) -> i64;
 
     /// Sets the Clock sysvar's unix_timestamp; tests never wait on the wall clock.

@@ -77,6 +77,12 @@ impl Backend for LiteSvmBackend {
             .expect("set_account");
     }
 
+    fn deploy_program_at(&mut self, address: &Address) {
+        self.svm
+            .add_program_from_file(*address, crate::PROGRAM_SO)
+            .expect("deploy a program");
+    }
+
     fn unix_timestamp(&mut self) -> i64 {
         self.svm.get_sysvar::<Clock>().unix_timestamp
     }

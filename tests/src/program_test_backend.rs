@@ -115,6 +115,21 @@ impl Backend for ProgramTestBackend {
             .set_account(address, &AccountSharedData::from(account));
     }
 
+    fn deploy_program_at(&mut self, address: &Address) {
+        let elf = std::fs::read(crate::PROGRAM_SO).expect("read the program");
+        let lamports = self.minimum_balance(elf.len());
+        self.set_account(
+            address,
+            Account {
+                lamports,
+                data: elf,
+                owner: solana_sdk_ids::bpf_loader::ID,
+                executable: true,
+                rent_epoch: 0,
+            },
+        );
+    }
+
     fn unix_timestamp(&mut self) -> i64 {
         self.unix_timestamp
     }

@@ -22,6 +22,8 @@ on_both_backends!(
     share_a_wallet_cannot_take_stays_unclaimed_until_withdrawn,
     watchtower_disputes_for_an_offline_party,
     open_stores_the_canonical_bump_whatever_it_is,
+    open_succeeds_when_someone_prefunded_the_address,
+    a_wallet_turned_program_cannot_block_settlement,
 );
 
 fn rent(backend: &mut dyn Backend) -> u64 {
@@ -287,4 +289,51 @@ fn open_stores_the_canonical_bump_whatever_it_is(backend: &mut dyn Backend) {
     let stored = paychan_interface::channel::Channel::unpack(&account.data).expect("channel");
     assert_eq!(stored.bump, channel.bump);
     assert_eq!(stored.nonce, channel.nonce);
+}
+
+fn open_succeeds_when_someone_prefunded_the_address(backend: &mut dyn Backend) {
+    // A griefer sends lamports to the future channel address, which makes CreateAccount fail
+    let f = ChannelFixture::new(backend);
+    backend.fund(&f.channel.address, 1_000);
+    f.open(backend, 2 * SOL)
+        .expect("open takes over the prefunded address");
+    let reserve = rent(backend);
+    let channel = f.account(backend).expect("open channel");
+    assert_eq!(channel.deposited_a, 2 * SOL);
+    assert_eq!(backend.lamports(&f.channel.address), 2 * SOL + reserve);
+    // A paid only what was missing; the gift goes to A with the reserve at close
+    assert_eq!(
+        backend.lamports(&f.a.address()),
+        WALLET - 2 * SOL - (reserve - 1_000)
+    );
+    f.close_cooperative(backend, SOL, SOL).expect("close");
+    assert_eq!(backend.lamports(&f.a.address()), WALLET - SOL + 1_000);
+}
+
+fn a_wallet_turned_program_cannot_block_settlement(backend: &mut dyn Backend) {
+    let f = ChannelFixture::opened(backend, 2 * SOL, SOL);
+    // A's wallet becomes an executable account: crediting it would fail the transaction
+    backend.deploy_program_at(&f.a.address());
+    let wallet = backend
+        .account(&f.a.address())
+        .expect("A's program account");
+    assert!(wallet.executable);
+    f.start_close(backend, &f.b, None).expect("B closes");
+    backend.advance_time(PERIOD as i64 + 1);
+    f.finalize(backend).expect("finalize pays B despite A");
+    let channel = f.account(backend).expect("settled");
+    assert_eq!(channel.status, ChannelStatus::Settled);
+    assert_eq!((channel.unclaimed_a, channel.unclaimed_b), (2 * SOL, 0));
+    assert_eq!(backend.lamports(&f.b.address()), WALLET);
+    assert_eq!(backend.lamports(&f.a.address()), wallet.lamports);
+
+    // A (its key still signs) withdraws its share and the reserve to a wallet it names
+    let destination = Party::new();
+    f.withdraw(backend, &f.a, &destination.address())
+        .expect("withdraw");
+    assert_eq!(
+        backend.lamports(&destination.address()),
+        2 * SOL + rent(backend)
+    );
+    assert_eq!(backend.account(&f.channel.address), None);
 }
