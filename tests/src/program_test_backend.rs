@@ -18,6 +18,10 @@ pub struct ProgramTestBackend {
 
 impl ProgramTestBackend {
     pub fn new() -> Self {
+        // program-test logs every instruction at debug level unless told otherwise.
+        if std::env::var_os("RUST_LOG").is_none() {
+            std::env::set_var("RUST_LOG", "error");
+        }
         // Loads $SBF_OUT_DIR/paychan.so (set in .cargo/config.toml): the real binary, not a
         // native build of the program.
         std::env::set_var(

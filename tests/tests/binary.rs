@@ -21,5 +21,9 @@ fn the_program_is_an_sbpf_v0_elf() {
     assert_eq!(&elf[..4], b"\x7fELF");
     assert_eq!(elf[4], 2, "64-bit");
     assert_eq!(u16::from_le_bytes([elf[18], elf[19]]), 247, "machine: BPF");
-    assert_eq!(u32::from_le_bytes([elf[48], elf[49], elf[50], elf[51]]), 0, "e_flags: SBPF v0");
+    assert_eq!(
+        u32::from_le_bytes([elf[48], elf[49], elf[50], elf[51]]),
+        0,
+        "e_flags: SBPF v0"
+    );
 }

@@ -55,6 +55,10 @@ pub const CANONICAL_OFFSETS: [[u16; 7]; 2] = [
 
 /// One party's signature over a state message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "client",
+    derive(borsh::BorshSerialize, borsh::BorshDeserialize)
+)]
 pub struct PartySignature {
     pub pubkey: [u8; 32],
     pub signature: [u8; 64],

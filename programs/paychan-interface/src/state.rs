@@ -32,6 +32,10 @@ const LOG_ROOT_AT: usize = 128;
 /// account can hold the registered state in place (see `channel::ChannelAccount`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Pod, bytemuck::Zeroable)]
+#[cfg_attr(
+    feature = "client",
+    derive(borsh::BorshSerialize, borsh::BorshDeserialize)
+)]
 pub struct ChannelState {
     pub seq: u64,
     pub deposited_a: u64,

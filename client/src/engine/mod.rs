@@ -1,0 +1,619 @@
+//! The channel engine: one party's half of the two-person SMR (SPEC §6), with no I/O.
+//!
+//! Feed it [`Input`]s; carry out the returned [`Action`]s in order. Every `Persist` must be
+//! durable before the actions after it run, which gives the lock-step invariant: a signature
+//! leaves only after it is stored, seq k+1 is signed only while seq k is stored fully signed, and
+//! no seq is ever signed twice with different contents.
+
+mod error;
+mod messages;
+mod round;
+mod transition;
+mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::EngineError;
+pub use messages::{PeerMessage, RejectReason};
+pub use transition::{next_state, MAX_OPS_PER_ROUND};
+pub use types::{
+    Action, ChainView, ChannelParams, CloseTerms, Event, Input, LogEntry, Payment, Record,
+    RegisteredClose, SignedByMe,
+};
+
+use std::collections::VecDeque;
+
+use ed25519_dalek::SigningKey;
+use paychan_interface::{
+    channel::Party,
+    client::{log::genesis_log_root, sign_state, CoSignedState},
+    ed25519::PartySignature,
+    state::ChannelState,
+};
+
+use crate::watcher::{self, ChainRequest};
+use round::Round;
+
+/// What survives a restart (see [`crate::engine::Record`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// The newest fully signed state.
+    pub newest: Option<LogEntry>,
+    /// The highest-seq state this party signed.
+    pub signed: Option<SignedByMe>,
+    pub closing: Option<CloseTerms>,
+}
+
+#[derive(Debug)]
+pub struct ChannelEngine {
+    params: ChannelParams,
+    key: SigningKey,
+    newest: Option<LogEntry>,
+    signed: Option<SignedByMe>,
+    round: Round,
+    queue: VecDeque<Payment>,
+    chain: ChainView,
+    closing: Option<CloseTerms>,
+    close_wanted: bool,
+}
+
+impl ChannelEngine {
+    /// A fresh channel at the implicit seq-0 state.
+    pub fn new(params: ChannelParams, key: SigningKey) -> Self {
+        Self::recover(params, key, Recovered::default())
+    }
+
+    /// Rebuilds the engine from what the store kept. A state signed by this party but not yet
+    /// fully signed resumes as an open round waiting for the peer's commit.
+    pub fn recover(params: ChannelParams, key: SigningKey, recovered: Recovered) -> Self {
+        let newest_seq = recovered.newest.as_ref().map_or(0, |e| e.state.seq);
+        let round = match &recovered.signed {
+            Some(signed) if signed.state.seq > newest_seq => Round::Accepting {
+                seq: signed.state.seq,
+            },
+            _ => Round::Idle,
+        };
+        Self {
+            params,
+            key,
+            newest: recovered.newest,
+            signed: recovered.signed,
+            round,
+            queue: VecDeque::new(),
+            chain: ChainView::default(),
+            closing: recovered.closing,
+            close_wanted: recovered.closing.is_some(),
+        }
+    }
+
+    pub fn params(&self) -> &ChannelParams {
+        &self.params
+    }
+
+    /// The newest fully signed state (the seq-0 state before the first payment).
+    pub fn newest_state(&self) -> ChannelState {
+        self.newest.as_ref().map_or_else(
+            || ChannelState {
+                log_root: genesis_log_root(&self.params.binding.channel),
+                ..ChannelState::default()
+            },
+            |e| e.state,
+        )
+    }
+
+    /// The newest state as a co-signed state for the chain, if any state was signed yet.
+    pub fn newest_co_signed(&self) -> Option<CoSignedState> {
+        self.newest.as_ref().map(|e| self.co_signed(e))
+    }
+
+    pub fn closing(&self) -> Option<CloseTerms> {
+        self.closing
+    }
+
+    /// Payments waiting for the next round.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether a round is in flight.
+    pub fn is_idle(&self) -> bool {
+        matches!(self.round, Round::Idle)
+    }
+
+    pub fn handle(&mut self, input: Input) -> Result<Vec<Action>, EngineError> {
+        let mut actions = Vec::new();
+        match input {
+            Input::Pay(payment) => self.on_pay(payment, &mut actions)?,
+            Input::Close => {
+                self.close_wanted = true;
+                self.maybe_close(&mut actions)?;
+            }
+            Input::Peer(message) => self.on_peer(message, &mut actions)?,
+            Input::Chain(view) => self.on_chain(view, &mut actions),
+            Input::Connected => {
+                actions.push(Action::Send(PeerMessage::Hello {
+                    newest: self.newest.clone(),
+                }));
+                if let Round::Proposing(proposal) = &self.round {
+                    actions.push(Action::Send(proposal.message()));
+                }
+            }
+            Input::CloseTransactionBuilt(transaction) => {
+                let terms = self.closing.ok_or(EngineError::Unexpected {
+                    message: "close transaction",
+                    seq: 0,
+                })?;
+                actions.push(Action::Send(PeerMessage::CloseTransaction {
+                    terms,
+                    transaction,
+                }));
+            }
+        }
+        Ok(actions)
+    }
+
+    fn on_pay(&mut self, payment: Payment, actions: &mut Vec<Action>) -> Result<(), EngineError> {
+        if self.close_wanted {
+            return Err(EngineError::Closing);
+        }
+        if payment.amount == 0 {
+            return Err(EngineError::ZeroPayment);
+        }
+        let queued = self
+            .queue
+            .iter()
+            .try_fold(payment.amount, |sum, p| sum.checked_add(p.amount))
+            .ok_or(EngineError::Overflow)?;
+        if queued > self.spendable()? {
+            return Err(EngineError::InsufficientBalance);
+        }
+        self.queue.push_back(payment);
+        self.maybe_propose(actions)
+    }
+
+    /// What this party could pay now: its balance in the newest (or in-flight own) state plus
+    /// deposits the chain shows since.
+    fn spendable(&self) -> Result<u64, EngineError> {
+        let base = match &self.round {
+            Round::Proposing(proposal) => proposal.state,
+            _ => self.newest_state(),
+        };
+        let me = self.params.me;
+        let (deposited, seen) = match me {
+            Party::A => (base.deposited_a, self.chain.deposited_a),
+            Party::B => (base.deposited_b, self.chain.deposited_b),
+        };
+        transition::balance_of(&base, me)
+            .checked_add(seen.saturating_sub(deposited))
+            .ok_or(EngineError::Overflow)
+    }
+
+    /// Deposit counters for a new proposal: the newest state's, raised to what the chain shows.
+    fn deposits_for(&self, base: &ChannelState) -> (u64, u64) {
+        (
+            base.deposited_a.max(self.chain.deposited_a),
+            base.deposited_b.max(self.chain.deposited_b),
+        )
+    }
+
+    fn maybe_propose(&mut self, actions: &mut Vec<Action>) -> Result<(), EngineError> {
+        if !self.is_idle() || self.close_wanted || self.queue.is_empty() {
+            return Ok(());
+        }
+        let take = self.queue.len().min(MAX_OPS_PER_ROUND);
+        let payments: Vec<Payment> = self.queue.drain(..take).collect();
+        let ops: Vec<_> = payments.iter().map(Payment::op).collect();
+        let base = self.newest_state();
+        let state = next_state(&base, self.params.me, &ops, self.deposits_for(&base))?;
+        let proposal = round::Proposal {
+            payments,
+            ops,
+            state,
+        };
+        actions.push(Action::Send(proposal.message()));
+        self.round = Round::Proposing(proposal);
+        Ok(())
+    }
+
+    fn maybe_close(&mut self, actions: &mut Vec<Action>) -> Result<(), EngineError> {
+        if !self.close_wanted || self.closing.is_some() || !self.is_idle() {
+            return Ok(());
+        }
+        let terms = self.close_terms()?;
+        self.closing = Some(terms);
+        actions.push(Action::Persist(Record::Closing(terms)));
+        actions.push(Action::Send(PeerMessage::CloseRequest { terms }));
+        Ok(())
+    }
+
+    /// Cooperative-close balances: the newest state, plus deposits made since, returned.
+    fn close_terms(&self) -> Result<CloseTerms, EngineError> {
+        let newest = self.newest_state();
+        let (deposited_a, deposited_b) = self.deposits_for(&newest);
+        let payouts = paychan_interface::settlement::state_payouts(
+            &ChannelState {
+                deposited_a: newest.deposited_a,
+                deposited_b: newest.deposited_b,
+                ..newest
+            },
+            deposited_a,
+            deposited_b,
+        )
+        .map_err(|_| EngineError::Overflow)?;
+        Ok(CloseTerms {
+            seq: newest.seq,
+            balance_a: payouts.a,
+            balance_b: payouts.b,
+        })
+    }
+
+    fn on_chain(&mut self, view: ChainView, actions: &mut Vec<Action>) {
+        self.chain = ChainView {
+            deposited_a: self.chain.deposited_a.max(view.deposited_a),
+            deposited_b: self.chain.deposited_b.max(view.deposited_b),
+            ..view
+        };
+        if let Some(request) = watcher::decide(self.newest_co_signed().as_ref(), &self.chain) {
+            actions.push(Action::Submit(request));
+        }
+    }
+
+    fn on_peer(
+        &mut self,
+        message: PeerMessage,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), EngineError> {
+        match message {
+            PeerMessage::Propose { seq, ops, state } => self.on_propose(seq, ops, state, actions),
+            PeerMessage::Accept { seq, signature } => self.on_accept(seq, signature, actions),
+            PeerMessage::Commit { seq, signature } => self.on_commit(seq, signature, actions),
+            PeerMessage::Reject { seq, reason } => {
+                self.on_reject(seq, reason, actions);
+                Ok(())
+            }
+            PeerMessage::Hello { newest } => self.on_hello(newest, actions),
+            PeerMessage::CloseRequest { terms } => self.on_close_request(terms, actions),
+            PeerMessage::CloseAccept { terms } => {
+                if self.closing != Some(terms) {
+                    return Err(EngineError::CloseTermsMismatch);
+                }
+                actions.push(Action::Notify(Event::CloseAgreed(terms)));
+                actions.push(Action::Submit(ChainRequest::CloseCooperative(terms)));
+                Ok(())
+            }
+            PeerMessage::CloseTransaction { terms, transaction } => {
+                if self.closing != Some(terms) {
+                    return Err(EngineError::CloseTermsMismatch);
+                }
+                actions.push(Action::CountersignClose { terms, transaction });
+                Ok(())
+            }
+        }
+    }
+
+    fn on_propose(
+        &mut self,
+        seq: u64,
+        ops: Vec<paychan_interface::client::log::Op>,
+        state: ChannelState,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), EngineError> {
+        let reject = |reason| Action::Send(PeerMessage::Reject { seq, reason });
+        if self.closing.is_some() {
+            actions.push(reject(RejectReason::Closing));
+            return Ok(());
+        }
+        let newest = self.newest_state();
+        let expected_seq = newest.seq.saturating_add(1);
+        if seq != expected_seq {
+            // One of us missed a message: tell the peer where we stand.
+            actions.push(reject(RejectReason::WrongSeq));
+            actions.push(Action::Send(PeerMessage::Hello {
+                newest: self.newest.clone(),
+            }));
+            return Ok(());
+        }
+        if let Round::Proposing(own) = &self.round {
+            // Concurrent proposals for the same seq: A's wins.
+            if self.params.me == Party::A {
+                actions.push(reject(RejectReason::Conflict));
+                return Ok(());
+            }
+            for payment in own.payments.iter().rev() {
+                self.queue.push_front(*payment);
+            }
+            self.round = Round::Idle;
+        }
+        if let Some(signed) = self.signed.as_ref().filter(|s| s.state.seq == seq) {
+            // Already signed this seq: repeat the same signature, never sign another state.
+            if signed.state == state && signed.ops == ops {
+                actions.push(Action::Send(PeerMessage::Accept {
+                    seq,
+                    signature: signed.signature,
+                }));
+                return Ok(());
+            }
+            actions.push(reject(RejectReason::Invalid));
+            actions.push(Action::Notify(Event::PeerFault(EngineError::Equivocation(
+                seq,
+            ))));
+            return Ok(());
+        }
+        if let Err(error) = self.check_proposal(&newest, &ops, &state) {
+            actions.push(reject(RejectReason::Invalid));
+            actions.push(Action::Notify(Event::PeerFault(error)));
+            return Ok(());
+        }
+        let signature = sign_state(&self.key, &state, &self.params.binding).signature;
+        let signed = SignedByMe {
+            state,
+            ops,
+            signature,
+        };
+        actions.push(Action::Persist(Record::Signed(signed.clone())));
+        actions.push(Action::Send(PeerMessage::Accept { seq, signature }));
+        self.signed = Some(signed);
+        self.round = Round::Accepting { seq };
+        Ok(())
+    }
+
+    /// The acceptor recomputes the proposed state itself: same ops, same deposits, same bytes.
+    fn check_proposal(
+        &self,
+        newest: &ChannelState,
+        ops: &[paychan_interface::client::log::Op],
+        state: &ChannelState,
+    ) -> Result<(), EngineError> {
+        if state.deposited_a > self.chain.deposited_a.max(newest.deposited_a)
+            || state.deposited_b > self.chain.deposited_b.max(newest.deposited_b)
+        {
+            return Err(EngineError::DepositsNotSeen);
+        }
+        let expected = next_state(
+            newest,
+            self.params.peer(),
+            ops,
+            (state.deposited_a, state.deposited_b),
+        )?;
+        if expected != *state {
+            return Err(EngineError::StateMismatch);
+        }
+        Ok(())
+    }
+
+    fn on_accept(
+        &mut self,
+        seq: u64,
+        signature: [u8; 64],
+        actions: &mut Vec<Action>,
+    ) -> Result<(), EngineError> {
+        let Round::Proposing(proposal) = &self.round else {
+            return self.stale_or_unexpected("accept", seq);
+        };
+        if proposal.state.seq != seq {
+            return self.stale_or_unexpected("accept", seq);
+        }
+        let theirs = self.peer_signature(signature);
+        paychan_interface::client::verify_state_signature(
+            &theirs,
+            &proposal.state,
+            &self.params.binding,
+        )
+        .map_err(|_| EngineError::BadSignature)?;
+        let Round::Proposing(proposal) = std::mem::replace(&mut self.round, Round::Idle) else {
+            unreachable!("matched above");
+        };
+        let mine = sign_state(&self.key, &proposal.state, &self.params.binding).signature;
+        let entry = self.entry(proposal.state, proposal.ops, mine, signature);
+        actions.push(Action::Persist(Record::FullySigned(entry.clone())));
+        actions.push(Action::Send(PeerMessage::Commit {
+            seq,
+            signature: mine,
+        }));
+        actions.push(Action::Notify(Event::Paid {
+            seq,
+            payments: proposal.payments,
+        }));
+        self.signed = Some(SignedByMe {
+            state: entry.state,
+            ops: entry.ops.clone(),
+            signature: mine,
+        });
+        self.newest = Some(entry);
+        self.after_round(actions)
+    }
+
+    fn on_commit(
+        &mut self,
+        seq: u64,
+        signature: [u8; 64],
+        actions: &mut Vec<Action>,
+    ) -> Result<(), EngineError> {
+        let accepting = matches!(self.round, Round::Accepting { seq: s } if s == seq);
+        let Some(signed) = self.signed.as_ref().filter(|_| accepting) else {
+            return self.stale_or_unexpected("commit", seq);
+        };
+        let theirs = self.peer_signature(signature);
+        paychan_interface::client::verify_state_signature(
+            &theirs,
+            &signed.state,
+            &self.params.binding,
+        )
+        .map_err(|_| EngineError::BadSignature)?;
+        let entry = self.entry(
+            signed.state,
+            signed.ops.clone(),
+            signed.signature,
+            signature,
+        );
+        self.accept_entry(entry, actions);
+        self.after_round(actions)
+    }
+
+    /// Stores a fully signed entry the peer completed and reports its payments as received.
+    fn accept_entry(&mut self, entry: LogEntry, actions: &mut Vec<Action>) {
+        let payments = round::payments_of(&entry.ops);
+        let seq = entry.state.seq;
+        actions.push(Action::Persist(Record::FullySigned(entry.clone())));
+        actions.push(Action::Notify(Event::Received { seq, payments }));
+        self.newest = Some(entry);
+        self.round = Round::Idle;
+    }
+
+    fn after_round(&mut self, actions: &mut Vec<Action>) -> Result<(), EngineError> {
+        self.maybe_close(actions)?;
+        self.maybe_propose(actions)
+    }
+
+    fn on_reject(&mut self, seq: u64, reason: RejectReason, actions: &mut Vec<Action>) {
+        let Round::Proposing(proposal) = &self.round else {
+            return;
+        };
+        if proposal.state.seq != seq {
+            return;
+        }
+        let Round::Proposing(proposal) = std::mem::replace(&mut self.round, Round::Idle) else {
+            return;
+        };
+        match reason {
+            // Not the payments' fault: they go first into the next proposal.
+            RejectReason::Conflict | RejectReason::WrongSeq => {
+                for payment in proposal.payments.iter().rev() {
+                    self.queue.push_front(*payment);
+                }
+            }
+            RejectReason::Invalid | RejectReason::Closing => {}
+        }
+        actions.push(Action::Notify(Event::ProposalRejected { seq, reason }));
+    }
+
+    fn on_hello(
+        &mut self,
+        theirs: Option<LogEntry>,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), EngineError> {
+        let mine = self.newest_state().seq;
+        let their_seq = theirs.as_ref().map_or(0, |e| e.state.seq);
+        if their_seq < mine {
+            actions.push(Action::Send(PeerMessage::Hello {
+                newest: self.newest.clone(),
+            }));
+            return Ok(());
+        }
+        if let Some(entry) = theirs.filter(|_| their_seq > mine) {
+            // The peer completed a round whose commit never reached us: it must carry our own
+            // signature and extend our newest state.
+            if their_seq != mine.saturating_add(1) {
+                return Err(EngineError::Unexpected {
+                    message: "hello",
+                    seq: their_seq,
+                });
+            }
+            self.check_co_signed(&entry)?;
+            // Only the proposer can complete a round first, so the peer proposed it.
+            let expected = next_state(
+                &self.newest_state(),
+                self.params.peer(),
+                &entry.ops,
+                (entry.state.deposited_a, entry.state.deposited_b),
+            )?;
+            if expected != entry.state {
+                return Err(EngineError::StateMismatch);
+            }
+            if let Round::Proposing(own) = std::mem::replace(&mut self.round, Round::Idle) {
+                for payment in own.payments.iter().rev() {
+                    self.queue.push_front(*payment);
+                }
+            }
+            self.accept_entry(entry, actions);
+            return self.after_round(actions);
+        }
+        if let Round::Proposing(proposal) = &self.round {
+            actions.push(Action::Send(proposal.message()));
+        }
+        self.maybe_propose(actions)
+    }
+
+    fn on_close_request(
+        &mut self,
+        terms: CloseTerms,
+        actions: &mut Vec<Action>,
+    ) -> Result<(), EngineError> {
+        if terms != self.close_terms()? {
+            actions.push(Action::Send(PeerMessage::Hello {
+                newest: self.newest.clone(),
+            }));
+            return Err(EngineError::CloseTermsMismatch);
+        }
+        // An own proposal in flight fails; a signature of ours on a newer seq stays valid but
+        // the close pays the newest fully signed state.
+        if let Round::Proposing(own) = std::mem::replace(&mut self.round, Round::Idle) {
+            actions.push(Action::Notify(Event::ProposalRejected {
+                seq: own.state.seq,
+                reason: RejectReason::Closing,
+            }));
+        }
+        self.close_wanted = true;
+        self.closing = Some(terms);
+        actions.push(Action::Persist(Record::Closing(terms)));
+        actions.push(Action::Send(PeerMessage::CloseAccept { terms }));
+        actions.push(Action::Notify(Event::CloseAgreed(terms)));
+        Ok(())
+    }
+
+    fn stale_or_unexpected(&self, message: &'static str, seq: u64) -> Result<(), EngineError> {
+        if seq <= self.newest_state().seq {
+            Ok(()) // a duplicate of a finished round
+        } else {
+            Err(EngineError::Unexpected { message, seq })
+        }
+    }
+
+    fn peer_signature(&self, signature: [u8; 64]) -> PartySignature {
+        PartySignature {
+            pubkey: self.params.key_of(self.params.peer()).to_bytes(),
+            signature,
+        }
+    }
+
+    fn entry(
+        &self,
+        state: ChannelState,
+        ops: Vec<paychan_interface::client::log::Op>,
+        mine: [u8; 64],
+        theirs: [u8; 64],
+    ) -> LogEntry {
+        let (signature_a, signature_b) = match self.params.me {
+            Party::A => (mine, theirs),
+            Party::B => (theirs, mine),
+        };
+        LogEntry {
+            state,
+            ops,
+            signature_a,
+            signature_b,
+        }
+    }
+
+    fn co_signed(&self, entry: &LogEntry) -> CoSignedState {
+        CoSignedState {
+            binding: self.params.binding,
+            state: entry.state,
+            a: PartySignature {
+                pubkey: self.params.party_a.to_bytes(),
+                signature: entry.signature_a,
+            },
+            b: PartySignature {
+                pubkey: self.params.party_b.to_bytes(),
+                signature: entry.signature_b,
+            },
+        }
+    }
+
+    fn check_co_signed(&self, entry: &LogEntry) -> Result<(), EngineError> {
+        self.co_signed(entry)
+            .verify(&self.params.party_a, &self.params.party_b)
+            .map_err(|_| EngineError::BadSignature)
+    }
+}

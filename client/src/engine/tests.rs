@@ -1,0 +1,506 @@
+//! Two engines wired together in memory: rounds, batching, tie-breaks, resync, refusals,
+//! closing and recovery.
+
+use ed25519_dalek::SigningKey;
+use paychan_interface::{
+    channel::Party,
+    client::log::Op,
+    state::{ChannelState, StateBinding},
+    Address,
+};
+
+use super::*;
+
+const SOL: u64 = 1_000_000_000;
+
+/// One party: its engine plus everything its driver did.
+struct Node {
+    engine: ChannelEngine,
+    key: SigningKey,
+    records: Vec<Record>,
+    outbox: Vec<PeerMessage>,
+    events: Vec<Event>,
+    submitted: Vec<ChainRequest>,
+}
+
+impl Node {
+    fn new(me: Party, keys: &[SigningKey; 2]) -> Self {
+        let key = keys[me as usize - 1].clone();
+        Self {
+            engine: ChannelEngine::new(params(me, keys), key.clone()),
+            key,
+            records: vec![],
+            outbox: vec![],
+            events: vec![],
+            submitted: vec![],
+        }
+    }
+
+    fn run(&mut self, input: Input) -> Result<(), EngineError> {
+        for action in self.engine.handle(input)? {
+            match action {
+                Action::Persist(record) => self.records.push(record),
+                Action::Send(message) => self.outbox.push(message),
+                Action::Notify(event) => self.events.push(event),
+                Action::Submit(request) => self.submitted.push(request),
+                Action::CountersignClose { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn pay(&mut self, amount: u64, id: u8) -> Result<(), EngineError> {
+        self.run(Input::Pay(Payment {
+            id: [id; 16],
+            amount,
+        }))
+    }
+
+    fn chain(&mut self, deposited_a: u64, deposited_b: u64) {
+        self.run(Input::Chain(ChainView {
+            deposited_a,
+            deposited_b,
+            ..ChainView::default()
+        }))
+        .expect("chain views are always accepted");
+    }
+
+    /// What a restart from the records would rebuild.
+    fn recovered(&self) -> Recovered {
+        let mut recovered = Recovered::default();
+        for record in &self.records {
+            match record {
+                Record::Signed(s) => recovered.signed = Some(s.clone()),
+                Record::FullySigned(e) => {
+                    recovered.newest = Some(e.clone());
+                    if recovered
+                        .signed
+                        .as_ref()
+                        .is_none_or(|s| s.state.seq <= e.state.seq)
+                    {
+                        let mine = match self.engine.params().me {
+                            Party::A => e.signature_a,
+                            Party::B => e.signature_b,
+                        };
+                        recovered.signed = Some(SignedByMe {
+                            state: e.state,
+                            ops: e.ops.clone(),
+                            signature: mine,
+                        });
+                    }
+                }
+                Record::Closing(t) => recovered.closing = Some(*t),
+            }
+        }
+        recovered
+    }
+
+    fn restart(&mut self) {
+        let params = *self.engine.params();
+        self.engine = ChannelEngine::recover(params, self.key.clone(), self.recovered());
+        self.outbox.clear();
+    }
+
+    fn signed_states(&self) -> Vec<ChannelState> {
+        self.records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Signed(s) => Some(s.state),
+                Record::FullySigned(e) => Some(e.state),
+                Record::Closing(_) => None,
+            })
+            .collect()
+    }
+}
+
+fn keys() -> [SigningKey; 2] {
+    [
+        SigningKey::from_bytes(&[1; 32]),
+        SigningKey::from_bytes(&[2; 32]),
+    ]
+}
+
+fn params(me: Party, keys: &[SigningKey; 2]) -> ChannelParams {
+    ChannelParams {
+        binding: StateBinding {
+            program_id: paychan_interface::ID,
+            channel: Address::new_from_array([9; 32]),
+            opened_slot: 5,
+        },
+        party_a: Address::new_from_array(keys[0].verifying_key().to_bytes()),
+        party_b: Address::new_from_array(keys[1].verifying_key().to_bytes()),
+        me,
+    }
+}
+
+/// A (10 SOL) and B (5 SOL), both seeing the deposits.
+fn pair() -> (Node, Node) {
+    let keys = keys();
+    let (mut a, mut b) = (Node::new(Party::A, &keys), Node::new(Party::B, &keys));
+    a.chain(10 * SOL, 5 * SOL);
+    b.chain(10 * SOL, 5 * SOL);
+    (a, b)
+}
+
+/// Delivers every queued message both ways until both outboxes are empty.
+fn settle(a: &mut Node, b: &mut Node) {
+    for _ in 0..10_000 {
+        if a.outbox.is_empty() && b.outbox.is_empty() {
+            return;
+        }
+        for message in std::mem::take(&mut a.outbox) {
+            b.run(Input::Peer(message))
+                .expect("honest message accepted");
+        }
+        for message in std::mem::take(&mut b.outbox) {
+            a.run(Input::Peer(message))
+                .expect("honest message accepted");
+        }
+    }
+    panic!("messages never settled");
+}
+
+fn paid(node: &Node) -> u64 {
+    node.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Paid { payments, .. } => Some(payments.len() as u64),
+            _ => None,
+        })
+        .sum()
+}
+
+fn received(node: &Node) -> u64 {
+    node.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Received { payments, .. } => Some(payments.len() as u64),
+            _ => None,
+        })
+        .sum()
+}
+
+#[test]
+fn one_payment_is_one_round_that_both_store_fully_signed() {
+    let (mut a, mut b) = pair();
+    a.pay(SOL, 1).expect("pay");
+    settle(&mut a, &mut b);
+    let newest = a.engine.newest_state();
+    assert_eq!(newest, b.engine.newest_state());
+    assert_eq!(
+        (newest.seq, newest.balance_a, newest.balance_b),
+        (1, 9 * SOL, 6 * SOL)
+    );
+    assert_eq!(
+        (newest.deposited_a, newest.deposited_b),
+        (10 * SOL, 5 * SOL)
+    );
+    assert_eq!((paid(&a), received(&b)), (1, 1));
+    // B persisted its signature before sending it, then the full state
+    assert!(matches!(
+        b.records[..],
+        [Record::Signed(_), Record::FullySigned(_)]
+    ));
+    assert!(matches!(a.records[..], [Record::FullySigned(_)]));
+    let cosigned = a.engine.newest_co_signed().expect("signed");
+    cosigned
+        .verify(&a.engine.params().party_a, &a.engine.params().party_b)
+        .expect("both signatures verify");
+}
+
+#[test]
+fn payments_made_during_a_round_are_batched_into_the_next() {
+    let (mut a, mut b) = pair();
+    a.pay(100, 1).expect("pay");
+    for id in 2..=200u8 {
+        a.pay(100, id).expect("queued while the round is in flight");
+    }
+    assert_eq!(a.engine.queued(), 199);
+    settle(&mut a, &mut b);
+    // Two rounds: the first payment alone, then the 199 queued ones together.
+    assert_eq!(a.engine.newest_state().seq, 2);
+    assert_eq!(a.engine.newest_state().balance_b, 5 * SOL + 200 * 100);
+    assert_eq!((paid(&a), received(&b)), (200, 200));
+}
+
+#[test]
+fn both_directions_and_later_deposits_are_tracked() {
+    let (mut a, mut b) = pair();
+    a.pay(3 * SOL, 1).expect("pay");
+    settle(&mut a, &mut b);
+    b.pay(7 * SOL, 2)
+        .expect("B pays back with what it received");
+    settle(&mut a, &mut b);
+    a.chain(12 * SOL, 5 * SOL);
+    b.chain(12 * SOL, 5 * SOL);
+    a.pay(1, 3).expect("pay");
+    settle(&mut a, &mut b);
+    let s = b.engine.newest_state();
+    assert_eq!(
+        (s.seq, s.deposited_a, s.balance_a, s.balance_b),
+        (3, 12 * SOL, 16 * SOL - 1, SOL + 1)
+    );
+    assert_eq!(s.balance_a + s.balance_b, s.deposited_a + s.deposited_b);
+}
+
+#[test]
+fn a_payment_above_the_spendable_balance_is_refused() {
+    let (mut a, _b) = pair();
+    assert_eq!(
+        a.pay(10 * SOL + 1, 1),
+        Err(EngineError::InsufficientBalance)
+    );
+    a.pay(6 * SOL, 2).expect("pay");
+    assert_eq!(a.pay(4 * SOL + 1, 3), Err(EngineError::InsufficientBalance));
+    assert_eq!(a.pay(0, 4), Err(EngineError::ZeroPayment));
+}
+
+#[test]
+fn concurrent_proposals_resolve_to_a_and_b_retries() {
+    let (mut a, mut b) = pair();
+    a.pay(SOL, 1).expect("pay");
+    b.pay(2 * SOL, 2).expect("pay");
+    // Both proposed seq 1 before seeing the other's proposal
+    settle(&mut a, &mut b);
+    let s = a.engine.newest_state();
+    assert_eq!(s.seq, 2, "A's round first, then B's re-proposal");
+    assert_eq!((s.balance_a, s.balance_b), (11 * SOL, 4 * SOL));
+    assert_eq!(s, b.engine.newest_state());
+    for node in [&a, &b] {
+        let seqs: Vec<u64> = node.signed_states().iter().map(|s| s.seq).collect();
+        let mut unique = seqs.clone();
+        unique.dedup();
+        assert!(unique.len() >= 2, "{seqs:?}");
+    }
+}
+
+#[test]
+fn a_lost_commit_is_recovered_by_hello() {
+    let (mut a, mut b) = pair();
+    a.pay(SOL, 1).expect("pay");
+    let propose = a.outbox.remove(0);
+    b.run(Input::Peer(propose)).expect("propose");
+    let accept = b.outbox.remove(0);
+    a.run(Input::Peer(accept)).expect("accept");
+    a.outbox.clear(); // the Commit is lost
+    assert_eq!(a.engine.newest_state().seq, 1);
+    assert_eq!(b.engine.newest_state().seq, 0);
+    // B cannot sign seq 2 yet: it does not hold seq 1 fully signed
+    b.run(Input::Connected).expect("reconnect");
+    a.run(Input::Connected).expect("reconnect");
+    settle(&mut a, &mut b);
+    assert_eq!(b.engine.newest_state(), a.engine.newest_state());
+    assert_eq!(received(&b), 1);
+}
+
+#[test]
+fn a_lost_accept_gets_the_same_signature_again() {
+    let (mut a, mut b) = pair();
+    a.pay(SOL, 1).expect("pay");
+    b.run(Input::Peer(a.outbox.remove(0))).expect("propose");
+    let first = b.outbox.remove(0); // lost
+    a.run(Input::Connected).expect("reconnect: re-propose");
+    b.run(Input::Connected).expect("reconnect");
+    settle(&mut a, &mut b);
+    assert_eq!(a.engine.newest_state().seq, 1);
+    assert_eq!(
+        b.signed_states().iter().filter(|s| s.seq == 1).count(),
+        2,
+        "Signed then FullySigned"
+    );
+    let PeerMessage::Accept { signature, .. } = first else {
+        panic!("expected an accept");
+    };
+    let newest = a.engine.newest_co_signed().expect("signed");
+    assert_eq!(
+        newest.b.signature, signature,
+        "B signed seq 1 once, and repeated it"
+    );
+}
+
+#[test]
+fn a_second_different_state_for_a_signed_seq_is_refused() {
+    let (mut a, mut b) = pair();
+    a.pay(SOL, 1).expect("pay");
+    b.run(Input::Peer(a.outbox.remove(0))).expect("propose");
+    b.outbox.clear();
+    let keys = keys();
+    let mut other = Node::new(Party::A, &keys);
+    other.chain(10 * SOL, 5 * SOL);
+    other.pay(2 * SOL, 9).expect("pay");
+    b.run(Input::Peer(other.outbox.remove(0)))
+        .expect("answered, not an error");
+    assert!(matches!(
+        b.outbox[..],
+        [PeerMessage::Reject {
+            seq: 1,
+            reason: RejectReason::Invalid
+        }]
+    ));
+    assert!(b
+        .events
+        .contains(&Event::PeerFault(EngineError::Equivocation(1))));
+    assert_eq!(b.signed_states().len(), 1);
+}
+
+#[test]
+fn invalid_proposals_are_rejected_with_a_reason_and_change_nothing() {
+    let (_a, mut b) = pair();
+    let genesis = b.engine.newest_state();
+    let pay = |amount| Op::Pay {
+        amount,
+        payment_id: [0; 16],
+    };
+    let valid = next_state(&genesis, Party::A, &[pay(SOL)], (10 * SOL, 5 * SOL)).expect("valid");
+    let cases = [
+        // A pays more than it has
+        (
+            vec![pay(11 * SOL)],
+            ChannelState {
+                balance_a: 0,
+                ..valid
+            },
+            EngineError::InsufficientBalance,
+        ),
+        // balances that do not follow from the ops
+        (
+            vec![pay(SOL)],
+            ChannelState {
+                balance_b: valid.balance_b + 1,
+                ..valid
+            },
+            EngineError::StateMismatch,
+        ),
+        // a deposit B has not seen
+        (
+            vec![pay(SOL)],
+            ChannelState {
+                deposited_b: 6 * SOL,
+                ..valid
+            },
+            EngineError::DepositsNotSeen,
+        ),
+        // a log root that is not the chain's
+        (
+            vec![pay(SOL)],
+            ChannelState {
+                log_root: [7; 32],
+                ..valid
+            },
+            EngineError::StateMismatch,
+        ),
+        (vec![], valid, EngineError::BadOpCount(0)),
+    ];
+    for (ops, state, error) in cases {
+        b.outbox.clear();
+        b.run(Input::Peer(PeerMessage::Propose { seq: 1, ops, state }))
+            .expect("answered");
+        assert!(matches!(
+            b.outbox[..],
+            [PeerMessage::Reject {
+                seq: 1,
+                reason: RejectReason::Invalid
+            }]
+        ));
+        assert_eq!(b.events.last(), Some(&Event::PeerFault(error)));
+    }
+    assert!(b.records.is_empty(), "nothing signed or stored");
+}
+
+#[test]
+fn forged_accept_or_commit_signatures_are_refused() {
+    let (mut a, mut b) = pair();
+    a.pay(SOL, 1).expect("pay");
+    b.run(Input::Peer(a.outbox.remove(0))).expect("propose");
+    let PeerMessage::Accept { seq, mut signature } = b.outbox.remove(0) else {
+        panic!("expected an accept");
+    };
+    signature[0] ^= 1;
+    assert_eq!(
+        a.run(Input::Peer(PeerMessage::Accept { seq, signature })),
+        Err(EngineError::BadSignature)
+    );
+    assert!(a.records.is_empty());
+    assert_eq!(
+        b.run(Input::Peer(PeerMessage::Commit {
+            seq,
+            signature: [3; 64]
+        })),
+        Err(EngineError::BadSignature)
+    );
+    assert_eq!(b.engine.newest_state().seq, 0);
+}
+
+#[test]
+fn cooperative_close_stops_payments_and_asks_for_the_close_transaction() {
+    let (mut a, mut b) = pair();
+    a.pay(2 * SOL, 1).expect("pay");
+    settle(&mut a, &mut b);
+    a.run(Input::Close).expect("close");
+    settle(&mut a, &mut b);
+    let terms = CloseTerms {
+        seq: 1,
+        balance_a: 8 * SOL,
+        balance_b: 7 * SOL,
+    };
+    assert_eq!(a.engine.closing(), Some(terms));
+    assert_eq!(b.engine.closing(), Some(terms));
+    assert_eq!(a.submitted, vec![ChainRequest::CloseCooperative(terms)]);
+    assert!(b.records.contains(&Record::Closing(terms)));
+    assert_eq!(a.pay(1, 2), Err(EngineError::Closing));
+    assert_eq!(b.pay(1, 3), Err(EngineError::Closing));
+}
+
+#[test]
+fn a_restart_resumes_from_the_records() {
+    let (mut a, mut b) = pair();
+    for id in 0..5u8 {
+        a.pay(SOL / 10, id).expect("pay");
+        settle(&mut a, &mut b);
+    }
+    // B crashes after signing seq 6 but before the commit arrives
+    a.pay(SOL / 10, 9).expect("pay");
+    b.run(Input::Peer(a.outbox.remove(0))).expect("propose");
+    b.restart();
+    a.run(Input::Peer(PeerMessage::Accept {
+        seq: 6,
+        signature: match b.records.last() {
+            Some(Record::Signed(s)) => s.signature,
+            other => panic!("expected B's signature on record, got {other:?}"),
+        },
+    }))
+    .expect("accept");
+    a.outbox.clear(); // the commit is lost in the crash
+    b.run(Input::Connected).expect("reconnect");
+    a.run(Input::Connected).expect("reconnect");
+    settle(&mut a, &mut b);
+    assert_eq!(b.engine.newest_state().seq, 6);
+    assert_eq!(b.engine.newest_state(), a.engine.newest_state());
+    a.restart();
+    a.pay(SOL, 10).expect("pay after A's restart");
+    settle(&mut a, &mut b);
+    assert_eq!(a.engine.newest_state().seq, 7);
+}
+
+#[test]
+fn a_stale_registration_on_chain_triggers_a_dispute() {
+    let (mut a, mut b) = pair();
+    for id in 0..3u8 {
+        a.pay(SOL, id).expect("pay");
+        settle(&mut a, &mut b);
+    }
+    b.run(Input::Chain(ChainView {
+        deposited_a: 10 * SOL,
+        deposited_b: 5 * SOL,
+        closing: Some(RegisteredClose {
+            seq: 1,
+            deadline: 1_000,
+        }),
+        now: 900,
+    }))
+    .expect("chain view");
+    match &b.submitted[..] {
+        [ChainRequest::Dispute(state)] => assert_eq!(state.state.seq, 3),
+        other => panic!("expected a dispute, got {other:?}"),
+    }
+}

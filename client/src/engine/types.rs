@@ -1,0 +1,165 @@
+//! The vocabulary of the engine: its parameters, inputs, actions, persisted records and events.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use paychan_interface::{
+    channel::Party,
+    client::log::Op,
+    settlement::Payouts,
+    state::{ChannelState, StateBinding},
+    Address,
+};
+
+use super::messages::PeerMessage;
+use crate::watcher::ChainRequest;
+
+/// Which channel, and which side of it this engine plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelParams {
+    pub binding: StateBinding,
+    pub party_a: Address,
+    pub party_b: Address,
+    pub me: Party,
+}
+
+impl ChannelParams {
+    pub fn peer(&self) -> Party {
+        self.me.other()
+    }
+
+    pub fn key_of(&self, party: Party) -> &Address {
+        match party {
+            Party::A => &self.party_a,
+            Party::B => &self.party_b,
+        }
+    }
+}
+
+/// A local payment to the peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, BorshSerialize, BorshDeserialize)]
+pub struct Payment {
+    pub id: [u8; 16],
+    pub amount: u64,
+}
+
+impl Payment {
+    pub fn op(&self) -> Op {
+        Op::Pay {
+            amount: self.amount,
+            payment_id: self.id,
+        }
+    }
+}
+
+/// What the engine knows of the channel account on-chain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChainView {
+    pub deposited_a: u64,
+    pub deposited_b: u64,
+    /// Set once a close is registered on-chain.
+    pub closing: Option<RegisteredClose>,
+    /// Unix seconds of the newest observation.
+    pub now: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegisteredClose {
+    pub seq: u64,
+    pub deadline: i64,
+}
+
+/// A state this party signed: durable before its signature leaves the process.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SignedByMe {
+    pub state: ChannelState,
+    pub ops: Vec<Op>,
+    pub signature: [u8; 64],
+}
+
+/// A fully signed state with the operations it appended: a log entry and a receipt.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct LogEntry {
+    pub state: ChannelState,
+    pub ops: Vec<Op>,
+    pub signature_a: [u8; 64],
+    pub signature_b: [u8; 64],
+}
+
+/// The balances a cooperative close pays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CloseTerms {
+    pub seq: u64,
+    pub balance_a: u64,
+    pub balance_b: u64,
+}
+
+impl From<CloseTerms> for Payouts {
+    fn from(t: CloseTerms) -> Self {
+        Payouts {
+            a: t.balance_a,
+            b: t.balance_b,
+        }
+    }
+}
+
+/// What must be durable, in order, before the actions after it run.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum Record {
+    /// This party signed a state (it never signs another with the same seq).
+    Signed(SignedByMe),
+    /// A state became fully signed.
+    FullySigned(LogEntry),
+    /// This party committed to a cooperative close: it proposes and accepts nothing more.
+    Closing(CloseTerms),
+}
+
+/// What the engine tells its user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Payments this party made are final (their state is fully signed and durable).
+    Paid { seq: u64, payments: Vec<Payment> },
+    /// Payments from the peer are final.
+    Received { seq: u64, payments: Vec<Payment> },
+    /// The peer refused a proposal; its payments are queued again or failed.
+    ProposalRejected {
+        seq: u64,
+        reason: super::messages::RejectReason,
+    },
+    /// The peer sent something invalid; it was refused and nothing changed.
+    PeerFault(super::EngineError),
+    /// Both sides agreed to close at these terms.
+    CloseAgreed(CloseTerms),
+}
+
+/// Everything that can happen to an engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Pay the peer.
+    Pay(Payment),
+    /// Close cooperatively at the newest state once idle.
+    Close,
+    /// A message from the peer.
+    Peer(PeerMessage),
+    /// A fresh view of the chain.
+    Chain(ChainView),
+    /// The link to the peer is (re)established: resynchronise.
+    Connected,
+    /// The driver built and signed the CloseCooperative transaction this party asked for
+    /// (serialized); it goes to the peer for its signature.
+    CloseTransactionBuilt(Vec<u8>),
+}
+
+/// Side effects for the driver, to be carried out in order. A `Persist` must be durable before
+/// any later action runs: that is how "persist before you sign" holds across crashes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Persist(Record),
+    Send(PeerMessage),
+    Submit(ChainRequest),
+    Notify(Event),
+    /// The peer signed this CloseCooperative transaction for the agreed terms: check it is
+    /// exactly that, add this party's signature, and submit it.
+    CountersignClose {
+        terms: CloseTerms,
+        transaction: Vec<u8>,
+    },
+}
