@@ -1,11 +1,17 @@
 //! paychan off-chain client.
 //!
 //! - [`engine`]: the pure two-party state machine of SPEC §6 — inputs in, actions out, no I/O.
+//! - [`ledger`]: the L1 backends (LiteSVM, BanksClient, JSON-RPC) and cooperative-close co-signing.
+//! - [`node`]: the driver that runs the engine against a store, a ledger and the peer outbox.
+//! - [`store`]: durable storage of what the engine persists (redb on disk, or memory).
 //! - [`watcher`]: what to submit on-chain when a stale state is registered or a window ends.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod engine;
+pub mod ledger;
+pub mod node;
+pub mod store;
 pub mod watcher;
 
 pub use paychan_interface as interface;

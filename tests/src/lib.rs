@@ -2,6 +2,7 @@
 //! solana-program-test (BanksClient) implementation, and channel helpers on top of it.
 
 pub mod backend;
+pub mod chain;
 pub mod fixture;
 pub mod forge;
 pub mod litesvm_backend;

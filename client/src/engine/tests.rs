@@ -10,6 +10,7 @@ use paychan_interface::{
 };
 
 use super::*;
+use crate::store::ChannelStore;
 
 const SOL: u64 = 1_000_000_000;
 
@@ -65,34 +66,14 @@ impl Node {
         .expect("chain views are always accepted");
     }
 
-    /// What a restart from the records would rebuild.
+    /// What a restart would rebuild from everything persisted so far.
     fn recovered(&self) -> Recovered {
-        let mut recovered = Recovered::default();
-        for record in &self.records {
-            match record {
-                Record::Signed(s) => recovered.signed = Some(s.clone()),
-                Record::FullySigned(e) => {
-                    recovered.newest = Some(e.clone());
-                    if recovered
-                        .signed
-                        .as_ref()
-                        .is_none_or(|s| s.state.seq <= e.state.seq)
-                    {
-                        let mine = match self.engine.params().me {
-                            Party::A => e.signature_a,
-                            Party::B => e.signature_b,
-                        };
-                        recovered.signed = Some(SignedByMe {
-                            state: e.state,
-                            ops: e.ops.clone(),
-                            signature: mine,
-                        });
-                    }
-                }
-                Record::Closing(t) => recovered.closing = Some(*t),
-            }
-        }
-        recovered
+        let mut store = crate::store::MemoryStore::new();
+        let params = *self.engine.params();
+        let channel = params.binding.channel;
+        store.create_channel(&params).expect("create");
+        store.persist(&channel, &self.records).expect("persist");
+        store.recover(&channel).expect("recover").expect("known").1
     }
 
     fn restart(&mut self) {

@@ -1,0 +1,73 @@
+//! An embedded LiteSVM ledger with the paychan program loaded: no validator needed.
+
+use litesvm::LiteSVM;
+use paychan_interface::Address;
+use solana_clock::Clock;
+use solana_hash::Hash;
+use solana_transaction::Transaction;
+
+use super::{Landed, Ledger, LedgerError};
+
+pub struct LiteSvmLedger {
+    svm: LiteSVM,
+}
+
+impl std::fmt::Debug for LiteSvmLedger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiteSvmLedger").finish_non_exhaustive()
+    }
+}
+
+impl LiteSvmLedger {
+    /// A ledger with the Ed25519 precompile and `program` (the SBF binary) at `program_id`.
+    pub fn new(program_id: Address, program: &[u8]) -> Result<Self, LedgerError> {
+        let mut svm = LiteSVM::new();
+        svm.add_program(program_id, program)
+            .map_err(|e| LedgerError::Decode(format!("the program did not load: {e}")))?;
+        Ok(Self { svm })
+    }
+
+    /// The underlying VM, for test setup (funding, clock).
+    pub fn svm(&mut self) -> &mut LiteSVM {
+        &mut self.svm
+    }
+
+    /// Moves the clock; LiteSVM time only moves when told to.
+    pub fn set_unix_timestamp(&mut self, unix_timestamp: i64) {
+        let mut clock: Clock = self.svm.get_sysvar();
+        clock.unix_timestamp = unix_timestamp;
+        self.svm.set_sysvar(&clock);
+    }
+}
+
+impl Ledger for LiteSvmLedger {
+    async fn submit(&mut self, transaction: Transaction) -> Result<Landed, LedgerError> {
+        // One slot per transaction, so states signed at different times stay distinct.
+        let mut clock: Clock = self.svm.get_sysvar();
+        clock.slot = clock.slot.saturating_add(1);
+        self.svm.set_sysvar(&clock);
+        match self.svm.send_transaction(transaction) {
+            Ok(meta) => Ok(Landed {
+                compute_units: Some(meta.compute_units_consumed),
+                logs: meta.logs,
+            }),
+            Err(failed) => Err(failed.err.into()),
+        }
+    }
+
+    async fn latest_blockhash(&mut self) -> Result<Hash, LedgerError> {
+        self.svm.expire_blockhash();
+        Ok(self.svm.latest_blockhash())
+    }
+
+    async fn account(
+        &mut self,
+        address: &Address,
+    ) -> Result<Option<solana_account::Account>, LedgerError> {
+        Ok(self.svm.get_account(address).filter(|a| a.lamports > 0))
+    }
+
+    async fn unix_timestamp(&mut self) -> Result<i64, LedgerError> {
+        Ok(self.svm.get_sysvar::<Clock>().unix_timestamp)
+    }
+}

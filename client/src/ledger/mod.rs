@@ -1,0 +1,59 @@
+//! The L1 as the client sees it: submit a transaction, read a channel account, read the clock.
+//! Three backends run the real program: LiteSVM (embedded), BanksClient (solana-program-test)
+//! and JSON-RPC (a validator). Transactions are built only from `paychan_interface` builders.
+
+mod banks;
+mod chain_view;
+pub mod cooperative;
+mod error;
+mod litesvm;
+mod rpc;
+mod shared;
+
+pub use self::litesvm::LiteSvmLedger;
+pub use banks::BanksLedger;
+pub use chain_view::chain_view;
+pub use error::LedgerError;
+pub use rpc::RpcLedger;
+pub use shared::SharedLedger;
+
+use paychan_interface::{channel::Channel, Address};
+use solana_hash::Hash;
+use solana_transaction::Transaction;
+
+/// A transaction the ledger accepted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Landed {
+    pub compute_units: Option<u64>,
+    pub logs: Vec<String>,
+}
+
+#[allow(async_fn_in_trait)] // used with static dispatch only
+pub trait Ledger {
+    /// Sends a fully signed transaction and waits until it is processed (or refused).
+    async fn submit(&mut self, transaction: Transaction) -> Result<Landed, LedgerError>;
+
+    /// A recent blockhash to sign transactions with.
+    async fn latest_blockhash(&mut self) -> Result<Hash, LedgerError>;
+
+    /// The raw account, if it exists.
+    async fn account(
+        &mut self,
+        address: &Address,
+    ) -> Result<Option<solana_account::Account>, LedgerError>;
+
+    /// The Clock sysvar's unix timestamp.
+    async fn unix_timestamp(&mut self) -> Result<i64, LedgerError>;
+
+    /// The decoded channel account, if the channel exists.
+    async fn channel(&mut self, address: &Address) -> Result<Option<Channel>, LedgerError> {
+        match self.account(address).await? {
+            Some(account) if account.owner == paychan_interface::ID => {
+                Channel::unpack(&account.data)
+                    .map(Some)
+                    .map_err(|e| LedgerError::NotAChannel(*address, e))
+            }
+            Some(_) | None => Ok(None),
+        }
+    }
+}

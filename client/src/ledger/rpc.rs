@@ -1,0 +1,82 @@
+//! A JSON-RPC ledger (a local `solana-test-validator`, or any cluster).
+
+use paychan_interface::Address;
+use solana_clock::Clock;
+use solana_commitment_config::CommitmentConfig;
+use solana_hash::Hash;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_transaction::Transaction;
+
+use super::{Landed, Ledger, LedgerError};
+
+pub struct RpcLedger {
+    client: RpcClient,
+}
+
+impl std::fmt::Debug for RpcLedger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RpcLedger")
+            .field("url", &self.client.url())
+            .finish()
+    }
+}
+
+impl RpcLedger {
+    /// Talks to `url` at `confirmed` commitment (fast enough for tests, safe against forks
+    /// that a single-validator cluster never has).
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            client: RpcClient::new_with_commitment(url.into(), CommitmentConfig::confirmed()),
+        }
+    }
+
+    pub fn client(&self) -> &RpcClient {
+        &self.client
+    }
+}
+
+fn from_client(e: solana_rpc_client_api::client_error::Error) -> LedgerError {
+    match e.get_transaction_error() {
+        Some(error) => error.into(),
+        None => LedgerError::Unreachable(e.to_string()),
+    }
+}
+
+impl Ledger for RpcLedger {
+    async fn submit(&mut self, transaction: Transaction) -> Result<Landed, LedgerError> {
+        self.client
+            .send_and_confirm_transaction(&transaction)
+            .await
+            .map_err(from_client)?;
+        Ok(Landed::default())
+    }
+
+    async fn latest_blockhash(&mut self) -> Result<Hash, LedgerError> {
+        self.client
+            .get_latest_blockhash()
+            .await
+            .map_err(from_client)
+    }
+
+    async fn account(
+        &mut self,
+        address: &Address,
+    ) -> Result<Option<solana_account::Account>, LedgerError> {
+        let response = self
+            .client
+            .get_account_with_commitment(address, self.client.commitment())
+            .await
+            .map_err(from_client)?;
+        Ok(response.value.filter(|a| a.lamports > 0))
+    }
+
+    async fn unix_timestamp(&mut self) -> Result<i64, LedgerError> {
+        let account = self
+            .account(&solana_sdk_ids::sysvar::clock::ID)
+            .await?
+            .ok_or_else(|| LedgerError::Decode("no clock sysvar".into()))?;
+        let clock: Clock =
+            bincode::deserialize(&account.data).map_err(|e| LedgerError::Decode(e.to_string()))?;
+        Ok(clock.unix_timestamp)
+    }
+}

@@ -1,0 +1,217 @@
+//! The driver of one party's channel: runs the engine's actions against a store, a ledger and
+//! an outbox for the peer transport, in order. A failed persist stops everything after it, as
+//! a crash would: nothing the store does not hold has left the process.
+
+use std::collections::VecDeque;
+
+use paychan_interface::{
+    channel::Party,
+    client::{self, ChannelAddress},
+    state::StateBinding,
+};
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+use crate::{
+    engine::{
+        Action, ChannelEngine, ChannelParams, EngineError, Event, Input, PeerMessage, Record,
+    },
+    ledger::{self, cooperative, Landed, Ledger, LedgerError},
+    store::{ChannelStore, StoreError},
+    watcher::ChainRequest,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Cosign(#[from] cooperative::CosignError),
+    #[error("channel {0} does not exist on-chain")]
+    NoChannel(paychan_interface::Address),
+}
+
+/// One party's channel: engine + store + ledger.
+#[derive(Debug)]
+pub struct ChannelNode<S, L> {
+    engine: ChannelEngine,
+    store: S,
+    ledger: L,
+    keypair: Keypair,
+    channel: ChannelAddress,
+    /// Messages for the peer, in order; the transport drains it.
+    pub outbox: Vec<PeerMessage>,
+    /// What happened, in order; the application drains it.
+    pub events: Vec<Event>,
+    /// Transactions this node landed.
+    pub landed: Vec<Landed>,
+}
+
+impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
+    /// Joins `channel`, which must be open on-chain, and remembers it in `store`. Resumes from
+    /// the store if it already knows the channel.
+    pub async fn join(
+        mut store: S,
+        mut ledger: L,
+        keypair: Keypair,
+        channel: ChannelAddress,
+    ) -> Result<Self, NodeError> {
+        let me = if keypair.pubkey() == channel.party_a {
+            Party::A
+        } else {
+            Party::B
+        };
+        let key = ed25519_dalek::SigningKey::from_bytes(keypair.secret_bytes());
+        let engine = match store.recover(&channel.address)? {
+            Some((params, recovered)) => ChannelEngine::recover(params, key, recovered),
+            None => {
+                let account = ledger
+                    .channel(&channel.address)
+                    .await?
+                    .ok_or(NodeError::NoChannel(channel.address))?;
+                let params = ChannelParams {
+                    binding: StateBinding {
+                        program_id: channel.program_id,
+                        channel: channel.address,
+                        opened_slot: account.opened_slot,
+                    },
+                    party_a: channel.party_a,
+                    party_b: channel.party_b,
+                    me,
+                };
+                store.create_channel(&params)?;
+                ChannelEngine::new(params, key)
+            }
+        };
+        let mut node = Self {
+            engine,
+            store,
+            ledger,
+            keypair,
+            channel,
+            outbox: Vec::new(),
+            events: Vec::new(),
+            landed: Vec::new(),
+        };
+        node.sync_chain().await?;
+        Ok(node)
+    }
+
+    pub fn engine(&self) -> &ChannelEngine {
+        &self.engine
+    }
+
+    pub fn ledger(&mut self) -> &mut L {
+        &mut self.ledger
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Gives back the store and the ledger, as a crash would leave them.
+    pub fn into_parts(self) -> (S, L) {
+        (self.store, self.ledger)
+    }
+
+    pub fn channel(&self) -> &ChannelAddress {
+        &self.channel
+    }
+
+    /// Feeds one input and carries out every resulting action.
+    pub async fn handle(&mut self, input: Input) -> Result<(), NodeError> {
+        let actions = self.engine.handle(input)?;
+        self.execute(actions.into()).await
+    }
+
+    /// Reads the channel and the clock, and lets the engine (and its watcher) react.
+    pub async fn sync_chain(&mut self) -> Result<(), NodeError> {
+        if let Some((_, view)) = ledger::chain_view(&mut self.ledger, &self.channel.address).await?
+        {
+            self.handle(Input::Chain(view)).await?;
+        }
+        Ok(())
+    }
+
+    async fn execute(&mut self, mut actions: VecDeque<Action>) -> Result<(), NodeError> {
+        while let Some(action) = actions.pop_front() {
+            match action {
+                Action::Persist(first) => {
+                    // Consecutive records share one durable transaction.
+                    let mut records: Vec<Record> = vec![first];
+                    while let Some(Action::Persist(_)) = actions.front() {
+                        if let Some(Action::Persist(next)) = actions.pop_front() {
+                            records.push(next);
+                        }
+                    }
+                    self.store.persist(&self.channel.address, &records)?;
+                }
+                Action::Send(message) => self.outbox.push(message),
+                Action::Notify(event) => self.events.push(event),
+                Action::Submit(ChainRequest::CloseCooperative(terms)) => {
+                    let blockhash = self.ledger.latest_blockhash().await?;
+                    let request =
+                        cooperative::request(&self.channel, terms, &self.keypair, blockhash);
+                    actions.extend(self.engine.handle(Input::CloseTransactionBuilt(request))?);
+                }
+                Action::Submit(request) => {
+                    let instructions = self.instructions_for(request);
+                    self.submit(&instructions).await?;
+                }
+                Action::CountersignClose { terms, transaction } => {
+                    let transaction = cooperative::countersign(
+                        &transaction,
+                        &self.channel,
+                        terms,
+                        &self.keypair,
+                    )?;
+                    let landed = self.ledger.submit(transaction).await?;
+                    self.landed.push(landed);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn instructions_for(&self, request: ChainRequest) -> Vec<Instruction> {
+        let me = self.keypair.pubkey();
+        match request {
+            ChainRequest::StartClose(Some(state)) => state.start_close(&self.channel, &me).to_vec(),
+            ChainRequest::StartClose(None) => vec![client::start_close(&self.channel, &me, false)],
+            ChainRequest::Dispute(state) => state.dispute(&self.channel, &me).to_vec(),
+            ChainRequest::Finalize => vec![client::finalize(&self.channel)],
+            ChainRequest::CloseCooperative(terms) => vec![client::close_cooperative(
+                &self.channel,
+                terms.balance_a,
+                terms.balance_b,
+            )],
+        }
+    }
+
+    /// Signs `instructions` with this party as fee payer and lands them.
+    pub async fn submit(&mut self, instructions: &[Instruction]) -> Result<(), NodeError> {
+        let blockhash = self.ledger.latest_blockhash().await?;
+        let transaction = Transaction::new_signed_with_payer(
+            instructions,
+            Some(&self.keypair.pubkey()),
+            &[&self.keypair],
+            blockhash,
+        );
+        let landed = self.ledger.submit(transaction).await?;
+        self.landed.push(landed);
+        Ok(())
+    }
+
+    /// Unilateral close with the newest fully signed state (or the seq-0 state).
+    pub async fn force_close(&mut self) -> Result<(), NodeError> {
+        let request = ChainRequest::StartClose(self.engine.newest_co_signed());
+        let instructions = self.instructions_for(request);
+        self.submit(&instructions).await
+    }
+}

@@ -1,0 +1,59 @@
+//! The per-channel recovery summary both stores keep, and how records update it.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use paychan_interface::channel::Party;
+
+use crate::engine::{CloseTerms, LogEntry, Record, Recovered, SignedByMe};
+
+/// Everything [`Recovered`] needs except the newest entry itself, which lives in the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub(super) struct Latest {
+    pub newest_seq: Option<u64>,
+    pub signed: Option<SignedByMe>,
+    pub closing: Option<CloseTerms>,
+}
+
+impl Latest {
+    /// Folds one record in. Seqs never go back: a record for a lower seq than what is already
+    /// known (a replayed or late write) leaves `newest` and `signed` alone.
+    pub fn apply(&mut self, me: Party, record: &Record) {
+        match record {
+            Record::Signed(signed) => self.raise_signed(signed.clone()),
+            Record::FullySigned(entry) => {
+                let seq = entry.state.seq;
+                if self.newest_seq.is_none_or(|newest| newest <= seq) {
+                    self.newest_seq = Some(seq);
+                }
+                let signature = match me {
+                    Party::A => entry.signature_a,
+                    Party::B => entry.signature_b,
+                };
+                self.raise_signed(SignedByMe {
+                    state: entry.state,
+                    ops: entry.ops.clone(),
+                    signature,
+                });
+            }
+            Record::Closing(terms) => self.closing = Some(*terms),
+        }
+    }
+
+    fn raise_signed(&mut self, signed: SignedByMe) {
+        if self
+            .signed
+            .as_ref()
+            .is_none_or(|current| current.state.seq <= signed.state.seq)
+        {
+            self.signed = Some(signed);
+        }
+    }
+
+    /// The snapshot, given the log entry at `newest_seq`.
+    pub fn into_recovered(self, newest: Option<LogEntry>) -> Recovered {
+        Recovered {
+            newest,
+            signed: self.signed,
+            closing: self.closing,
+        }
+    }
+}
