@@ -5,6 +5,7 @@
 //! - [`node`]: the driver that runs the engine against a store, a ledger and the peer outbox.
 //! - [`store`]: durable storage of what the engine persists (redb on disk, or memory).
 //! - [`watcher`]: what to submit on-chain when a stale state is registered or a window ends.
+//! - [`watchtower`]: a third key that disputes and finalizes for parties that are offline.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
@@ -13,5 +14,6 @@ pub mod ledger;
 pub mod node;
 pub mod store;
 pub mod watcher;
+pub mod watchtower;
 
 pub use paychan_interface as interface;

@@ -6,6 +6,7 @@ pub mod chain;
 pub mod fixture;
 pub mod forge;
 pub mod litesvm_backend;
+pub mod pair;
 pub mod program_test_backend;
 
 /// The SBF binary under test, written by `scripts/build-sbf.sh`.

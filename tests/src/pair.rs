@@ -1,0 +1,92 @@
+//! Two client nodes on one test chain, with the peer link simulated in process.
+
+use paychan_client::{
+    engine::{Input, Payment},
+    ledger::Ledger,
+    node::{ChannelNode, NodeError},
+    store::ChannelStore,
+};
+use paychan_interface::client::{self, ChannelAddress};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+use crate::{chain::TestChain, SOL};
+
+pub const WALLET: u64 = 100 * SOL;
+pub const PERIOD: u64 = 86_400;
+/// The fee each signature costs on both test ledgers.
+pub const FEE_PER_SIGNATURE: u64 = 5_000;
+
+/// Signs with `payer` alone and lands the instructions.
+pub async fn submit_as<L: Ledger>(
+    ledger: &mut L,
+    payer: &Keypair,
+    instructions: &[solana_instruction::Instruction],
+) -> Result<(), paychan_client::ledger::LedgerError> {
+    let blockhash = ledger.latest_blockhash().await?;
+    let tx = Transaction::new_signed_with_payer(
+        instructions,
+        Some(&payer.pubkey()),
+        &[payer],
+        blockhash,
+    );
+    ledger.submit(tx).await.map(|_| ())
+}
+
+/// Funded keys for A and B, and the channel A opens with `deposit_a` and B tops up with
+/// `deposit_b` (two L1 transactions, one if B deposits nothing).
+pub async fn open_channel<C: TestChain>(
+    chain: &mut C,
+    deposit_a: u64,
+    deposit_b: u64,
+) -> (Keypair, Keypair, ChannelAddress) {
+    let (a, b) = (Keypair::new(), Keypair::new());
+    chain.fund(&a.pubkey(), WALLET);
+    chain.fund(&b.pubkey(), WALLET);
+    let channel = ChannelAddress::new_random(&paychan_interface::ID, &a.pubkey(), &b.pubkey());
+    let mut ledger = chain.ledger();
+    submit_as(
+        &mut ledger,
+        &a,
+        &[client::open(&channel, deposit_a, PERIOD)],
+    )
+    .await
+    .expect("open");
+    if deposit_b > 0 {
+        submit_as(
+            &mut ledger,
+            &b,
+            &[client::deposit(&channel, &b.pubkey(), deposit_b)],
+        )
+        .await
+        .expect("deposit");
+    }
+    (a, b, channel)
+}
+
+/// Moves messages both ways until neither side has anything to say.
+pub async fn deliver<S: ChannelStore, L: Ledger>(
+    a: &mut ChannelNode<S, L>,
+    b: &mut ChannelNode<S, L>,
+) -> Result<(), NodeError> {
+    loop {
+        if a.outbox.is_empty() && b.outbox.is_empty() {
+            return Ok(());
+        }
+        for message in std::mem::take(&mut a.outbox) {
+            b.handle(Input::Peer(message)).await?;
+        }
+        for message in std::mem::take(&mut b.outbox) {
+            a.handle(Input::Peer(message)).await?;
+        }
+    }
+}
+
+/// A payment with a fresh id.
+pub fn payment(amount: u64) -> Input {
+    Input::Pay(Payment {
+        id: rand::random(),
+        amount,
+    })
+}

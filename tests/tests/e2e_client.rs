@@ -1,0 +1,302 @@
+//! The client end to end against the built program, on LiteSVM and on solana-program-test:
+//! two nodes with real stores exchanging payments, closing cooperatively or unilaterally,
+//! disputing stale states, and a watchtower guarding an offline party.
+
+use paychan_client::{
+    engine::Input,
+    ledger::Ledger,
+    node::ChannelNode,
+    store::{ChannelStore, MemoryStore, RedbStore},
+    watcher::ChainRequest,
+    watchtower::Watchtower,
+};
+use paychan_interface::client::CoSignedState;
+use paychan_tests::{
+    chain::{BanksChain, SvmChain, TestChain},
+    pair::{deliver, open_channel, payment, FEE_PER_SIGNATURE, PERIOD, WALLET},
+    SOL,
+};
+use solana_keypair::Keypair;
+use solana_program_test::tokio;
+use solana_signer::Signer;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+macro_rules! on_both_chains {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn litesvm() {
+                super::runtime().block_on(super::$name(super::SvmChain::new()));
+            }
+            #[test]
+            fn program_test() {
+                super::runtime().block_on(async {
+                    super::$name(super::BanksChain::start().await).await
+                });
+            }
+        }
+    )*};
+}
+
+on_both_chains!(
+    ten_thousand_payments_then_cooperative_close_in_three_transactions,
+    silent_peer_unilateral_close_finalizes_after_the_window,
+    stale_registration_two_behind_is_disputed_and_punished,
+    stale_registration_one_behind_is_replaced,
+    watchtower_disputes_for_an_offline_party,
+);
+
+async fn lamports<L: Ledger>(ledger: &mut L, key: &Keypair) -> u64 {
+    ledger
+        .account(&key.pubkey())
+        .await
+        .expect("ledger")
+        .map_or(0, |a| a.lamports)
+}
+
+async fn ten_thousand_payments_then_cooperative_close_in_three_transactions<C: TestChain>(
+    mut chain: C,
+) {
+    let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 5 * SOL).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = |name: &str| RedbStore::open(dir.path().join(name)).expect("redb");
+    let mut alice = ChannelNode::join(store("a.redb"), chain.ledger(), a.insecure_clone(), channel)
+        .await
+        .expect("alice joins");
+    let mut bob = ChannelNode::join(store("b.redb"), chain.ledger(), b.insecure_clone(), channel)
+        .await
+        .expect("bob joins");
+
+    // 10,000 payments from Alice in bursts (batched into few rounds), 100 back from Bob
+    let (mut to_bob, mut to_alice) = (0u64, 0u64);
+    for burst in 0..20u64 {
+        for i in 0..500u64 {
+            let amount = 1_000 + (burst * 500 + i) % 997;
+            alice.handle(payment(amount)).await.expect("pay");
+            to_bob += amount;
+        }
+        for _ in 0..5 {
+            bob.handle(payment(7_000)).await.expect("pay back");
+            to_alice += 7_000;
+        }
+        deliver(&mut alice, &mut bob).await.expect("rounds");
+    }
+    let newest = alice.engine().newest_state();
+    assert_eq!(newest, bob.engine().newest_state());
+    assert_eq!(newest.balance_a, 10 * SOL - to_bob + to_alice);
+    assert_eq!(newest.balance_b, 5 * SOL + to_bob - to_alice);
+    assert!(
+        newest.seq < 100,
+        "payments were batched: {} rounds",
+        newest.seq
+    );
+    let receipts = bob
+        .store()
+        .log(&channel.address, 1, usize::MAX)
+        .expect("log");
+    let ops: usize = receipts.iter().map(|e| e.ops.len()).sum();
+    assert_eq!(ops, 10_100, "every payment has a receipt in the log");
+
+    alice.handle(Input::Close).await.expect("close");
+    deliver(&mut alice, &mut bob)
+        .await
+        .expect("close agreed and countersigned");
+    let mut ledger = chain.ledger();
+    assert_eq!(
+        ledger.channel(&channel.address).await.expect("ledger"),
+        None
+    );
+    // Open (A), deposit (B), close (paid by A, signed by both): three L1 transactions.
+    assert_eq!(
+        lamports(&mut ledger, &a).await,
+        WALLET - 10 * SOL + newest.balance_a - 3 * FEE_PER_SIGNATURE
+    );
+    assert_eq!(
+        lamports(&mut ledger, &b).await,
+        WALLET - 5 * SOL + newest.balance_b - FEE_PER_SIGNATURE
+    );
+}
+
+async fn silent_peer_unilateral_close_finalizes_after_the_window<C: TestChain>(mut chain: C) {
+    let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 0).await;
+    let mut alice = ChannelNode::join(
+        MemoryStore::new(),
+        chain.ledger(),
+        a.insecure_clone(),
+        channel,
+    )
+    .await
+    .expect("join");
+    let mut bob = ChannelNode::join(MemoryStore::new(), chain.ledger(), b, channel)
+        .await
+        .expect("join");
+    for _ in 0..3 {
+        alice.handle(payment(SOL)).await.expect("pay");
+        deliver(&mut alice, &mut bob).await.expect("round");
+    }
+    // Bob goes silent: Alice's next payment never completes
+    alice.handle(payment(SOL)).await.expect("pay");
+    alice.outbox.clear();
+    alice
+        .force_close()
+        .await
+        .expect("start close with the newest state");
+    let registered = chain
+        .ledger()
+        .channel(&channel.address)
+        .await
+        .expect("ledger")
+        .expect("closing");
+    assert_eq!(registered.registered.seq, 3);
+
+    chain.advance_time(PERIOD as i64 + 1).await;
+    alice.sync_chain().await.expect("watcher finalizes");
+    let mut ledger = chain.ledger();
+    assert_eq!(
+        ledger.channel(&channel.address).await.expect("ledger"),
+        None
+    );
+    // Fees: open (1 signature), StartClose (1 + the 2 precompile signatures), Finalize (1).
+    assert_eq!(
+        lamports(&mut ledger, &a).await,
+        WALLET - 3 * SOL - 5 * FEE_PER_SIGNATURE
+    );
+}
+
+/// A channel where Alice pays Bob one SOL per round, `rounds` times; returns the nodes and
+/// every co-signed state Alice holds, oldest first.
+async fn paid_rounds<C: TestChain>(
+    chain: &mut C,
+    rounds: u64,
+) -> (
+    ChannelNode<MemoryStore, C::Ledger>,
+    ChannelNode<MemoryStore, C::Ledger>,
+    Vec<CoSignedState>,
+    Keypair,
+) {
+    let (a, b, channel) = open_channel(chain, 10 * SOL, 2 * SOL).await;
+    let mut alice = ChannelNode::join(
+        MemoryStore::new(),
+        chain.ledger(),
+        a.insecure_clone(),
+        channel,
+    )
+    .await
+    .expect("join");
+    let mut bob = ChannelNode::join(MemoryStore::new(), chain.ledger(), b, channel)
+        .await
+        .expect("join");
+    let mut states = Vec::new();
+    for _ in 0..rounds {
+        alice.handle(payment(SOL)).await.expect("pay");
+        deliver(&mut alice, &mut bob).await.expect("round");
+        states.push(alice.engine().newest_co_signed().expect("signed"));
+    }
+    (alice, bob, states, a)
+}
+
+async fn stale_registration_two_behind_is_disputed_and_punished<C: TestChain>(mut chain: C) {
+    let (mut alice, mut bob, states, _) = paid_rounds(&mut chain, 5).await;
+    let channel = *alice.channel();
+    // Alice cheats: registers seq 3, when seq 5 (so also seq 4) is fully signed
+    let me = alice.channel().party_a;
+    alice
+        .submit(&states[2].start_close(&channel, &me))
+        .await
+        .expect("stale start close lands");
+    let bob_key = channel.party_b;
+    let mut ledger = chain.ledger();
+    let before = ledger
+        .account(&bob_key)
+        .await
+        .expect("ledger")
+        .map_or(0, |a| a.lamports);
+    bob.sync_chain().await.expect("bob's watcher disputes");
+    assert_eq!(
+        ledger.channel(&channel.address).await.expect("ledger"),
+        None,
+        "closed at once"
+    );
+    let after = ledger
+        .account(&bob_key)
+        .await
+        .expect("ledger")
+        .map_or(0, |a| a.lamports);
+    // Bob's dispute costs its signature and the precompile's two.
+    assert_eq!(
+        after,
+        before + 12 * SOL - 3 * FEE_PER_SIGNATURE,
+        "Bob takes the whole channel"
+    );
+}
+
+async fn stale_registration_one_behind_is_replaced<C: TestChain>(mut chain: C) {
+    let (mut alice, mut bob, states, _) = paid_rounds(&mut chain, 5).await;
+    let channel = *alice.channel();
+    let me = channel.party_a;
+    alice
+        .submit(&states[3].start_close(&channel, &me))
+        .await
+        .expect("seq 4 registered");
+    bob.sync_chain().await.expect("bob disputes with seq 5");
+    let registered = chain
+        .ledger()
+        .channel(&channel.address)
+        .await
+        .expect("ledger")
+        .expect("closing");
+    assert_eq!(registered.registered.seq, 5);
+    chain.advance_time(PERIOD as i64 + 1).await;
+    bob.sync_chain().await.expect("finalize");
+    assert_eq!(
+        chain
+            .ledger()
+            .channel(&channel.address)
+            .await
+            .expect("ledger"),
+        None
+    );
+}
+
+async fn watchtower_disputes_for_an_offline_party<C: TestChain>(mut chain: C) {
+    let (mut alice, bob, states, _) = paid_rounds(&mut chain, 4).await;
+    let channel = *alice.channel();
+    let tower_key = Keypair::new();
+    chain.fund(&tower_key.pubkey(), SOL);
+    let mut tower = Watchtower::new(chain.ledger(), tower_key);
+    tower.watch(
+        channel,
+        bob.engine().newest_co_signed().expect("bob's newest"),
+    );
+    drop(bob); // Bob goes offline
+
+    let me = channel.party_a;
+    alice
+        .submit(&states[0].start_close(&channel, &me))
+        .await
+        .expect("stale seq 1");
+    let submitted = tower.tick().await.expect("tower checks");
+    assert!(matches!(submitted[..], [(_, ChainRequest::Dispute(_))]));
+    // Seq 4 against seq 1 registered by Alice: Alice is punished
+    assert_eq!(
+        chain
+            .ledger()
+            .channel(&channel.address)
+            .await
+            .expect("ledger"),
+        None
+    );
+    let mut ledger = chain.ledger();
+    let bob_balance = ledger
+        .account(&channel.party_b)
+        .await
+        .expect("ledger")
+        .map_or(0, |a| a.lamports);
+    assert_eq!(bob_balance, WALLET - 2 * SOL + 12 * SOL - FEE_PER_SIGNATURE);
+}
