@@ -3,7 +3,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use paychan_interface::{client::log::Op, state::ChannelState};
 
-use super::types::{CloseTerms, LogEntry};
+use super::types::{CloseTerms, LogEntry, SignedByMe};
 
 /// One SMR round per seq: Propose (unsigned) → Accept (acceptor's signature) → Commit
 /// (proposer's signature). Hello resynchronises after lost messages or a restart.
@@ -26,9 +26,11 @@ pub enum PeerMessage {
         seq: u64,
         reason: RejectReason,
     },
-    /// "My newest fully signed state is this one."
+    /// "My newest fully signed state is this one, and this is the newer state I signed and
+    /// wait to see committed, if any."
     Hello {
         newest: Option<LogEntry>,
+        pending: Option<SignedByMe>,
     },
     /// The sender stops transacting and asks to close at `terms`.
     CloseRequest {

@@ -18,8 +18,8 @@ pub use error::EngineError;
 pub use messages::{PeerMessage, RejectReason};
 pub use transition::{next_state, MAX_OPS_PER_ROUND};
 pub use types::{
-    Action, ChainView, ChannelParams, CloseTerms, Event, Input, LogEntry, Payment, Record,
-    RegisteredClose, SignedByMe,
+    Action, ChainView, ChannelParams, CloseTerms, Event, Input, LogEntry, Payment, Proposed,
+    Record, RegisteredClose, SignedByMe,
 };
 
 use std::collections::VecDeque;
@@ -42,6 +42,8 @@ pub struct Recovered {
     pub newest: Option<LogEntry>,
     /// The highest-seq state this party signed.
     pub signed: Option<SignedByMe>,
+    /// The highest-seq state this party proposed.
+    pub proposed: Option<Proposed>,
     pub closing: Option<CloseTerms>,
 }
 
@@ -68,10 +70,17 @@ impl ChannelEngine {
     /// fully signed resumes as an open round waiting for the peer's commit.
     pub fn recover(params: ChannelParams, key: SigningKey, recovered: Recovered) -> Self {
         let newest_seq = recovered.newest.as_ref().map_or(0, |e| e.state.seq);
-        let round = match &recovered.signed {
-            Some(signed) if signed.state.seq > newest_seq => Round::Accepting {
+        let round = match (&recovered.signed, &recovered.proposed) {
+            (Some(signed), _) if signed.state.seq > newest_seq => Round::Accepting {
                 seq: signed.state.seq,
             },
+            (_, Some(proposed)) if proposed.state.seq > newest_seq => {
+                Round::Proposing(round::Proposal {
+                    payments: round::payments_of(&proposed.ops),
+                    ops: proposed.ops.clone(),
+                    state: proposed.state,
+                })
+            }
             _ => Round::Idle,
         };
         Self {
@@ -132,9 +141,7 @@ impl ChannelEngine {
             Input::Peer(message) => self.on_peer(message, &mut actions)?,
             Input::Chain(view) => self.on_chain(view, &mut actions),
             Input::Connected => {
-                actions.push(Action::Send(PeerMessage::Hello {
-                    newest: self.newest.clone(),
-                }));
+                actions.push(Action::Send(self.hello()));
                 if let Round::Proposing(proposal) = &self.round {
                     actions.push(Action::Send(proposal.message()));
                 }
@@ -151,6 +158,15 @@ impl ChannelEngine {
             }
         }
         Ok(actions)
+    }
+
+    /// Where this party stands, for the peer to catch up (or to let it finish our round).
+    fn hello(&self) -> PeerMessage {
+        let newest_seq = self.newest_state().seq;
+        PeerMessage::Hello {
+            newest: self.newest.clone(),
+            pending: self.signed.clone().filter(|s| s.state.seq > newest_seq),
+        }
     }
 
     fn on_pay(&mut self, payment: Payment, actions: &mut Vec<Action>) -> Result<(), EngineError> {
@@ -211,6 +227,10 @@ impl ChannelEngine {
             ops,
             state,
         };
+        actions.push(Action::Persist(Record::Proposed(Proposed {
+            state,
+            ops: proposal.ops.clone(),
+        })));
         actions.push(Action::Send(proposal.message()));
         self.round = Round::Proposing(proposal);
         Ok(())
@@ -272,7 +292,7 @@ impl ChannelEngine {
                 self.on_reject(seq, reason, actions);
                 Ok(())
             }
-            PeerMessage::Hello { newest } => self.on_hello(newest, actions),
+            PeerMessage::Hello { newest, pending } => self.on_hello(newest, pending, actions),
             PeerMessage::CloseRequest { terms } => self.on_close_request(terms, actions),
             PeerMessage::CloseAccept { terms } => {
                 if self.closing != Some(terms) {
@@ -309,9 +329,7 @@ impl ChannelEngine {
         if seq != expected_seq {
             // One of us missed a message: tell the peer where we stand.
             actions.push(reject(RejectReason::WrongSeq));
-            actions.push(Action::Send(PeerMessage::Hello {
-                newest: self.newest.clone(),
-            }));
+            actions.push(Action::Send(self.hello()));
             return Ok(());
         }
         if let Round::Proposing(own) = &self.round {
@@ -334,7 +352,10 @@ impl ChannelEngine {
                 }));
                 return Ok(());
             }
-            actions.push(reject(RejectReason::Invalid));
+            // A peer that lost its proposal in a crash proposes afresh: point it to the state
+            // we signed, which is the only one we will ever sign for this seq.
+            actions.push(reject(RejectReason::Conflict));
+            actions.push(Action::Send(self.hello()));
             actions.push(Action::Notify(Event::PeerFault(EngineError::Equivocation(
                 seq,
             ))));
@@ -491,14 +512,13 @@ impl ChannelEngine {
     fn on_hello(
         &mut self,
         theirs: Option<LogEntry>,
+        pending: Option<SignedByMe>,
         actions: &mut Vec<Action>,
     ) -> Result<(), EngineError> {
         let mine = self.newest_state().seq;
         let their_seq = theirs.as_ref().map_or(0, |e| e.state.seq);
         if their_seq < mine {
-            actions.push(Action::Send(PeerMessage::Hello {
-                newest: self.newest.clone(),
-            }));
+            actions.push(Action::Send(self.hello()));
             return Ok(());
         }
         if let Some(entry) = theirs.filter(|_| their_seq > mine) {
@@ -530,6 +550,13 @@ impl ChannelEngine {
             return self.after_round(actions);
         }
         if let Round::Proposing(proposal) = &self.round {
+            // The peer signed our proposal but the accept was lost (or we crashed): finish it.
+            // Only a proposal we stored ourselves is ever completed this way.
+            if let Some(signed) =
+                pending.filter(|p| p.state == proposal.state && p.ops == proposal.ops)
+            {
+                return self.on_accept(signed.state.seq, signed.signature, actions);
+            }
             actions.push(Action::Send(proposal.message()));
         }
         self.maybe_propose(actions)
@@ -541,9 +568,7 @@ impl ChannelEngine {
         actions: &mut Vec<Action>,
     ) -> Result<(), EngineError> {
         if terms != self.close_terms()? {
-            actions.push(Action::Send(PeerMessage::Hello {
-                newest: self.newest.clone(),
-            }));
+            actions.push(Action::Send(self.hello()));
             return Err(EngineError::CloseTermsMismatch);
         }
         // An own proposal in flight fails; a signature of ours on a newer seq stays valid but

@@ -88,7 +88,7 @@ impl Node {
             .filter_map(|r| match r {
                 Record::Signed(s) => Some(s.state),
                 Record::FullySigned(e) => Some(e.state),
-                Record::Closing(_) => None,
+                Record::Proposed(_) | Record::Closing(_) => None,
             })
             .collect()
     }
@@ -182,7 +182,11 @@ fn one_payment_is_one_round_that_both_store_fully_signed() {
         b.records[..],
         [Record::Signed(_), Record::FullySigned(_)]
     ));
-    assert!(matches!(a.records[..], [Record::FullySigned(_)]));
+    // A persisted its proposal before sending it, then the full state
+    assert!(matches!(
+        a.records[..],
+        [Record::Proposed(_), Record::FullySigned(_)]
+    ));
     let cosigned = a.engine.newest_co_signed().expect("signed");
     cosigned
         .verify(&a.engine.params().party_a, &a.engine.params().party_b)
@@ -311,13 +315,17 @@ fn a_second_different_state_for_a_signed_seq_is_refused() {
     other.pay(2 * SOL, 9).expect("pay");
     b.run(Input::Peer(other.outbox.remove(0)))
         .expect("answered, not an error");
-    assert!(matches!(
-        b.outbox[..],
+    // Refused, pointing the peer at the one state B signed for seq 1
+    match &b.outbox[..] {
         [PeerMessage::Reject {
             seq: 1,
-            reason: RejectReason::Invalid
-        }]
-    ));
+            reason: RejectReason::Conflict,
+        }, PeerMessage::Hello {
+            pending: Some(pending),
+            ..
+        }] => assert_eq!(pending.state.balance_b, 6 * SOL),
+        other => panic!("unexpected answer {other:?}"),
+    }
     assert!(b
         .events
         .contains(&Event::PeerFault(EngineError::Equivocation(1))));
@@ -401,7 +409,10 @@ fn forged_accept_or_commit_signatures_are_refused() {
         a.run(Input::Peer(PeerMessage::Accept { seq, signature })),
         Err(EngineError::BadSignature)
     );
-    assert!(a.records.is_empty());
+    assert!(
+        matches!(a.records[..], [Record::Proposed(_)]),
+        "nothing signed"
+    );
     assert_eq!(
         b.run(Input::Peer(PeerMessage::Commit {
             seq,
@@ -461,6 +472,46 @@ fn a_restart_resumes_from_the_records() {
     a.pay(SOL, 10).expect("pay after A's restart");
     settle(&mut a, &mut b);
     assert_eq!(a.engine.newest_state().seq, 7);
+}
+
+#[test]
+fn a_proposer_that_crashed_after_the_accept_completes_its_stored_proposal() {
+    let (mut a, mut b) = pair();
+    a.pay(SOL, 1).expect("pay");
+    b.run(Input::Peer(a.outbox.remove(0))).expect("propose");
+    b.outbox.clear(); // A crashes before B's accept arrives
+    a.restart();
+    a.run(Input::Connected).expect("reconnect");
+    b.run(Input::Connected).expect("reconnect");
+    settle(&mut a, &mut b);
+    assert_eq!(a.engine.newest_state().seq, 1);
+    assert_eq!(a.engine.newest_state(), b.engine.newest_state());
+    assert_eq!((paid(&a), received(&b)), (1, 1));
+}
+
+#[test]
+fn a_pending_state_the_proposer_never_stored_is_not_signed() {
+    // B claims to hold its signature on a state where A pays it: A never proposed it.
+    let (mut a, b) = pair();
+    let genesis = a.engine.newest_state();
+    let ops = vec![Op::Pay {
+        amount: 5 * SOL,
+        payment_id: [0; 16],
+    }];
+    let state = next_state(&genesis, Party::A, &ops, (10 * SOL, 5 * SOL)).expect("state");
+    let signature =
+        paychan_interface::client::sign_state(&b.key, &state, &a.engine.params().binding);
+    a.run(Input::Peer(PeerMessage::Hello {
+        newest: None,
+        pending: Some(SignedByMe {
+            state,
+            ops,
+            signature: signature.signature,
+        }),
+    }))
+    .expect("hello");
+    assert!(a.records.is_empty(), "A signed nothing");
+    assert_eq!(a.engine.newest_state().seq, 0);
 }
 
 #[test]

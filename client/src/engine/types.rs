@@ -101,9 +101,19 @@ impl From<CloseTerms> for Payouts {
     }
 }
 
+/// A proposal this party sent: durable first, so that after a crash it can still complete
+/// (and only complete) the round the peer may already have signed.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Proposed {
+    pub state: ChannelState,
+    pub ops: Vec<Op>,
+}
+
 /// What must be durable, in order, before the actions after it run.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum Record {
+    /// This party proposed a state (it signs it only once the peer has).
+    Proposed(Proposed),
     /// This party signed a state (it never signs another with the same seq).
     Signed(SignedByMe),
     /// A state became fully signed.

@@ -3,13 +3,14 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use paychan_interface::channel::Party;
 
-use crate::engine::{CloseTerms, LogEntry, Record, Recovered, SignedByMe};
+use crate::engine::{CloseTerms, LogEntry, Proposed, Record, Recovered, SignedByMe};
 
 /// Everything [`Recovered`] needs except the newest entry itself, which lives in the log.
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub(super) struct Latest {
     pub newest_seq: Option<u64>,
     pub signed: Option<SignedByMe>,
+    pub proposed: Option<Proposed>,
     pub closing: Option<CloseTerms>,
 }
 
@@ -34,6 +35,15 @@ impl Latest {
                     signature,
                 });
             }
+            Record::Proposed(proposed) => {
+                if self
+                    .proposed
+                    .as_ref()
+                    .is_none_or(|current| current.state.seq <= proposed.state.seq)
+                {
+                    self.proposed = Some(proposed.clone());
+                }
+            }
             Record::Closing(terms) => self.closing = Some(*terms),
         }
     }
@@ -53,6 +63,7 @@ impl Latest {
         Recovered {
             newest,
             signed: self.signed,
+            proposed: self.proposed,
             closing: self.closing,
         }
     }
