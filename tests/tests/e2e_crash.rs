@@ -188,7 +188,10 @@ async fn run(victim: usize, fault: Option<(u64, FaultPoint)>) -> [u64; 2] {
         "both sides agree"
     );
     assert!(newest.seq >= parties[0].newest_seen.max(parties[1].newest_seen));
-    assert!(newest.seq >= SCRIPT.len() as u64 - 1, "at most the crashed payment is lost");
+    assert!(
+        newest.seq >= SCRIPT.len() as u64 - 1,
+        "at most the crashed payment is lost"
+    );
     assert_eq!(newest.balance_a + newest.balance_b, 15 * SOL);
 
     // Close cooperatively and check the chain pays exactly the final state.
@@ -237,8 +240,8 @@ fn a_crash_at_any_persistence_point_costs_no_one_money() {
             clean[0], clean[1]
         );
         let mut crashes = 0;
-        for victim in 0..2 {
-            for call in 1..=clean[victim] {
+        for (victim, calls) in clean.into_iter().enumerate() {
+            for call in 1..=calls {
                 for point in [FaultPoint::BeforeWrite, FaultPoint::AfterWrite] {
                     run(victim, Some((call, point))).await;
                     crashes += 1;

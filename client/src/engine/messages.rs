@@ -29,8 +29,8 @@ pub enum PeerMessage {
     /// "My newest fully signed state is this one, and this is the newer state I signed and
     /// wait to see committed, if any."
     Hello {
-        newest: Option<LogEntry>,
-        pending: Option<SignedByMe>,
+        newest: Option<Box<LogEntry>>,
+        pending: Option<Box<SignedByMe>>,
     },
     /// The sender stops transacting and asks to close at `terms`.
     CloseRequest {

@@ -164,8 +164,12 @@ impl ChannelEngine {
     fn hello(&self) -> PeerMessage {
         let newest_seq = self.newest_state().seq;
         PeerMessage::Hello {
-            newest: self.newest.clone(),
-            pending: self.signed.clone().filter(|s| s.state.seq > newest_seq),
+            newest: self.newest.clone().map(Box::new),
+            pending: self
+                .signed
+                .clone()
+                .filter(|s| s.state.seq > newest_seq)
+                .map(Box::new),
         }
     }
 
@@ -292,7 +296,9 @@ impl ChannelEngine {
                 self.on_reject(seq, reason, actions);
                 Ok(())
             }
-            PeerMessage::Hello { newest, pending } => self.on_hello(newest, pending, actions),
+            PeerMessage::Hello { newest, pending } => {
+                self.on_hello(newest.map(|e| *e), pending.map(|p| *p), actions)
+            }
             PeerMessage::CloseRequest { terms } => self.on_close_request(terms, actions),
             PeerMessage::CloseAccept { terms } => {
                 if self.closing != Some(terms) {

@@ -503,11 +503,11 @@ fn a_pending_state_the_proposer_never_stored_is_not_signed() {
         paychan_interface::client::sign_state(&b.key, &state, &a.engine.params().binding);
     a.run(Input::Peer(PeerMessage::Hello {
         newest: None,
-        pending: Some(SignedByMe {
+        pending: Some(Box::new(SignedByMe {
             state,
             ops,
             signature: signature.signature,
-        }),
+        })),
     }))
     .expect("hello");
     assert!(a.records.is_empty(), "A signed nothing");
