@@ -22,8 +22,11 @@ pub enum PeerMessage {
         seq: u64,
         signature: [u8; 64],
     },
+    /// Refuses the proposal for `seq` whose state has `log_root` (which identifies it, so a
+    /// late refusal of an older proposal is never mistaken for one of the current).
     Reject {
         seq: u64,
+        log_root: [u8; 32],
         reason: RejectReason,
     },
     /// "My newest fully signed state is this one, and this is the newer state I signed and

@@ -292,8 +292,12 @@ impl ChannelEngine {
             PeerMessage::Propose { seq, ops, state } => self.on_propose(seq, ops, state, actions),
             PeerMessage::Accept { seq, signature } => self.on_accept(seq, signature, actions),
             PeerMessage::Commit { seq, signature } => self.on_commit(seq, signature, actions),
-            PeerMessage::Reject { seq, reason } => {
-                self.on_reject(seq, reason, actions);
+            PeerMessage::Reject {
+                seq,
+                log_root,
+                reason,
+            } => {
+                self.on_reject(seq, log_root, reason, actions);
                 Ok(())
             }
             PeerMessage::Hello { newest, pending } => {
@@ -325,7 +329,14 @@ impl ChannelEngine {
         state: ChannelState,
         actions: &mut Vec<Action>,
     ) -> Result<(), EngineError> {
-        let reject = |reason| Action::Send(PeerMessage::Reject { seq, reason });
+        let log_root = state.log_root;
+        let reject = |reason| {
+            Action::Send(PeerMessage::Reject {
+                seq,
+                log_root,
+                reason,
+            })
+        };
         if self.closing.is_some() {
             actions.push(reject(RejectReason::Closing));
             return Ok(());
@@ -337,17 +348,6 @@ impl ChannelEngine {
             actions.push(reject(RejectReason::WrongSeq));
             actions.push(Action::Send(self.hello()));
             return Ok(());
-        }
-        if let Round::Proposing(own) = &self.round {
-            // Concurrent proposals for the same seq: A's wins.
-            if self.params.me == Party::A {
-                actions.push(reject(RejectReason::Conflict));
-                return Ok(());
-            }
-            for payment in own.payments.iter().rev() {
-                self.queue.push_front(*payment);
-            }
-            self.round = Round::Idle;
         }
         if let Some(signed) = self.signed.as_ref().filter(|s| s.state.seq == seq) {
             // Already signed this seq: repeat the same signature, never sign another state.
@@ -371,6 +371,18 @@ impl ChannelEngine {
             actions.push(reject(RejectReason::Invalid));
             actions.push(Action::Notify(Event::PeerFault(error)));
             return Ok(());
+        }
+        if let Round::Proposing(own) = &self.round {
+            // Concurrent valid proposals for the same seq: A's wins. (An honest A that proposed
+            // never signed B's, so B may drop its own.)
+            if self.params.me == Party::A {
+                actions.push(reject(RejectReason::Conflict));
+                return Ok(());
+            }
+            for payment in own.payments.iter().rev() {
+                self.queue.push_front(*payment);
+            }
+            self.round = Round::Idle;
         }
         let signature = sign_state(&self.key, &state, &self.params.binding).signature;
         let signed = SignedByMe {
@@ -493,11 +505,22 @@ impl ChannelEngine {
         self.maybe_propose(actions)
     }
 
-    fn on_reject(&mut self, seq: u64, reason: RejectReason, actions: &mut Vec<Action>) {
+    fn on_reject(
+        &mut self,
+        seq: u64,
+        log_root: [u8; 32],
+        reason: RejectReason,
+        actions: &mut Vec<Action>,
+    ) {
         let Round::Proposing(proposal) = &self.round else {
             return;
         };
-        if proposal.state.seq != seq {
+        if proposal.state.seq != seq || proposal.state.log_root != log_root {
+            return;
+        }
+        if reason == RejectReason::WrongSeq {
+            // The peer is behind or ahead and sent a Hello with it: once it catches up, the
+            // proposal (which it may still sign) is sent again.
             return;
         }
         let Round::Proposing(proposal) = std::mem::replace(&mut self.round, Round::Idle) else {
@@ -553,6 +576,8 @@ impl ChannelEngine {
                 }
             }
             self.accept_entry(entry, actions);
+            // Tell the peer we caught up, so it can (re)send a proposal for the next seq.
+            actions.push(Action::Send(self.hello()));
             return self.after_round(actions);
         }
         if let Round::Proposing(proposal) = &self.round {

@@ -1,165 +1,10 @@
 //! Two engines wired together in memory: rounds, batching, tie-breaks, resync, refusals,
 //! closing and recovery.
 
-use ed25519_dalek::SigningKey;
-use paychan_interface::{
-    channel::Party,
-    client::log::Op,
-    state::{ChannelState, StateBinding},
-    Address,
-};
+use paychan_interface::{channel::Party, client::log::Op, state::ChannelState};
 
-use super::*;
-use crate::store::ChannelStore;
-
-const SOL: u64 = 1_000_000_000;
-
-/// One party: its engine plus everything its driver did.
-struct Node {
-    engine: ChannelEngine,
-    key: SigningKey,
-    records: Vec<Record>,
-    outbox: Vec<PeerMessage>,
-    events: Vec<Event>,
-    submitted: Vec<ChainRequest>,
-}
-
-impl Node {
-    fn new(me: Party, keys: &[SigningKey; 2]) -> Self {
-        let key = keys[me as usize - 1].clone();
-        Self {
-            engine: ChannelEngine::new(params(me, keys), key.clone()),
-            key,
-            records: vec![],
-            outbox: vec![],
-            events: vec![],
-            submitted: vec![],
-        }
-    }
-
-    fn run(&mut self, input: Input) -> Result<(), EngineError> {
-        for action in self.engine.handle(input)? {
-            match action {
-                Action::Persist(record) => self.records.push(record),
-                Action::Send(message) => self.outbox.push(message),
-                Action::Notify(event) => self.events.push(event),
-                Action::Submit(request) => self.submitted.push(request),
-                Action::CountersignClose { .. } => {}
-            }
-        }
-        Ok(())
-    }
-
-    fn pay(&mut self, amount: u64, id: u8) -> Result<(), EngineError> {
-        self.run(Input::Pay(Payment {
-            id: [id; 16],
-            amount,
-        }))
-    }
-
-    fn chain(&mut self, deposited_a: u64, deposited_b: u64) {
-        self.run(Input::Chain(ChainView {
-            deposited_a,
-            deposited_b,
-            ..ChainView::default()
-        }))
-        .expect("chain views are always accepted");
-    }
-
-    /// What a restart would rebuild from everything persisted so far.
-    fn recovered(&self) -> Recovered {
-        let mut store = crate::store::MemoryStore::new();
-        let params = *self.engine.params();
-        let channel = params.binding.channel;
-        store.create_channel(&params).expect("create");
-        store.persist(&channel, &self.records).expect("persist");
-        store.recover(&channel).expect("recover").expect("known").1
-    }
-
-    fn restart(&mut self) {
-        let params = *self.engine.params();
-        self.engine = ChannelEngine::recover(params, self.key.clone(), self.recovered());
-        self.outbox.clear();
-    }
-
-    fn signed_states(&self) -> Vec<ChannelState> {
-        self.records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Signed(s) => Some(s.state),
-                Record::FullySigned(e) => Some(e.state),
-                Record::Proposed(_) | Record::Closing(_) => None,
-            })
-            .collect()
-    }
-}
-
-fn keys() -> [SigningKey; 2] {
-    [
-        SigningKey::from_bytes(&[1; 32]),
-        SigningKey::from_bytes(&[2; 32]),
-    ]
-}
-
-fn params(me: Party, keys: &[SigningKey; 2]) -> ChannelParams {
-    ChannelParams {
-        binding: StateBinding {
-            program_id: paychan_interface::ID,
-            channel: Address::new_from_array([9; 32]),
-            opened_slot: 5,
-        },
-        party_a: Address::new_from_array(keys[0].verifying_key().to_bytes()),
-        party_b: Address::new_from_array(keys[1].verifying_key().to_bytes()),
-        me,
-    }
-}
-
-/// A (10 SOL) and B (5 SOL), both seeing the deposits.
-fn pair() -> (Node, Node) {
-    let keys = keys();
-    let (mut a, mut b) = (Node::new(Party::A, &keys), Node::new(Party::B, &keys));
-    a.chain(10 * SOL, 5 * SOL);
-    b.chain(10 * SOL, 5 * SOL);
-    (a, b)
-}
-
-/// Delivers every queued message both ways until both outboxes are empty.
-fn settle(a: &mut Node, b: &mut Node) {
-    for _ in 0..10_000 {
-        if a.outbox.is_empty() && b.outbox.is_empty() {
-            return;
-        }
-        for message in std::mem::take(&mut a.outbox) {
-            b.run(Input::Peer(message))
-                .expect("honest message accepted");
-        }
-        for message in std::mem::take(&mut b.outbox) {
-            a.run(Input::Peer(message))
-                .expect("honest message accepted");
-        }
-    }
-    panic!("messages never settled");
-}
-
-fn paid(node: &Node) -> u64 {
-    node.events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Paid { payments, .. } => Some(payments.len() as u64),
-            _ => None,
-        })
-        .sum()
-}
-
-fn received(node: &Node) -> u64 {
-    node.events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Received { payments, .. } => Some(payments.len() as u64),
-            _ => None,
-        })
-        .sum()
-}
+use super::harness::*;
+use crate::engine::*;
 
 #[test]
 fn one_payment_is_one_round_that_both_store_fully_signed() {
@@ -320,6 +165,7 @@ fn a_second_different_state_for_a_signed_seq_is_refused() {
         [PeerMessage::Reject {
             seq: 1,
             reason: RejectReason::Conflict,
+            ..
         }, PeerMessage::Hello {
             pending: Some(pending),
             ..
@@ -388,7 +234,8 @@ fn invalid_proposals_are_rejected_with_a_reason_and_change_nothing() {
             b.outbox[..],
             [PeerMessage::Reject {
                 seq: 1,
-                reason: RejectReason::Invalid
+                reason: RejectReason::Invalid,
+                ..
             }]
         ));
         assert_eq!(b.events.last(), Some(&Event::PeerFault(error)));

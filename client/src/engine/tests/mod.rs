@@ -1,0 +1,3 @@
+mod byzantine;
+mod harness;
+mod rounds;
