@@ -75,7 +75,7 @@ struct World {
 }
 
 impl World {
-    fn to_b(&mut self, index: usize, keep: bool) {
+    fn deliver_to_b(&mut self, index: usize, keep: bool) {
         if self.a.outbox.is_empty() {
             return;
         }
@@ -90,7 +90,7 @@ impl World {
         let _ = self.b.run(Input::Peer(message));
     }
 
-    fn to_a(&mut self, index: usize) {
+    fn deliver_to_a(&mut self, index: usize) {
         if self.b.outbox.is_empty() {
             return;
         }
@@ -178,8 +178,8 @@ impl World {
         match step {
             Step::PayA(amount) => drop(self.a.pay(amount, 1)),
             Step::PayB(amount) => drop(self.b.pay(amount, 2)),
-            Step::DeliverToB(i) => self.to_b(i, false),
-            Step::DeliverToA(i) => self.to_a(i),
+            Step::DeliverToB(i) => self.deliver_to_b(i, false),
+            Step::DeliverToA(i) => self.deliver_to_a(i),
             Step::DropToB(i) => {
                 if !self.a.outbox.is_empty() {
                     let len = self.a.outbox.len();
@@ -195,7 +195,7 @@ impl World {
             Step::DuplicateToB(i) => {
                 // A copy delivered now and the original later: a delayed duplicate, i.e. a replay.
                 self.replayed = true;
-                self.to_b(i, true)
+                self.deliver_to_b(i, true)
             }
             Step::ReplayToB(i) => {
                 if !self.sent_by_a.is_empty() {

@@ -3,7 +3,6 @@
 use ed25519_dalek::SigningKey;
 use paychan_interface::{
     channel::Party,
-    client::log::Op,
     state::{ChannelState, StateBinding},
     Address,
 };
