@@ -2,18 +2,24 @@
 //! Three backends run the real program: LiteSVM (embedded), BanksClient (solana-program-test)
 //! and JSON-RPC (a validator). Transactions are built only from `paychan_interface` builders.
 
+#[cfg(feature = "banks")]
 mod banks;
 mod chain_view;
 pub mod cooperative;
 mod error;
+#[cfg(feature = "litesvm")]
 mod litesvm;
+#[cfg(feature = "rpc")]
 mod rpc;
 mod shared;
 
+#[cfg(feature = "litesvm")]
 pub use self::litesvm::LiteSvmLedger;
+#[cfg(feature = "banks")]
 pub use banks::BanksLedger;
 pub use chain_view::chain_view;
 pub use error::LedgerError;
+#[cfg(feature = "rpc")]
 pub use rpc::RpcLedger;
 pub use shared::SharedLedger;
 
