@@ -6,4 +6,4 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 "$ROOT/scripts/build-sbf.sh"
 cd "$ROOT"
-cargo run --locked --quiet -p paychan-tests --example demo
+cargo run --locked --quiet -p paychan-client --example demo
