@@ -64,9 +64,8 @@ async fn demo() {
         SharedLedger::new(LiteSvmLedger::new(paychan_interface::ID, &program).expect("load"));
     let (alice_key, bob_key) = (Keypair::new(), Keypair::new());
     for key in [&alice_key, &bob_key] {
-        ledger
-            .with(|l| l.svm().airdrop(&key.pubkey(), 20 * SOL))
-            .expect("airdrop");
+        let airdrop = ledger.with(|l| l.svm().airdrop(&key.pubkey(), 20 * SOL).map_err(|e| e.err));
+        airdrop.expect("airdrop");
     }
     let start = [
         balance(&mut ledger, &alice_key).await,
