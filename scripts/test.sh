@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # The test command: installs the SBF toolchain (cached), builds target/deploy/paychan.so, then runs
-# the on-chain crate's native unit tests and every workspace test against the built binary, and
-# prints the compute-unit / transaction-size table.
+# the on-chain crate's native unit tests and every workspace test against the built binary,
+# prints the compute-unit / transaction-size table, and ends with the total count.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
 
 "$ROOT/scripts/build-sbf.sh"
 
 echo "== native unit tests of the on-chain crate"
-(cd "$ROOT/programs/paychan" && cargo test --locked --quiet)
+(cd "$ROOT/programs/paychan" && cargo test --locked --quiet) 2>&1 | tee -a "$LOG"
 
 echo "== workspace tests (LiteSVM and solana-program-test run target/deploy/paychan.so)"
 cd "$ROOT"
-cargo test --workspace --locked
+cargo test --workspace --locked 2>&1 | tee -a "$LOG"
 
 echo "== compute units and transaction sizes"
 cargo test --locked -p paychan-tests --test budget -- --nocapture 2>&1 | grep -E '^\|'
+
+passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$LOG" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -oE '[0-9]+ failed' "$LOG" | awk '{s += $1} END {print s + 0}')
+echo "tests: $passed passed, $failed failed"

@@ -32,6 +32,16 @@ impl LiteSvmLedger {
         &mut self.svm
     }
 
+    /// Starts a new slot with a fresh blockhash: LiteSVM stays in one slot unless told, and two
+    /// identical transactions in one slot would be refused as duplicates.
+    pub fn next_slot(&mut self) -> Hash {
+        let mut clock: Clock = self.svm.get_sysvar();
+        clock.slot = clock.slot.saturating_add(1);
+        self.svm.set_sysvar(&clock);
+        self.svm.expire_blockhash();
+        self.svm.latest_blockhash()
+    }
+
     /// Moves the clock; LiteSVM time only moves when told to.
     pub fn set_unix_timestamp(&mut self, unix_timestamp: i64) {
         let mut clock: Clock = self.svm.get_sysvar();
@@ -42,10 +52,6 @@ impl LiteSvmLedger {
 
 impl Ledger for LiteSvmLedger {
     async fn submit(&mut self, transaction: Transaction) -> Result<Landed, LedgerError> {
-        // One slot per transaction, so states signed at different times stay distinct.
-        let mut clock: Clock = self.svm.get_sysvar();
-        clock.slot = clock.slot.saturating_add(1);
-        self.svm.set_sysvar(&clock);
         match self.svm.send_transaction(transaction) {
             Ok(meta) => Ok(Landed {
                 compute_units: Some(meta.compute_units_consumed),
@@ -56,8 +62,7 @@ impl Ledger for LiteSvmLedger {
     }
 
     async fn latest_blockhash(&mut self) -> Result<Hash, LedgerError> {
-        self.svm.expire_blockhash();
-        Ok(self.svm.latest_blockhash())
+        Ok(self.next_slot())
     }
 
     async fn account(
