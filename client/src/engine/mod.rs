@@ -255,16 +255,9 @@ impl ChannelEngine {
     fn close_terms(&self) -> Result<CloseTerms, EngineError> {
         let newest = self.newest_state();
         let (deposited_a, deposited_b) = self.deposits_for(&newest);
-        let payouts = paychan_interface::settlement::state_payouts(
-            &ChannelState {
-                deposited_a: newest.deposited_a,
-                deposited_b: newest.deposited_b,
-                ..newest
-            },
-            deposited_a,
-            deposited_b,
-        )
-        .map_err(|_| EngineError::Overflow)?;
+        let payouts =
+            paychan_interface::settlement::state_payouts(&newest, deposited_a, deposited_b)
+                .map_err(|_| EngineError::Overflow)?;
         Ok(CloseTerms {
             seq: newest.seq,
             balance_a: payouts.a,
