@@ -5,13 +5,16 @@
 //! the instruction.
 
 use paychan_interface::{
-    channel::{Channel, ChannelStatus},
+    channel::{Channel, ChannelStatus, Party},
     error::PaychanError,
     settlement::Payouts,
 };
 use pinocchio::{error::ProgramError, AccountView};
 
-use crate::{accounts::store_channel, rent::Rent};
+use crate::{
+    accounts::{require_wallet, store_channel},
+    rent::Rent,
+};
 
 /// Whether `recipient` can be credited `amount` without failing the transaction.
 pub fn can_receive(rent: &Rent, recipient: &AccountView, amount: u64) -> bool {
@@ -54,6 +57,24 @@ pub struct SettlementAccounts<'a> {
     pub channel: &'a mut AccountView,
     pub wallet_a: &'a mut AccountView,
     pub wallet_b: &'a mut AccountView,
+}
+
+impl<'a> SettlementAccounts<'a> {
+    /// The channel account and the parties' wallets: the right keys, writable.
+    pub fn checked(
+        channel: &Channel,
+        channel_account: &'a mut AccountView,
+        wallet_a: &'a mut AccountView,
+        wallet_b: &'a mut AccountView,
+    ) -> Result<Self, PaychanError> {
+        require_wallet(channel, Party::A, wallet_a)?;
+        require_wallet(channel, Party::B, wallet_b)?;
+        Ok(Self {
+            channel: channel_account,
+            wallet_a,
+            wallet_b,
+        })
+    }
 }
 
 /// Pays `payouts` to the parties' wallets, keeping what a wallet cannot take as unclaimed, then

@@ -9,7 +9,7 @@ use pinocchio::{AccountView, Address, ProgramResult};
 
 use super::take_accounts;
 use crate::{
-    accounts::{load_channel, require_signer, require_wallet},
+    accounts::{load_channel, require_signer},
     payout::{settle, SettlementAccounts},
 };
 
@@ -33,21 +33,13 @@ pub fn process(
             return Err(PaychanError::NotAParty.into());
         }
         require_signer(wallet)?;
-        require_wallet(&channel, party, wallet)?;
     }
+    let accounts = SettlementAccounts::checked(&channel, channel_account, wallet_a, wallet_b)?;
     let payouts = cooperative_payouts(
         balance_a,
         balance_b,
         channel.deposited_a,
         channel.deposited_b,
     )?;
-    settle(
-        SettlementAccounts {
-            channel: channel_account,
-            wallet_a,
-            wallet_b,
-        },
-        &mut channel,
-        &payouts,
-    )
+    settle(accounts, &mut channel, &payouts)
 }

@@ -3,7 +3,7 @@
 //! a stale state, and the other party takes the whole channel (SPEC §4).
 
 use paychan_interface::{
-    channel::{ChannelStatus, Party},
+    channel::ChannelStatus,
     error::PaychanError,
     settlement::{check_state, dispute_outcome, DisputeOutcome, Payouts},
 };
@@ -12,7 +12,7 @@ use solana_program_log::log;
 
 use super::{now, take_accounts};
 use crate::{
-    accounts::{load_channel, require_signer, require_wallet, store_channel},
+    accounts::{load_channel, require_signer, store_channel},
     ed25519::co_signed_state,
     payout::{settle, SettlementAccounts},
 };
@@ -34,13 +34,12 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramRes
     if now()?.unix_timestamp > channel.deadline {
         return Err(PaychanError::ChallengePeriodOver.into());
     }
-    require_wallet(&channel, Party::A, wallet_a)?;
-    require_wallet(&channel, Party::B, wallet_b)?;
+    let accounts = SettlementAccounts::checked(&channel, channel_account, wallet_a, wallet_b)?;
 
     let state = co_signed_state(
         instructions_sysvar,
         program_id,
-        channel_account.address(),
+        accounts.channel.address(),
         &channel,
     )?;
     check_state(&state, channel.deposited_a, channel.deposited_b)?;
@@ -48,20 +47,12 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramRes
         DisputeOutcome::Replace => {
             channel.registered = state;
             channel.registered_by = channel.party_of(submitter.address());
-            store_channel(channel_account, &channel)
+            store_channel(accounts.channel, &channel)
         }
         DisputeOutcome::Punish { cheater } => {
             log("paychan: stale state registered, registrant punished");
             let payouts = Payouts::to(cheater.other(), channel.total_deposits()?);
-            settle(
-                SettlementAccounts {
-                    channel: channel_account,
-                    wallet_a,
-                    wallet_b,
-                },
-                &mut channel,
-                &payouts,
-            )
+            settle(accounts, &mut channel, &payouts)
         }
     }
 }

@@ -1,15 +1,11 @@
 //! Finalize: after the deadline, anyone pays out the registered state and closes the channel.
 
-use paychan_interface::{
-    channel::{ChannelStatus, Party},
-    error::PaychanError,
-    settlement::state_payouts,
-};
+use paychan_interface::{channel::ChannelStatus, error::PaychanError, settlement::state_payouts};
 use pinocchio::{AccountView, Address, ProgramResult};
 
 use super::{now, take_accounts};
 use crate::{
-    accounts::{load_channel, require_wallet},
+    accounts::load_channel,
     payout::{settle, SettlementAccounts},
 };
 
@@ -26,20 +22,11 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramRes
     if now()?.unix_timestamp <= channel.deadline {
         return Err(PaychanError::ChallengePeriodActive.into());
     }
-    require_wallet(&channel, Party::A, wallet_a)?;
-    require_wallet(&channel, Party::B, wallet_b)?;
+    let accounts = SettlementAccounts::checked(&channel, channel_account, wallet_a, wallet_b)?;
     let payouts = state_payouts(
         &channel.registered,
         channel.deposited_a,
         channel.deposited_b,
     )?;
-    settle(
-        SettlementAccounts {
-            channel: channel_account,
-            wallet_a,
-            wallet_b,
-        },
-        &mut channel,
-        &payouts,
-    )
+    settle(accounts, &mut channel, &payouts)
 }
