@@ -57,16 +57,7 @@ pub trait Backend {
 
     /// Gives `address` a plain system wallet holding `lamports`.
     fn fund(&mut self, address: &Address, lamports: u64) {
-        self.set_account(
-            address,
-            Account {
-                lamports,
-                data: vec![],
-                owner: solana_sdk_ids::system_program::ID,
-                executable: false,
-                rent_epoch: 0,
-            },
-        );
+        self.set_account(address, wallet(lamports));
     }
 
     fn advance_time(&mut self, secs: i64) {
@@ -89,4 +80,15 @@ pub fn signed_transaction(
         Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &all, blockhash);
     let size = bincode::serialized_size(&tx).expect("transactions serialize") as usize;
     (tx, size)
+}
+
+/// A plain system-owned wallet holding `lamports`.
+pub fn wallet(lamports: u64) -> Account {
+    Account {
+        lamports,
+        data: vec![],
+        owner: solana_sdk_ids::system_program::ID,
+        executable: false,
+        rent_epoch: 0,
+    }
 }

@@ -3,7 +3,9 @@
 
 use paychan_client::ledger::{BanksLedger, Ledger, LiteSvmLedger, SharedLedger};
 use paychan_interface::Address;
-use solana_account::{Account, AccountSharedData};
+use solana_account::AccountSharedData;
+
+use crate::backend::wallet;
 use solana_clock::Clock;
 use solana_program_test::{ProgramTest, ProgramTestContext};
 
@@ -20,16 +22,6 @@ pub trait TestChain {
     /// Moves the Clock forward (never waits on the wall clock).
     #[allow(async_fn_in_trait)]
     async fn advance_time(&mut self, secs: i64);
-}
-
-fn wallet(lamports: u64) -> Account {
-    Account {
-        lamports,
-        data: vec![],
-        owner: solana_sdk_ids::system_program::ID,
-        executable: false,
-        rent_epoch: 0,
-    }
 }
 
 /// The client's embedded LiteSVM ledger, shared by every node of a test.

@@ -90,3 +90,27 @@ pub fn payment(amount: u64) -> Input {
         amount,
     })
 }
+
+/// Nodes for A and B on `chain`, each with a memory store.
+pub async fn join_in_memory<C: TestChain>(
+    chain: &C,
+    a: &Keypair,
+    b: &Keypair,
+    channel: ChannelAddress,
+) -> (
+    ChannelNode<paychan_client::store::MemoryStore, C::Ledger>,
+    ChannelNode<paychan_client::store::MemoryStore, C::Ledger>,
+) {
+    let join = |key: &Keypair| {
+        ChannelNode::join(
+            paychan_client::store::MemoryStore::new(),
+            chain.ledger(),
+            key.insecure_clone(),
+            channel,
+        )
+    };
+    (
+        join(a).await.expect("A joins"),
+        join(b).await.expect("B joins"),
+    )
+}

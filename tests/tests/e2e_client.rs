@@ -13,7 +13,7 @@ use paychan_client::{
 use paychan_interface::client::CoSignedState;
 use paychan_tests::{
     chain::{BanksChain, SvmChain, TestChain},
-    pair::{deliver, open_channel, payment, FEE_PER_SIGNATURE, PERIOD, WALLET},
+    pair::{deliver, join_in_memory, open_channel, payment, FEE_PER_SIGNATURE, PERIOD, WALLET},
     SOL,
 };
 use solana_keypair::Keypair;
@@ -125,17 +125,7 @@ async fn ten_thousand_payments_then_cooperative_close_in_three_transactions<C: T
 
 async fn silent_peer_unilateral_close_finalizes_after_the_window<C: TestChain>(mut chain: C) {
     let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 0).await;
-    let mut alice = ChannelNode::join(
-        MemoryStore::new(),
-        chain.ledger(),
-        a.insecure_clone(),
-        channel,
-    )
-    .await
-    .expect("join");
-    let mut bob = ChannelNode::join(MemoryStore::new(), chain.ledger(), b, channel)
-        .await
-        .expect("join");
+    let (mut alice, mut bob) = join_in_memory(&chain, &a, &b, channel).await;
     for _ in 0..3 {
         alice.handle(payment(SOL)).await.expect("pay");
         deliver(&mut alice, &mut bob).await.expect("round");
@@ -181,17 +171,7 @@ async fn paid_rounds<C: TestChain>(
     Keypair,
 ) {
     let (a, b, channel) = open_channel(chain, 10 * SOL, 2 * SOL).await;
-    let mut alice = ChannelNode::join(
-        MemoryStore::new(),
-        chain.ledger(),
-        a.insecure_clone(),
-        channel,
-    )
-    .await
-    .expect("join");
-    let mut bob = ChannelNode::join(MemoryStore::new(), chain.ledger(), b, channel)
-        .await
-        .expect("join");
+    let (mut alice, mut bob) = join_in_memory(chain, &a, &b, channel).await;
     let mut states = Vec::new();
     for _ in 0..rounds {
         alice.handle(payment(SOL)).await.expect("pay");
