@@ -13,6 +13,8 @@ pub mod engine;
 pub mod ledger;
 pub mod node;
 pub mod store;
+#[cfg(feature = "transport")]
+pub mod transport;
 pub mod watcher;
 pub mod watchtower;
 

@@ -1,0 +1,171 @@
+//! An established, authenticated link to the other channel party.
+
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use tokio::net::{TcpStream, ToSocketAddrs};
+
+use super::{
+    envelope::{Envelope, PROTOCOL_VERSION},
+    frame::{read_noise, write_noise, MAX_MESSAGE_LEN, NOISE_MAX, TAG_LEN},
+    handshake::{proof, verify_proof, NOISE_PATTERN},
+    TransportError,
+};
+use crate::engine::PeerMessage;
+
+/// How long a peer may take to complete the handshake and key proof.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const CHUNK: usize = NOISE_MAX - TAG_LEN;
+
+pub struct PeerLink {
+    stream: TcpStream,
+    noise: snow::TransportState,
+    channel: [u8; 32],
+}
+
+impl std::fmt::Debug for PeerLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerLink")
+            .field("peer", &self.stream.peer_addr().ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PeerLink {
+    /// Dials the peer and authenticates both sides for `channel`.
+    pub async fn connect(
+        address: impl ToSocketAddrs,
+        me: &SigningKey,
+        peer: &[u8; 32],
+        channel: [u8; 32],
+    ) -> Result<Self, TransportError> {
+        let stream = TcpStream::connect(address).await?;
+        Self::establish(stream, true, me, peer, channel).await
+    }
+
+    /// Authenticates an accepted connection for `channel`.
+    pub async fn accept(
+        stream: TcpStream,
+        me: &SigningKey,
+        peer: &[u8; 32],
+        channel: [u8; 32],
+    ) -> Result<Self, TransportError> {
+        Self::establish(stream, false, me, peer, channel).await
+    }
+
+    async fn establish(
+        mut stream: TcpStream,
+        initiator: bool,
+        me: &SigningKey,
+        peer: &[u8; 32],
+        channel: [u8; 32],
+    ) -> Result<Self, TransportError> {
+        stream.set_nodelay(true)?;
+        let handshake = async {
+            let builder = snow::Builder::new(
+                NOISE_PATTERN
+                    .parse()
+                    .map_err(|e: snow::Error| TransportError::Noise(e.to_string()))?,
+            );
+            let mut state = if initiator {
+                builder.build_initiator()?
+            } else {
+                builder.build_responder()?
+            };
+            let mut buffer = vec![0u8; NOISE_MAX];
+            // NN: -> e ; <- e, ee
+            if initiator {
+                let n = state.write_message(&[], &mut buffer)?;
+                write_noise(&mut stream, &buffer[..n]).await?;
+                let reply = read_noise(&mut stream).await?;
+                state.read_message(&reply, &mut buffer)?;
+            } else {
+                let hello = read_noise(&mut stream).await?;
+                state.read_message(&hello, &mut buffer)?;
+                let n = state.write_message(&[], &mut buffer)?;
+                write_noise(&mut stream, &buffer[..n]).await?;
+            }
+            let hash = state.get_handshake_hash().to_vec();
+            let mut noise = state.into_transport_mode()?;
+            // Key proofs, encrypted: each side signs this session's hash for its role.
+            let mine = proof(me, &hash, initiator, &channel);
+            let n = noise.write_message(&mine, &mut buffer)?;
+            write_noise(&mut stream, &buffer[..n]).await?;
+            let theirs = read_noise(&mut stream).await?;
+            let n = noise.read_message(&theirs, &mut buffer)?;
+            verify_proof(&buffer[..n], peer, &hash, !initiator, &channel)?;
+            Ok::<_, TransportError>(noise)
+        };
+        let noise = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+            .await
+            .map_err(|_| TransportError::HandshakeTimeout(HANDSHAKE_TIMEOUT))??;
+        Ok(Self {
+            stream,
+            noise,
+            channel,
+        })
+    }
+
+    /// Encrypts and sends raw plaintext (tests of what a misbehaving peer could send).
+    #[cfg(test)]
+    pub(super) async fn send_plaintext(&mut self, plaintext: &[u8]) -> Result<(), TransportError> {
+        let mut buffer = vec![0u8; NOISE_MAX];
+        for chunk in plaintext.chunks(CHUNK) {
+            let n = self.noise.write_message(chunk, &mut buffer)?;
+            write_noise(&mut self.stream, &buffer[..n]).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn send(&mut self, message: PeerMessage) -> Result<(), TransportError> {
+        let envelope = Envelope {
+            version: PROTOCOL_VERSION,
+            channel: self.channel,
+            message,
+        }
+        .encode();
+        if envelope.len() > MAX_MESSAGE_LEN {
+            return Err(TransportError::FrameTooLarge(envelope.len()));
+        }
+        let len = u32::try_from(envelope.len())
+            .map_err(|_| TransportError::FrameTooLarge(envelope.len()))?;
+        let mut plaintext = len.to_be_bytes().to_vec();
+        plaintext.extend_from_slice(&envelope);
+        let mut buffer = vec![0u8; NOISE_MAX];
+        for chunk in plaintext.chunks(CHUNK) {
+            let n = self.noise.write_message(chunk, &mut buffer)?;
+            write_noise(&mut self.stream, &buffer[..n]).await?;
+        }
+        Ok(())
+    }
+
+    /// The next message. A malformed, oversized or foreign message is an error: the caller
+    /// drops the link (and reconnects), the channel state is untouched.
+    pub async fn recv(&mut self) -> Result<PeerMessage, TransportError> {
+        let mut buffer = vec![0u8; NOISE_MAX];
+        let first = read_noise(&mut self.stream).await?;
+        let n = self.noise.read_message(&first, &mut buffer)?;
+        let (len, rest) = buffer[..n]
+            .split_first_chunk::<4>()
+            .ok_or_else(|| TransportError::Malformed("short header".into()))?;
+        let total = u32::from_be_bytes(*len) as usize;
+        if total > MAX_MESSAGE_LEN {
+            return Err(TransportError::FrameTooLarge(total));
+        }
+        let mut plaintext = Vec::with_capacity(total);
+        plaintext.extend_from_slice(rest);
+        while plaintext.len() < total {
+            let next = read_noise(&mut self.stream).await?;
+            let n = self.noise.read_message(&next, &mut buffer)?;
+            plaintext.extend_from_slice(&buffer[..n]);
+        }
+        if plaintext.len() != total {
+            return Err(TransportError::Malformed("length mismatch".into()));
+        }
+        let envelope = Envelope::decode(&plaintext)?;
+        if envelope.channel != self.channel {
+            return Err(TransportError::WrongChannel);
+        }
+        Ok(envelope.message)
+    }
+}

@@ -1,0 +1,20 @@
+//! The link between the two parties: TCP, a Noise XX handshake (X25519, ChaCha20-Poly1305,
+//! BLAKE2s) so nobody can read or inject messages, and then each side signs the handshake hash
+//! with its Ed25519 channel key, proving it holds that key for this very session (a recorded
+//! session cannot be replayed: the other side's ephemeral key differs). Messages are versioned
+//! borsh envelopes in bounded frames; anything malformed or oversized closes the link with a
+//! reason and touches no channel state.
+
+mod envelope;
+mod error;
+mod frame;
+mod handshake;
+mod link;
+
+#[cfg(test)]
+mod tests;
+
+pub use envelope::{Envelope, PROTOCOL_VERSION};
+pub use error::TransportError;
+pub use frame::MAX_MESSAGE_LEN;
+pub use link::{PeerLink, HANDSHAKE_TIMEOUT};

@@ -1,0 +1,230 @@
+//! Real TCP on 127.0.0.1, every test bounded by the handshake timeout or less.
+
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use paychan_interface::{client::log::Op, state::ChannelState};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
+};
+
+use super::*;
+use crate::engine::{PeerMessage, RejectReason};
+
+const CHANNEL: [u8; 32] = [9; 32];
+
+fn keys() -> (SigningKey, SigningKey) {
+    (
+        SigningKey::from_bytes(&[1; 32]),
+        SigningKey::from_bytes(&[2; 32]),
+    )
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A connected pair: (A dialed, B accepted).
+async fn pair() -> (PeerLink, PeerLink) {
+    let (a, b) = keys();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let b_pub = b.verifying_key().to_bytes();
+    let a_pub = a.verifying_key().to_bytes();
+    let accept = async {
+        let (stream, _) = listener.accept().await.expect("accept");
+        PeerLink::accept(stream, &b, &a_pub, CHANNEL).await
+    };
+    let (dialed, accepted) = tokio::join!(PeerLink::connect(address, &a, &b_pub, CHANNEL), accept);
+    (dialed.expect("A's side"), accepted.expect("B's side"))
+}
+
+fn big_proposal() -> PeerMessage {
+    PeerMessage::Propose {
+        seq: 1,
+        ops: (0..4096u64)
+            .map(|i| Op::Pay {
+                amount: i + 1,
+                payment_id: [i as u8; 16],
+            })
+            .collect(),
+        state: ChannelState::default(),
+    }
+}
+
+#[test]
+fn messages_flow_both_ways_including_a_full_round_in_many_noise_frames() {
+    runtime().block_on(async {
+        let (mut a, mut b) = pair().await;
+        let accept = PeerMessage::Accept {
+            seq: 1,
+            signature: [5; 64],
+        };
+        a.send(big_proposal()).await.expect("send");
+        assert_eq!(b.recv().await.expect("recv"), big_proposal());
+        b.send(accept.clone()).await.expect("send");
+        assert_eq!(a.recv().await.expect("recv"), accept);
+    });
+}
+
+#[test]
+fn a_peer_with_another_key_is_refused() {
+    runtime().block_on(async {
+        let (a, b) = keys();
+        let impostor = SigningKey::from_bytes(&[3; 32]);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let accept = async {
+            let (stream, _) = listener.accept().await.expect("accept");
+            PeerLink::accept(stream, &b, &a.verifying_key().to_bytes(), CHANNEL).await
+        };
+        let b_pub = b.verifying_key().to_bytes();
+        let dial = PeerLink::connect(address, &impostor, &b_pub, CHANNEL);
+        let (_, accepted) = tokio::join!(dial, accept);
+        assert!(
+            matches!(accepted, Err(TransportError::WrongPeer)),
+            "{accepted:?}"
+        );
+    });
+}
+
+#[test]
+fn random_bytes_instead_of_a_handshake_are_refused() {
+    runtime().block_on(async {
+        let (a, b) = keys();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let garbage = async {
+            let mut raw = TcpStream::connect(address).await.expect("connect");
+            raw.write_all(&[0, 40]).await.expect("write");
+            raw.write_all(&[0xAB; 40]).await.expect("write");
+            raw.shutdown().await.expect("shutdown");
+        };
+        let accept = async {
+            let (stream, _) = listener.accept().await.expect("accept");
+            PeerLink::accept(stream, &b, &a.verifying_key().to_bytes(), CHANNEL).await
+        };
+        let (_, accepted) = tokio::join!(garbage, accept);
+        assert!(accepted.is_err());
+    });
+}
+
+#[test]
+fn a_recorded_session_cannot_be_replayed() {
+    runtime().block_on(async {
+        let (a, b) = keys();
+        let (a_pub, b_pub) = (a.verifying_key().to_bytes(), b.verifying_key().to_bytes());
+        // Record what A sends through a relay during a real session.
+        let server = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let relay = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (server_address, relay_address) = (
+            server.local_addr().expect("address"),
+            relay.local_addr().expect("address"),
+        );
+        let recording = async {
+            let (mut from_a, _) = relay.accept().await.expect("accept");
+            let mut to_b = TcpStream::connect(server_address).await.expect("connect");
+            let (mut a_read, mut a_write) = from_a.split();
+            let (mut b_read, mut b_write) = to_b.split();
+            let mut recorded = Vec::new();
+            let a_to_b = async {
+                let mut buffer = [0u8; 4096];
+                loop {
+                    let n = a_read.read(&mut buffer).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    recorded.extend_from_slice(&buffer[..n]);
+                    if b_write.write_all(&buffer[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            };
+            let b_to_a = tokio::io::copy(&mut b_read, &mut a_write);
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                tokio::join!(a_to_b, b_to_a)
+            })
+            .await;
+            recorded
+        };
+        let session = async {
+            let accept = async {
+                let (stream, _) = server.accept().await.expect("accept");
+                PeerLink::accept(stream, &b, &a_pub, CHANNEL).await
+            };
+            let dial = PeerLink::connect(relay_address, &a, &b_pub, CHANNEL);
+            let (dialed, accepted) = tokio::join!(dial, accept);
+            let (mut dialed, mut accepted) = (dialed.expect("A"), accepted.expect("B"));
+            dialed.send(big_proposal()).await.expect("send");
+            accepted.recv().await.expect("recv");
+        };
+        let (recorded, ()) = tokio::join!(recording, session);
+        assert!(!recorded.is_empty());
+
+        // Replaying A's bytes to B gets nowhere: B's new ephemeral key changes everything.
+        let replay = async {
+            let mut raw = TcpStream::connect(server_address).await.expect("connect");
+            let _ = raw.write_all(&recorded).await;
+        };
+        let accept = async {
+            let (stream, _) = server.accept().await.expect("accept");
+            PeerLink::accept(stream, &b, &a_pub, CHANNEL).await
+        };
+        let (_, accepted) = tokio::join!(replay, accept);
+        assert!(accepted.is_err(), "a replayed session was accepted");
+    });
+}
+
+#[test]
+fn oversized_malformed_foreign_or_future_messages_close_the_link_with_a_reason() {
+    runtime().block_on(async {
+        let valid = Envelope {
+            version: PROTOCOL_VERSION,
+            channel: CHANNEL,
+            message: PeerMessage::Reject {
+                seq: 1,
+                log_root: [0; 32],
+                reason: RejectReason::Invalid,
+            },
+        }
+        .encode();
+        let framed = |body: &[u8]| {
+            let mut plaintext = (body.len() as u32).to_be_bytes().to_vec();
+            plaintext.extend_from_slice(body);
+            plaintext
+        };
+        let mut foreign = valid.clone();
+        foreign[1] ^= 1; // another channel
+        let mut future = valid.clone();
+        future[0] = PROTOCOL_VERSION + 1;
+        type IsExpected = fn(&TransportError) -> bool;
+        let cases: Vec<(Vec<u8>, IsExpected)> = vec![
+            ((MAX_MESSAGE_LEN as u32 + 1).to_be_bytes().to_vec(), |e| {
+                matches!(e, TransportError::FrameTooLarge(_))
+            }),
+            (framed(&[PROTOCOL_VERSION, 0xFF, 0xFF]), |e| {
+                matches!(e, TransportError::Malformed(_))
+            }),
+            (framed(&foreign), |e| {
+                matches!(e, TransportError::WrongChannel)
+            }),
+            (framed(&future), |e| matches!(e, TransportError::Version(_))),
+        ];
+        for (plaintext, expected) in cases {
+            let (mut a, mut b) = pair().await;
+            a.send_plaintext(&plaintext).await.expect("send");
+            let error = b.recv().await.expect_err("refused");
+            assert!(expected(&error), "{error}");
+        }
+        let (mut a, mut b) = pair().await;
+        a.send_plaintext(&framed(&valid)).await.expect("send");
+        assert!(
+            b.recv().await.is_ok(),
+            "the well-formed control case is accepted"
+        );
+    });
+}
