@@ -27,7 +27,8 @@ fi
 
 echo "setup-validator: building solana-test-validator $AGAVE_VERSION (about an hour, once)" >&2
 start=$(date +%s)
-cargo install agave-validator --version "$AGAVE_VERSION" --locked \
+# A kept target dir: an interrupted build resumes where it stopped.
+CARGO_TARGET_DIR="$CACHE/agave-$AGAVE_VERSION-build" cargo install agave-validator --version "$AGAVE_VERSION" --locked \
     --bin solana-test-validator --root "$ROOT" >&2
 echo "setup-validator: built in $(( $(date +%s) - start )) s" >&2
 echo "$BIN"

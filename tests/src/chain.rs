@@ -82,13 +82,7 @@ pub struct BanksChain {
 
 impl BanksChain {
     pub async fn start() -> Self {
-        if std::env::var_os("RUST_LOG").is_none() {
-            std::env::set_var("RUST_LOG", "error");
-        }
-        let dir = std::path::Path::new(crate::PROGRAM_SO)
-            .parent()
-            .expect("dir");
-        std::env::set_var("SBF_OUT_DIR", dir);
+        // $SBF_OUT_DIR (.cargo/config.toml) points at target/deploy, where paychan.so is.
         let mut program_test = ProgramTest::default();
         program_test.prefer_bpf(true);
         program_test.add_program("paychan", paychan_interface::ID, None);

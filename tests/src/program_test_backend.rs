@@ -18,18 +18,8 @@ pub struct ProgramTestBackend {
 
 impl ProgramTestBackend {
     pub fn new() -> Self {
-        // program-test logs every instruction at debug level unless told otherwise.
-        if std::env::var_os("RUST_LOG").is_none() {
-            std::env::set_var("RUST_LOG", "error");
-        }
-        // Loads $SBF_OUT_DIR/paychan.so (set in .cargo/config.toml): the real binary, not a
-        // native build of the program.
-        std::env::set_var(
-            "SBF_OUT_DIR",
-            std::path::Path::new(crate::PROGRAM_SO)
-                .parent()
-                .expect("dir"),
-        );
+        // $SBF_OUT_DIR (.cargo/config.toml) points at target/deploy: program-test loads the real
+        // paychan.so, not a native build of the program.
         let runtime = solana_program_test::tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
