@@ -3,6 +3,7 @@
 //! - [`engine`]: the pure two-party state machine of SPEC §6 — inputs in, actions out, no I/O.
 //! - [`ledger`]: the L1 backends (LiteSVM, BanksClient, JSON-RPC) and cooperative-close co-signing.
 //! - [`node`]: the driver that runs the engine against a store, a ledger and the peer outbox.
+//! - [`transport`], [`peer`]: the encrypted, authenticated TCP link and the session that runs a node over it.
 //! - [`store`]: durable storage of what the engine persists (redb on disk, or memory).
 //! - [`watcher`]: what to submit on-chain when a stale state is registered or a window ends.
 //! - [`watchtower`]: a third key that disputes and finalizes for parties that are offline.
@@ -12,6 +13,8 @@
 pub mod engine;
 pub mod ledger;
 pub mod node;
+#[cfg(feature = "transport")]
+pub mod peer;
 pub mod store;
 #[cfg(feature = "transport")]
 pub mod transport;

@@ -1,9 +1,12 @@
 //! An established, authenticated link to the other channel party.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use ed25519_dalek::SigningKey;
-use tokio::net::{TcpStream, ToSocketAddrs};
+use tokio::net::{
+    tcp::{OwnedReadHalf, OwnedWriteHalf},
+    TcpStream, ToSocketAddrs,
+};
 
 use super::{
     envelope::{Envelope, PROTOCOL_VERSION},
@@ -17,17 +20,43 @@ use crate::engine::PeerMessage;
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const CHUNK: usize = NOISE_MAX - TAG_LEN;
 
+/// Both directions of an authenticated link; [`PeerLink::split`] separates them so one task can
+/// read while another writes.
+#[derive(Debug)]
 pub struct PeerLink {
-    stream: TcpStream,
-    noise: snow::TransportState,
+    reader: LinkReader,
+    writer: LinkWriter,
+}
+
+/// The receiving half. Each direction keeps its own Noise nonce.
+pub struct LinkReader {
+    stream: OwnedReadHalf,
+    noise: Arc<snow::StatelessTransportState>,
+    nonce: u64,
     channel: [u8; 32],
 }
 
-impl std::fmt::Debug for PeerLink {
+/// The sending half.
+pub struct LinkWriter {
+    stream: OwnedWriteHalf,
+    noise: Arc<snow::StatelessTransportState>,
+    nonce: u64,
+    channel: [u8; 32],
+}
+
+impl std::fmt::Debug for LinkReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PeerLink")
+        f.debug_struct("LinkReader")
             .field("peer", &self.stream.peer_addr().ok())
-            .finish_non_exhaustive()
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for LinkWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkWriter")
+            .field("peer", &self.stream.peer_addr().ok())
+            .finish()
     }
 }
 
@@ -86,32 +115,64 @@ impl PeerLink {
                 write_noise(&mut stream, &buffer[..n]).await?;
             }
             let hash = state.get_handshake_hash().to_vec();
-            let mut noise = state.into_transport_mode()?;
-            // Key proofs, encrypted: each side signs this session's hash for its role.
+            let noise = state.into_stateless_transport_mode()?;
+            // Key proofs, encrypted (nonce 0 each way): each side signs this session's hash
+            // for its role.
             let mine = proof(me, &hash, initiator, &channel);
-            let n = noise.write_message(&mine, &mut buffer)?;
+            let n = noise.write_message(0, &mine, &mut buffer)?;
             write_noise(&mut stream, &buffer[..n]).await?;
             let theirs = read_noise(&mut stream).await?;
-            let n = noise.read_message(&theirs, &mut buffer)?;
+            let n = noise.read_message(0, &theirs, &mut buffer)?;
             verify_proof(&buffer[..n], peer, &hash, !initiator, &channel)?;
             Ok::<_, TransportError>(noise)
         };
-        let noise = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
-            .await
-            .map_err(|_| TransportError::HandshakeTimeout(HANDSHAKE_TIMEOUT))??;
+        let noise = Arc::new(
+            tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+                .await
+                .map_err(|_| TransportError::HandshakeTimeout(HANDSHAKE_TIMEOUT))??,
+        );
+        let (read, write) = stream.into_split();
         Ok(Self {
-            stream,
-            noise,
-            channel,
+            reader: LinkReader {
+                stream: read,
+                noise: Arc::clone(&noise),
+                nonce: 1,
+                channel,
+            },
+            writer: LinkWriter {
+                stream: write,
+                noise,
+                nonce: 1,
+                channel,
+            },
         })
     }
 
-    /// Encrypts and sends raw plaintext (tests of what a misbehaving peer could send).
+    pub fn split(self) -> (LinkReader, LinkWriter) {
+        (self.reader, self.writer)
+    }
+
+    pub async fn send(&mut self, message: PeerMessage) -> Result<(), TransportError> {
+        self.writer.send(message).await
+    }
+
+    pub async fn recv(&mut self) -> Result<PeerMessage, TransportError> {
+        self.reader.recv().await
+    }
+
     #[cfg(test)]
     pub(super) async fn send_plaintext(&mut self, plaintext: &[u8]) -> Result<(), TransportError> {
+        self.writer.send_plaintext(plaintext).await
+    }
+}
+
+impl LinkWriter {
+    /// Encrypts and sends plaintext, chunked into Noise messages.
+    async fn send_plaintext(&mut self, plaintext: &[u8]) -> Result<(), TransportError> {
         let mut buffer = vec![0u8; NOISE_MAX];
         for chunk in plaintext.chunks(CHUNK) {
-            let n = self.noise.write_message(chunk, &mut buffer)?;
+            let n = self.noise.write_message(self.nonce, chunk, &mut buffer)?;
+            self.nonce = self.nonce.checked_add(1).ok_or(TransportError::Closed)?;
             write_noise(&mut self.stream, &buffer[..n]).await?;
         }
         Ok(())
@@ -131,12 +192,15 @@ impl PeerLink {
             .map_err(|_| TransportError::FrameTooLarge(envelope.len()))?;
         let mut plaintext = len.to_be_bytes().to_vec();
         plaintext.extend_from_slice(&envelope);
-        let mut buffer = vec![0u8; NOISE_MAX];
-        for chunk in plaintext.chunks(CHUNK) {
-            let n = self.noise.write_message(chunk, &mut buffer)?;
-            write_noise(&mut self.stream, &buffer[..n]).await?;
-        }
-        Ok(())
+        self.send_plaintext(&plaintext).await
+    }
+}
+
+impl LinkReader {
+    fn decrypt(&mut self, ciphertext: &[u8], buffer: &mut [u8]) -> Result<usize, TransportError> {
+        let n = self.noise.read_message(self.nonce, ciphertext, buffer)?;
+        self.nonce = self.nonce.checked_add(1).ok_or(TransportError::Closed)?;
+        Ok(n)
     }
 
     /// The next message. A malformed, oversized or foreign message is an error: the caller
@@ -144,7 +208,7 @@ impl PeerLink {
     pub async fn recv(&mut self) -> Result<PeerMessage, TransportError> {
         let mut buffer = vec![0u8; NOISE_MAX];
         let first = read_noise(&mut self.stream).await?;
-        let n = self.noise.read_message(&first, &mut buffer)?;
+        let n = self.decrypt(&first, &mut buffer)?;
         let (len, rest) = buffer[..n]
             .split_first_chunk::<4>()
             .ok_or_else(|| TransportError::Malformed("short header".into()))?;
@@ -156,7 +220,7 @@ impl PeerLink {
         plaintext.extend_from_slice(rest);
         while plaintext.len() < total {
             let next = read_noise(&mut self.stream).await?;
-            let n = self.noise.read_message(&next, &mut buffer)?;
+            let n = self.decrypt(&next, &mut buffer)?;
             plaintext.extend_from_slice(&buffer[..n]);
         }
         if plaintext.len() != total {
