@@ -1,3 +1,8 @@
-//! Deploy tooling for a local validator; lands with issue 6.
+//! Deploying paychan to a cluster through the upgradeable loader, as a user's deploy does:
+//! a buffer account, the program written into it in transaction-sized chunks, then `Deploy`
+//! (first time) or `Upgrade` (new bytes). Running it again with the same bytes changes nothing.
 #![forbid(unsafe_code)]
-pub use paychan_interface as interface;
+
+mod deploy;
+
+pub use deploy::{deploy, DeployError, Deployed, WRITE_CHUNK};

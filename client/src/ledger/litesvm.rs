@@ -27,6 +27,14 @@ impl LiteSvmLedger {
         Ok(Self { svm })
     }
 
+    /// A ledger with the builtins and the Ed25519 precompile but no paychan program: for
+    /// deploying it through the upgradeable loader.
+    pub fn empty() -> Self {
+        Self {
+            svm: LiteSVM::new(),
+        }
+    }
+
     /// The underlying VM, for test setup (funding, clock).
     pub fn svm(&mut self) -> &mut LiteSVM {
         &mut self.svm

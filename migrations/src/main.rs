@@ -1,0 +1,76 @@
+//! `paychan-deploy`: deploys (or upgrades) target/deploy/paychan.so to a cluster through the
+//! upgradeable loader, with no dependency on the `solana` CLI.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::Parser;
+use paychan_client::ledger::RpcLedger;
+use paychan_migrations::{deploy, Deployed};
+use solana_keypair::read_keypair_file;
+use solana_signer::Signer;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "paychan-deploy",
+    version,
+    about = "Deploy paychan through the upgradeable loader"
+)]
+struct Args {
+    /// JSON-RPC URL of the cluster.
+    #[arg(long, short = 'u', default_value = "http://127.0.0.1:8899")]
+    url: String,
+    /// Fee payer and upgrade authority.
+    #[arg(long, short = 'k')]
+    keypair: PathBuf,
+    /// The program's keypair (its address is the program id).
+    #[arg(long, default_value = "programs/paychan/keys/paychan-dev-keypair.json")]
+    program_keypair: PathBuf,
+    /// The SBF binary.
+    #[arg(long, default_value = "target/deploy/paychan.so")]
+    program: PathBuf,
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let read = |path: &PathBuf| {
+        read_keypair_file(path).map_err(|e| format!("cannot read keypair {}: {e}", path.display()))
+    };
+    let (payer, program) = (read(&args.keypair)?, read(&args.program_keypair)?);
+    let elf = std::fs::read(&args.program)
+        .map_err(|e| format!("cannot read {}: {e}", args.program.display()))?;
+    let mut ledger = RpcLedger::new(args.url);
+    let outcome = deploy(&mut ledger, &payer, &program, &elf)
+        .await
+        .map_err(|e| e.to_string())?;
+    let id = program.pubkey();
+    match outcome {
+        Deployed::Created { transactions } => {
+            println!("deployed {id} ({transactions} transactions)")
+        }
+        Deployed::Upgraded { transactions } => {
+            println!("upgraded {id} ({transactions} transactions)")
+        }
+        Deployed::Unchanged => println!("{id} is already this program"),
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Deploying the built `paychan.so` through the upgradeable loader on LiteSVM (which runs the
+//! real loader): create, use, redeploy unchanged, upgrade to new bytes.
+
+use paychan_client::ledger::{Ledger, LiteSvmLedger};
+use paychan_interface::client::{self, ChannelAddress};
+use paychan_migrations::{deploy, Deployed, WRITE_CHUNK};
+use solana_keypair::{read_keypair_file, Keypair};
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+const SOL: u64 = 1_000_000_000;
+const PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/deploy/paychan.so");
+const DEV_KEY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../programs/paychan/keys/paychan-dev-keypair.json"
+);
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+}
+
+/// Opens a channel: proves the deployed program runs.
+async fn open_channel(ledger: &mut LiteSvmLedger, payer: &Keypair) -> ChannelAddress {
+    let peer = Keypair::new();
+    let channel =
+        ChannelAddress::new_random(&paychan_interface::ID, &payer.pubkey(), &peer.pubkey());
+    let blockhash = ledger.latest_blockhash().await.expect("blockhash");
+    let tx = Transaction::new_signed_with_payer(
+        &[client::open(&channel, SOL, 86_400)],
+        Some(&payer.pubkey()),
+        &[payer],
+        blockhash,
+    );
+    ledger.submit(tx).await.expect("the deployed program runs");
+    channel
+}
+
+#[test]
+fn deploy_creates_is_idempotent_and_upgrades() {
+    runtime().block_on(async {
+        let elf = std::fs::read(PROGRAM).expect("run scripts/build-sbf.sh first");
+        let program = read_keypair_file(DEV_KEY).expect("dev keypair");
+        assert_eq!(program.pubkey(), paychan_interface::ID);
+        let payer = Keypair::new();
+        let mut ledger = LiteSvmLedger::empty();
+        ledger
+            .svm()
+            .airdrop(&payer.pubkey(), 100 * SOL)
+            .expect("airdrop");
+
+        let created = deploy(&mut ledger, &payer, &program, &elf)
+            .await
+            .expect("deploy");
+        let writes = elf.len().div_ceil(WRITE_CHUNK);
+        assert_eq!(
+            created,
+            Deployed::Created {
+                transactions: writes + 2
+            }
+        );
+        let channel = open_channel(&mut ledger, &payer).await;
+        assert!(ledger
+            .channel(&channel.address)
+            .await
+            .expect("ledger")
+            .is_some());
+
+        assert_eq!(
+            deploy(&mut ledger, &payer, &program, &elf)
+                .await
+                .expect("redeploy"),
+            Deployed::Unchanged
+        );
+
+        // New bytes (a log message changed) upgrade the program in place.
+        let mut upgraded = elf.clone();
+        let at = upgraded
+            .windows(7)
+            .position(|w| w == b"paychan")
+            .expect("the log message is in the binary");
+        upgraded[at] = b'P';
+        assert_eq!(
+            deploy(&mut ledger, &payer, &program, &upgraded)
+                .await
+                .expect("upgrade"),
+            Deployed::Upgraded {
+                transactions: writes + 2
+            }
+        );
+        assert_eq!(
+            deploy(&mut ledger, &payer, &program, &upgraded)
+                .await
+                .expect("redeploy"),
+            Deployed::Unchanged
+        );
+        let channel = open_channel(&mut ledger, &payer).await;
+        assert!(ledger
+            .channel(&channel.address)
+            .await
+            .expect("ledger")
+            .is_some());
+    });
+}
