@@ -2,6 +2,7 @@
 # Installs solana-test-validator from the agave-validator crate of our agave line (4.2.2) into
 # the tool cache, once (about an hour on 2 cores: RocksDB's C++ build dominates), and prints
 # its path. Needs Debian's build dependencies, which it installs when missing.
+# With --check it only reports: prints the path and succeeds if the binary is there.
 set -euo pipefail
 
 CACHE=${PAYCHAN_CACHE:-$HOME/.cache/paychan}
@@ -12,6 +13,9 @@ BIN="$ROOT/bin/solana-test-validator"
 if [ -x "$BIN" ]; then
     echo "$BIN"
     exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+    exit 1
 fi
 
 missing=()

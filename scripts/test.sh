@@ -16,6 +16,15 @@ echo "== workspace tests (LiteSVM and solana-program-test run target/deploy/payc
 cd "$ROOT"
 cargo test --workspace --locked 2>&1 | tee -a "$LOG"
 
+echo "== end to end on a real solana-test-validator over JSON-RPC"
+if "$ROOT/scripts/setup-validator.sh" --check >/dev/null; then
+    # One validator at a time: each scenario starts its own.
+    cargo test --locked -p paychan-tests --test e2e_client -- --ignored --test-threads=1 2>&1 | tee -a "$LOG"
+else
+    echo "SKIPPED: solana-test-validator is not built on this machine, so the 5 JSON-RPC scenarios"
+    echo "did not run. scripts/setup-validator.sh builds it once (about an hour) and caches it."
+fi
+
 echo "== compute units and transaction sizes"
 cargo test --locked -p paychan-tests --test budget -- --nocapture 2>&1 | grep -E '^\|'
 

@@ -10,14 +10,21 @@ use solana_clock::Clock;
 use solana_program_test::{ProgramTest, ProgramTestContext};
 
 pub trait TestChain {
-    type Ledger: Ledger + Clone;
+    type Ledger: Ledger;
 
     fn name(&self) -> &'static str;
+
+    /// The challenge period channels open with: a day, or seconds on a real validator whose
+    /// clock cannot be moved.
+    fn challenge_period(&self) -> u64 {
+        86_400
+    }
 
     /// A handle for one more node.
     fn ledger(&self) -> Self::Ledger;
 
-    fn fund(&mut self, address: &Address, lamports: u64);
+    #[allow(async_fn_in_trait)]
+    async fn fund(&mut self, address: &Address, lamports: u64);
 
     /// Moves the Clock forward (never waits on the wall clock).
     #[allow(async_fn_in_trait)]
@@ -58,7 +65,7 @@ impl TestChain for SvmChain {
         self.ledger.clone()
     }
 
-    fn fund(&mut self, address: &Address, lamports: u64) {
+    async fn fund(&mut self, address: &Address, lamports: u64) {
         self.ledger.with(|l| {
             l.svm()
                 .set_account(*address, wallet(lamports))
@@ -102,7 +109,7 @@ impl TestChain for BanksChain {
         BanksLedger::new(self.context.banks_client.clone())
     }
 
-    fn fund(&mut self, address: &Address, lamports: u64) {
+    async fn fund(&mut self, address: &Address, lamports: u64) {
         self.context
             .set_account(address, &AccountSharedData::from(wallet(lamports)));
     }
@@ -115,5 +122,66 @@ impl TestChain for BanksChain {
         let mut clock: Clock = self.context.banks_client.get_sysvar().await.expect("clock");
         clock.unix_timestamp = before.unix_timestamp + secs;
         self.context.set_sysvar(&clock);
+    }
+}
+
+/// A real `solana-test-validator` over JSON-RPC. Time is the validator's: advancing it waits
+/// until its Clock has moved, so tests use challenge periods of a few seconds.
+pub struct RpcChain {
+    pub validator: crate::validator::Validator,
+}
+
+impl RpcChain {
+    /// Starts a validator and deploys the built program through the upgradeable loader, as
+    /// a user's deploy does.
+    pub async fn start() -> Self {
+        let validator = crate::validator::Validator::start();
+        let payer = solana_keypair::Keypair::new();
+        validator
+            .airdrop(&solana_signer::Signer::pubkey(&payer), 100 * crate::SOL)
+            .await;
+        let program = solana_keypair::read_keypair_file(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../programs/paychan/keys/paychan-dev-keypair.json"
+        ))
+        .expect("dev keypair");
+        let elf = std::fs::read(crate::PROGRAM_SO).expect("run scripts/build-sbf.sh first");
+        paychan_migrations::deploy(&mut validator.ledger(), &payer, &program, &elf)
+            .await
+            .expect("deploy");
+        Self { validator }
+    }
+}
+
+impl TestChain for RpcChain {
+    type Ledger = paychan_client::ledger::RpcLedger;
+
+    fn name(&self) -> &'static str {
+        "solana-test-validator"
+    }
+
+    fn challenge_period(&self) -> u64 {
+        4
+    }
+
+    fn ledger(&self) -> Self::Ledger {
+        self.validator.ledger()
+    }
+
+    async fn fund(&mut self, address: &Address, lamports: u64) {
+        self.validator.airdrop(address, lamports).await;
+    }
+
+    async fn advance_time(&mut self, secs: i64) {
+        let mut ledger = self.ledger();
+        let target = ledger.unix_timestamp().await.expect("clock") + secs;
+        let started = std::time::Instant::now();
+        while ledger.unix_timestamp().await.expect("clock") < target {
+            assert!(
+                started.elapsed().as_secs() < u64::try_from(secs).unwrap_or(0) + 30,
+                "the validator clock does not advance"
+            );
+            solana_program_test::tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
 }

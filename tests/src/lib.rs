@@ -8,6 +8,7 @@ pub mod forge;
 pub mod litesvm_backend;
 pub mod pair;
 pub mod program_test_backend;
+pub mod validator;
 
 /// The SBF binary under test, written by `scripts/build-sbf.sh`.
 pub const PROGRAM_SO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/deploy/paychan.so");

@@ -14,7 +14,6 @@ use solana_transaction::Transaction;
 use crate::{chain::TestChain, SOL};
 
 pub const WALLET: u64 = 100 * SOL;
-pub const PERIOD: u64 = 86_400;
 /// The fee each signature costs on both test ledgers.
 pub const FEE_PER_SIGNATURE: u64 = 5_000;
 
@@ -42,14 +41,14 @@ pub async fn open_channel<C: TestChain>(
     deposit_b: u64,
 ) -> (Keypair, Keypair, ChannelAddress) {
     let (a, b) = (Keypair::new(), Keypair::new());
-    chain.fund(&a.pubkey(), WALLET);
-    chain.fund(&b.pubkey(), WALLET);
+    chain.fund(&a.pubkey(), WALLET).await;
+    chain.fund(&b.pubkey(), WALLET).await;
     let channel = ChannelAddress::new_random(&paychan_interface::ID, &a.pubkey(), &b.pubkey());
     let mut ledger = chain.ledger();
     submit_as(
         &mut ledger,
         &a,
-        &[client::open(&channel, deposit_a, PERIOD)],
+        &[client::open(&channel, deposit_a, chain.challenge_period())],
     )
     .await
     .expect("open");

@@ -1,4 +1,5 @@
-//! The client end to end against the built program, on LiteSVM and on solana-program-test:
+//! The client end to end against the built program, on LiteSVM, on solana-program-test and (when
+//! built) on a real solana-test-validator over JSON-RPC:
 //! two nodes with real stores exchanging payments, closing cooperatively or unilaterally,
 //! disputing stale states, and a watchtower guarding an offline party.
 
@@ -13,7 +14,7 @@ use paychan_client::{
 use paychan_interface::client::CoSignedState;
 use paychan_tests::{
     chain::{BanksChain, SvmChain, TestChain},
-    pair::{deliver, join_in_memory, open_channel, payment, FEE_PER_SIGNATURE, PERIOD, WALLET},
+    pair::{deliver, join_in_memory, open_channel, payment, FEE_PER_SIGNATURE, WALLET},
     SOL,
 };
 use solana_keypair::Keypair;
@@ -38,6 +39,13 @@ macro_rules! on_both_chains {
             fn program_test() {
                 super::runtime().block_on(async {
                     super::$name(super::BanksChain::start().await).await
+                });
+            }
+            #[test]
+            #[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]
+            fn validator() {
+                super::runtime().block_on(async {
+                    super::$name(paychan_tests::chain::RpcChain::start().await).await
                 });
             }
         }
@@ -145,7 +153,9 @@ async fn silent_peer_unilateral_close_finalizes_after_the_window<C: TestChain>(m
         .expect("closing");
     assert_eq!(registered.registered.seq, 3);
 
-    chain.advance_time(PERIOD as i64 + 1).await;
+    chain
+        .advance_time(chain.challenge_period() as i64 + 1)
+        .await;
     alice.sync_chain().await.expect("watcher finalizes");
     let mut ledger = chain.ledger();
     assert_eq!(
@@ -232,7 +242,9 @@ async fn stale_registration_one_behind_is_replaced<C: TestChain>(mut chain: C) {
         .expect("ledger")
         .expect("closing");
     assert_eq!(registered.registered.seq, 5);
-    chain.advance_time(PERIOD as i64 + 1).await;
+    chain
+        .advance_time(chain.challenge_period() as i64 + 1)
+        .await;
     bob.sync_chain().await.expect("finalize");
     assert_eq!(
         chain
@@ -248,7 +260,7 @@ async fn watchtower_disputes_for_an_offline_party<C: TestChain>(mut chain: C) {
     let (mut alice, bob, states, _) = paid_rounds(&mut chain, 4).await;
     let channel = *alice.channel();
     let tower_key = Keypair::new();
-    chain.fund(&tower_key.pubkey(), SOL);
+    chain.fund(&tower_key.pubkey(), SOL).await;
     let mut tower = Watchtower::new(chain.ledger(), tower_key);
     tower.watch(
         channel,
