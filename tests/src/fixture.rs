@@ -160,6 +160,26 @@ impl ChannelFixture {
         fixture
     }
 
+    /// A channel A opened with `deposit` and B never funded, closed on a state that gives B
+    /// `share` (below rent exemption) and finalized while B's wallet does not exist: B's share
+    /// waits in the Settled account.
+    pub fn settled_with_unclaimed_b(backend: &mut dyn Backend, deposit: u64, share: u64) -> Self {
+        let f = Self::new(backend);
+        backend.set_account(&f.b.address(), Default::default());
+        f.open(backend, deposit).expect("open");
+        let binding = f.binding(backend);
+        let state = f.co_sign(
+            &binding,
+            Self::state(1, (deposit, 0), (deposit - share, share)),
+        );
+        f.start_close(backend, &f.a, Some(&state))
+            .expect("start close");
+        backend.advance_time(PERIOD as i64 + 1);
+        f.finalize(backend)
+            .expect("finalize is not blocked by B's empty wallet");
+        f
+    }
+
     pub fn close_cooperative(
         &self,
         backend: &mut dyn Backend,

@@ -113,3 +113,15 @@ pub async fn join_in_memory<C: TestChain>(
         join(b).await.expect("B joins"),
     )
 }
+
+/// The channel account as the chain shows it now (None once closed).
+pub async fn on_chain<C: TestChain>(
+    chain: &C,
+    channel: &ChannelAddress,
+) -> Option<paychan_interface::channel::Channel> {
+    chain
+        .ledger()
+        .channel(&channel.address)
+        .await
+        .expect("the ledger answers")
+}

@@ -206,18 +206,7 @@ fn withdraw_before_settlement_or_of_nothing_is_refused(backend: &mut dyn Backend
     });
 
     // Settled with B's share unclaimed (B's wallet is empty and the share is below rent)
-    let f = ChannelFixture::new(backend);
-    backend.set_account(&f.b.address(), Default::default());
-    f.open(backend, 2 * SOL).expect("open");
-    let binding = f.binding(backend);
-    let state = f.co_sign(
-        &binding,
-        ChannelFixture::state(1, (2 * SOL, 0), (2 * SOL - 10, 10)),
-    );
-    f.start_close(backend, &f.a, Some(&state))
-        .expect("start close");
-    backend.advance_time(PERIOD as i64 + 1);
-    f.finalize(backend).expect("finalize");
+    let f = ChannelFixture::settled_with_unclaimed_b(backend, 2 * SOL, 10);
     let dest = f.outsider.address();
     assert_attack_fails(backend, &f, 0, PaychanError::NothingToWithdraw, |b| {
         f.withdraw(b, &f.a, &dest)
@@ -230,18 +219,7 @@ fn withdraw_before_settlement_or_of_nothing_is_refused(backend: &mut dyn Backend
 }
 
 fn withdraw_to_the_channel_itself_is_refused(backend: &mut dyn Backend) {
-    let f = ChannelFixture::new(backend);
-    backend.set_account(&f.b.address(), Default::default());
-    f.open(backend, 2 * SOL).expect("open");
-    let binding = f.binding(backend);
-    let state = f.co_sign(
-        &binding,
-        ChannelFixture::state(1, (2 * SOL, 0), (2 * SOL - 10, 10)),
-    );
-    f.start_close(backend, &f.a, Some(&state))
-        .expect("start close");
-    backend.advance_time(PERIOD as i64 + 1);
-    f.finalize(backend).expect("finalize");
+    let f = ChannelFixture::settled_with_unclaimed_b(backend, 2 * SOL, 10);
     let channel = f.channel.address;
     assert_attack_fails(backend, &f, 0, PaychanError::DestinationIsChannel, |b| {
         f.withdraw(b, &f.b, &channel)

@@ -14,7 +14,7 @@ use paychan_client::{
 use paychan_interface::client::CoSignedState;
 use paychan_tests::{
     chain::{BanksChain, SvmChain, TestChain},
-    pair::{deliver, join_in_memory, open_channel, payment, FEE_PER_SIGNATURE, WALLET},
+    pair::{deliver, join_in_memory, on_chain, open_channel, payment, FEE_PER_SIGNATURE, WALLET},
     SOL,
 };
 use solana_keypair::Keypair;
@@ -116,10 +116,7 @@ async fn ten_thousand_payments_then_cooperative_close_in_three_transactions<C: T
         .await
         .expect("close agreed and countersigned");
     let mut ledger = chain.ledger();
-    assert_eq!(
-        ledger.channel(&channel.address).await.expect("ledger"),
-        None
-    );
+    assert_eq!(on_chain(&chain, &channel).await, None);
     // Open (A), deposit (B), close (paid by A, signed by both): three L1 transactions.
     assert_eq!(
         lamports(&mut ledger, &a).await,
@@ -145,12 +142,7 @@ async fn silent_peer_unilateral_close_finalizes_after_the_window<C: TestChain>(m
         .force_close()
         .await
         .expect("start close with the newest state");
-    let registered = chain
-        .ledger()
-        .channel(&channel.address)
-        .await
-        .expect("ledger")
-        .expect("closing");
+    let registered = on_chain(&chain, &channel).await.expect("closing");
     assert_eq!(registered.registered.seq, 3);
 
     chain
@@ -158,10 +150,7 @@ async fn silent_peer_unilateral_close_finalizes_after_the_window<C: TestChain>(m
         .await;
     alice.sync_chain().await.expect("watcher finalizes");
     let mut ledger = chain.ledger();
-    assert_eq!(
-        ledger.channel(&channel.address).await.expect("ledger"),
-        None
-    );
+    assert_eq!(on_chain(&chain, &channel).await, None);
     // Fees: open (1 signature), StartClose (1 + the 2 precompile signatures), Finalize (1).
     assert_eq!(
         lamports(&mut ledger, &a).await,
@@ -208,11 +197,7 @@ async fn stale_registration_two_behind_is_disputed_and_punished<C: TestChain>(mu
         .expect("ledger")
         .map_or(0, |a| a.lamports);
     bob.sync_chain().await.expect("bob's watcher disputes");
-    assert_eq!(
-        ledger.channel(&channel.address).await.expect("ledger"),
-        None,
-        "closed at once"
-    );
+    assert_eq!(on_chain(&chain, &channel).await, None, "closed at once");
     let after = ledger
         .account(&bob_key)
         .await
@@ -235,25 +220,13 @@ async fn stale_registration_one_behind_is_replaced<C: TestChain>(mut chain: C) {
         .await
         .expect("seq 4 registered");
     bob.sync_chain().await.expect("bob disputes with seq 5");
-    let registered = chain
-        .ledger()
-        .channel(&channel.address)
-        .await
-        .expect("ledger")
-        .expect("closing");
+    let registered = on_chain(&chain, &channel).await.expect("closing");
     assert_eq!(registered.registered.seq, 5);
     chain
         .advance_time(chain.challenge_period() as i64 + 1)
         .await;
     bob.sync_chain().await.expect("finalize");
-    assert_eq!(
-        chain
-            .ledger()
-            .channel(&channel.address)
-            .await
-            .expect("ledger"),
-        None
-    );
+    assert_eq!(on_chain(&chain, &channel).await, None);
 }
 
 async fn watchtower_disputes_for_an_offline_party<C: TestChain>(mut chain: C) {
@@ -276,14 +249,7 @@ async fn watchtower_disputes_for_an_offline_party<C: TestChain>(mut chain: C) {
     let submitted = tower.tick().await.expect("tower checks");
     assert!(matches!(submitted[..], [(_, ChainRequest::Dispute(_))]));
     // Seq 4 against seq 1 registered by Alice: Alice is punished
-    assert_eq!(
-        chain
-            .ledger()
-            .channel(&channel.address)
-            .await
-            .expect("ledger"),
-        None
-    );
+    assert_eq!(on_chain(&chain, &channel).await, None);
     let mut ledger = chain.ledger();
     let bob_balance = ledger
         .account(&channel.party_b)
