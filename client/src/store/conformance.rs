@@ -49,6 +49,10 @@ pub fn properties<S: ChannelStore>() -> Vec<(&'static str, Property<S>)> {
         ),
         ("closing_is_the_last", closing_is_the_last),
         ("lower_seq_never_regresses", lower_seq_never_regresses),
+        (
+            "a_second_state_for_a_seq_is_refused",
+            a_second_state_for_a_seq_is_refused,
+        ),
         ("batch_applies_in_order", batch_applies_in_order),
         ("empty_persist_is_ok", empty_persist_is_ok),
         ("survives_reopen", survives_reopen),
@@ -196,6 +200,50 @@ pub fn lower_seq_never_regresses<S: ChannelStore>(
     assert_eq!(r.signed, Some(signed(3, Party::A)));
     // The late entry is still a fully signed state of the log.
     assert_eq!(seqs(&store.log(&address(1), 0, 10)?), vec![2, 3]);
+    Ok(())
+}
+
+/// Two different fully signed states for one seq cannot both be genuine: refuse the second,
+/// apply nothing of its batch, and keep the first. Writing the same entry again is fine.
+pub fn a_second_state_for_a_seq_is_refused<S: ChannelStore>(
+    h: &mut Harness<'_, S>,
+) -> Result<(), StoreError> {
+    let mut store = h.open();
+    store.create_channel(&params(1, Party::A))?;
+    store.persist(&address(1), &[Record::FullySigned(entry(3))])?;
+    store.persist(&address(1), &[Record::FullySigned(entry(3))])?;
+    let mut other = entry(3);
+    other.state.balance_a -= 1;
+    other.state.balance_b += 1;
+    let refused = store.persist(
+        &address(1),
+        &[
+            Record::FullySigned(entry(4)),
+            Record::FullySigned(other.clone()),
+        ],
+    );
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(3))),
+        "{refused:?}"
+    );
+    let within_one_batch = store.persist(
+        &address(1),
+        &[
+            Record::FullySigned(entry(5)),
+            Record::FullySigned({
+                let mut e = entry(5);
+                e.ops.clear();
+                e
+            }),
+        ],
+    );
+    assert!(
+        matches!(within_one_batch, Err(StoreError::Conflict(5))),
+        "{within_one_batch:?}"
+    );
+    let r = recovered(&store, &address(1))?;
+    assert_eq!(r.newest, Some(entry(3)));
+    assert_eq!(seqs(&store.log(&address(1), 0, 10)?), vec![3]);
     Ok(())
 }
 

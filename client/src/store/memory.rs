@@ -54,7 +54,18 @@ impl ChannelStore for MemoryStore {
             .channels
             .get_mut(&channel.to_bytes())
             .ok_or(StoreError::UnknownChannel(*channel))?;
-        // Nothing below can fail, so the batch is all-or-nothing.
+        // Check first, then apply: the batch is all-or-nothing.
+        let mut batch = std::collections::BTreeMap::new();
+        for record in records {
+            if let Record::FullySigned(entry) = record {
+                let seq = entry.state.seq;
+                let known = batch.get(&seq).copied().or_else(|| stored.log.get(&seq));
+                if known.is_some_and(|known| known != entry) {
+                    return Err(StoreError::Conflict(seq));
+                }
+                batch.insert(seq, entry);
+            }
+        }
         for record in records {
             stored.latest.apply(stored.params.me, record);
             if let Record::FullySigned(entry) = record {

@@ -37,6 +37,8 @@ pub enum StoreError {
     ParamsMismatch(Address),
     #[error("injected fault: the store is down")]
     Injected,
+    #[error("a different fully signed state is already stored for seq {0}")]
+    Conflict(u64),
 }
 
 /// Durable per-channel storage of parameters and persisted [`Record`]s.

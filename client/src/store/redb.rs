@@ -112,7 +112,13 @@ impl ChannelStore for RedbStore {
             for record in records {
                 latest.apply(params.me, record);
                 if let Record::FullySigned(entry) = record {
-                    log.insert((key, entry.state.seq), encode(entry)?.as_slice())
+                    let encoded = encode(entry)?;
+                    let seq = entry.state.seq;
+                    let existing = log.get((key, seq)).map_err(db_error)?;
+                    if existing.is_some_and(|stored| stored.value() != encoded.as_slice()) {
+                        return Err(StoreError::Conflict(seq));
+                    }
+                    log.insert((key, seq), encoded.as_slice())
                         .map_err(db_error)?;
                 }
             }
