@@ -21,7 +21,7 @@ if "$ROOT/scripts/setup-validator.sh" --check >/dev/null; then
     # One validator at a time: each scenario starts its own.
     cargo test --locked -p paychan-tests --test e2e_client -- --ignored --test-threads=1 2>&1 | tee -a "$LOG"
 else
-    echo "SKIPPED: solana-test-validator is not built on this machine, so the 5 JSON-RPC scenarios"
+    echo "SKIPPED: solana-test-validator is not built on this machine, so the 6 JSON-RPC scenarios"
     echo "did not run. scripts/setup-validator.sh builds it once (about an hour) and caches it."
 fi
 

@@ -9,6 +9,7 @@ use paychan_interface::{
     client::{self, ChannelAddress},
     state::StateBinding,
 };
+use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -37,6 +38,10 @@ pub enum NodeError {
     NoChannel(paychan_interface::Address),
 }
 
+/// The compute-unit limit requested along with a priority fee: every paychan instruction stays
+/// far below it (see the budget test), and a tight limit keeps the fee (limit × price) small.
+pub const COMPUTE_UNIT_LIMIT: u32 = 20_000;
+
 /// One party's channel: engine + store + ledger.
 #[derive(Debug)]
 pub struct ChannelNode<S, L> {
@@ -51,6 +56,8 @@ pub struct ChannelNode<S, L> {
     pub events: Vec<Event>,
     /// Transactions this node landed.
     pub landed: Vec<Landed>,
+    /// Priority fee in micro-lamports per compute unit for what this node submits (0: none).
+    priority_fee: u64,
 }
 
 impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
@@ -98,6 +105,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
             outbox: Vec::new(),
             events: Vec::new(),
             landed: Vec::new(),
+            priority_fee: 0,
         };
         node.sync_chain().await?;
         Ok(node)
@@ -122,6 +130,12 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
 
     pub fn channel(&self) -> &ChannelAddress {
         &self.channel
+    }
+
+    /// Pays `micro_lamports` per compute unit (for [`COMPUTE_UNIT_LIMIT`] units) on every
+    /// transaction this node submits itself, so disputes land fast on a busy cluster.
+    pub fn set_priority_fee(&mut self, micro_lamports: u64) {
+        self.priority_fee = micro_lamports;
     }
 
     /// Feeds one input and carries out every resulting action.
@@ -197,8 +211,19 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
     /// Signs `instructions` with this party as fee payer and lands them.
     pub async fn submit(&mut self, instructions: &[Instruction]) -> Result<(), NodeError> {
         let blockhash = self.ledger.latest_blockhash().await?;
+        let mut all = Vec::with_capacity(instructions.len() + 2);
+        if self.priority_fee > 0 {
+            // First in the transaction: the Ed25519 precompile must stay right before paychan.
+            all.push(ComputeBudgetInstruction::set_compute_unit_limit(
+                COMPUTE_UNIT_LIMIT,
+            ));
+            all.push(ComputeBudgetInstruction::set_compute_unit_price(
+                self.priority_fee,
+            ));
+        }
+        all.extend_from_slice(instructions);
         let transaction = Transaction::new_signed_with_payer(
-            instructions,
+            &all,
             Some(&self.keypair.pubkey()),
             &[&self.keypair],
             blockhash,

@@ -58,6 +58,7 @@ on_both_chains!(
     stale_registration_two_behind_is_disputed_and_punished,
     stale_registration_one_behind_is_replaced,
     watchtower_disputes_for_an_offline_party,
+    priority_fees_are_paid_on_the_nodes_own_transactions,
 );
 
 async fn lamports<L: Ledger>(ledger: &mut L, key: &Keypair) -> u64 {
@@ -257,4 +258,25 @@ async fn watchtower_disputes_for_an_offline_party<C: TestChain>(mut chain: C) {
         .expect("ledger")
         .map_or(0, |a| a.lamports);
     assert_eq!(bob_balance, WALLET - 2 * SOL + 12 * SOL - FEE_PER_SIGNATURE);
+}
+
+async fn priority_fees_are_paid_on_the_nodes_own_transactions<C: TestChain>(mut chain: C) {
+    let (mut alice, mut bob, _, alice_key) = paid_rounds(&mut chain, 2).await;
+    let mut ledger = chain.ledger();
+    let before = lamports(&mut ledger, &alice_key).await;
+    let price = 1_000_000; // micro-lamports per compute unit
+    alice.set_priority_fee(price);
+    alice
+        .force_close()
+        .await
+        .expect("start close with a priority fee");
+    let fee = (u64::from(paychan_client::node::COMPUTE_UNIT_LIMIT) * price).div_ceil(1_000_000);
+    assert_eq!(
+        lamports(&mut ledger, &alice_key).await,
+        before - 3 * FEE_PER_SIGNATURE - fee,
+        "signatures (the payer's and the precompile's two) plus limit × price"
+    );
+    let registered = on_chain(&chain, alice.channel()).await.expect("closing");
+    assert_eq!(registered.registered.seq, 2);
+    bob.sync_chain().await.expect("nothing to dispute");
 }
