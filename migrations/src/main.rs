@@ -5,7 +5,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::Parser;
 use paychan_client::ledger::RpcLedger;
-use paychan_migrations::{deploy, Deployed};
+use paychan_migrations::{deploy, smoke, Deployed};
 use solana_keypair::read_keypair_file;
 use solana_signer::Signer;
 
@@ -28,6 +28,9 @@ struct Args {
     /// The SBF binary.
     #[arg(long, default_value = "target/deploy/paychan.so")]
     program: PathBuf,
+    /// After deploying, open a channel, make this many payments and close it.
+    #[arg(long, value_name = "PAYMENTS")]
+    smoke: Option<u64>,
 }
 
 async fn run(args: Args) -> Result<(), String> {
@@ -37,7 +40,7 @@ async fn run(args: Args) -> Result<(), String> {
     let (payer, program) = (read(&args.keypair)?, read(&args.program_keypair)?);
     let elf = std::fs::read(&args.program)
         .map_err(|e| format!("cannot read {}: {e}", args.program.display()))?;
-    let mut ledger = RpcLedger::new(args.url);
+    let mut ledger = RpcLedger::new(args.url.clone());
     let outcome = deploy(&mut ledger, &payer, &program, &elf)
         .await
         .map_err(|e| e.to_string())?;
@@ -50,6 +53,15 @@ async fn run(args: Args) -> Result<(), String> {
             println!("upgraded {id} ({transactions} transactions)")
         }
         Deployed::Unchanged => println!("{id} is already this program"),
+    }
+    if let Some(payments) = args.smoke {
+        let report = smoke(|| RpcLedger::new(args.url.clone()), &payer, payments)
+            .await
+            .map_err(|e| format!("smoke test failed: {e}"))?;
+        println!(
+            "smoke: {} payments in {} rounds, channel opened and closed with {} transactions",
+            report.payments, report.rounds, report.transactions
+        );
     }
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! Deploying the built `paychan.so` through the upgradeable loader on LiteSVM (which runs the
-//! real loader): create, use, redeploy unchanged, upgrade to new bytes.
+//! real loader): create, use, redeploy unchanged, upgrade to new bytes, then the smoke migration.
 
-use paychan_client::ledger::{Ledger, LiteSvmLedger};
+use paychan_client::ledger::{Ledger, LiteSvmLedger, SharedLedger};
 use paychan_interface::client::{self, ChannelAddress};
-use paychan_migrations::{deploy, Deployed, WRITE_CHUNK};
+use paychan_migrations::{deploy, smoke, Deployed, WRITE_CHUNK};
 use solana_keypair::{read_keypair_file, Keypair};
 use solana_signer::Signer;
 use solana_transaction::Transaction;
