@@ -101,5 +101,15 @@ fn deploy_creates_is_idempotent_and_upgrades() {
             .await
             .expect("ledger")
             .is_some());
+
+        // The smoke migration: a channel opened, used and closed on the deployed program.
+        let shared = SharedLedger::new(ledger);
+        let report = smoke(|| shared.clone(), &payer, 200).await.expect("smoke");
+        assert_eq!(report.payments, 200);
+        assert!(report.rounds >= 20, "{report:?}");
+        assert_eq!(
+            report.transactions, 4,
+            "funding, open, deposit, cooperative close"
+        );
     });
 }
