@@ -52,6 +52,57 @@ fn bad_arguments_are_refused_without_a_panic() {
 }
 
 #[test]
+fn channel_commands_refuse_bad_input_and_unreachable_clusters_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("id.json");
+    let key = key.to_str().expect("utf-8 path");
+    assert!(paychan(&["keygen", "-o", key]).status.success());
+    let peer = "CLLg1pABEENBveUk3p5TuQtfrFfLDSNB8m16dSy1ou3p";
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["open", "--peer", "not-a-key", "--deposit", "1", "-k", key],
+            "not a valid address",
+        ),
+        (
+            &["open", "--peer", peer, "--deposit", "0", "-k", key],
+            "not a positive amount",
+        ),
+        (
+            &[
+                "open",
+                "--peer",
+                peer,
+                "--deposit",
+                "1",
+                "--period",
+                "60",
+                "-k",
+                key,
+            ],
+            "--allow-short-period",
+        ),
+        (
+            &["status", peer, "-u", "http://127.0.0.1:9"],
+            "could not be reached",
+        ),
+        (
+            &["finalize", peer, "-k", "/nonexistent/id.json"],
+            "cannot read keypair",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = paychan(args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let message = stderr(&output);
+        assert_eq!(message.lines().count(), 1, "{message}");
+        assert!(
+            message.starts_with("error: ") && message.contains(expected),
+            "{args:?}: {message}"
+        );
+    }
+}
+
+#[test]
 fn bench_runs_two_processes_over_the_encrypted_link() {
     let output = paychan(&[
         "bench",

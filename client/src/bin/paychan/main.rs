@@ -3,6 +3,7 @@
 
 mod bench;
 mod keys;
+mod onchain;
 
 use std::process::ExitCode;
 
@@ -15,6 +16,8 @@ use clap::{Parser, Subcommand};
     about = "Two-party payment channels on Solana"
 )]
 struct Cli {
+    #[command(flatten)]
+    cluster: onchain::Cluster,
     #[command(subcommand)]
     command: Command,
 }
@@ -23,6 +26,16 @@ struct Cli {
 enum Command {
     /// Create a keypair file (Solana CLI format).
     Keygen(keys::Keygen),
+    /// Open a channel to a peer, locking a deposit.
+    Open(onchain::Open),
+    /// Add to this party's deposit while the channel is open.
+    Deposit(onchain::Deposit),
+    /// Show a channel as the chain sees it.
+    Status(onchain::ChannelArg),
+    /// Pay out a closing channel after its challenge period.
+    Finalize(onchain::ChannelArg),
+    /// Take a share the settlement could not pay to this party's wallet.
+    Withdraw(onchain::Withdraw),
     /// Payments per second and latency between two processes over the encrypted link.
     Bench(bench::Bench),
     /// One side of `bench` (started by it).
@@ -32,8 +45,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let cluster = &cli.cluster;
     let result = match cli.command {
         Command::Keygen(args) => keys::keygen(args),
+        Command::Open(args) => block_on(onchain::open(cluster, args)),
+        Command::Deposit(args) => block_on(onchain::deposit(cluster, args)),
+        Command::Status(args) => block_on(onchain::status(cluster, args)),
+        Command::Finalize(args) => block_on(onchain::finalize(cluster, args)),
+        Command::Withdraw(args) => block_on(onchain::withdraw(cluster, args)),
         Command::Bench(args) => bench::run(args),
         Command::BenchPeer(args) => bench::peer(args),
     };
@@ -44,4 +63,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn block_on<F: std::future::Future<Output = Result<(), String>>>(future: F) -> Result<(), String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?
+        .block_on(future)
 }

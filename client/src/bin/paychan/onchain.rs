@@ -1,0 +1,270 @@
+//! Commands that act on the channel account directly: open, deposit, status, finalize, withdraw.
+
+use std::path::PathBuf;
+
+use paychan_client::ledger::{Ledger, RpcLedger};
+use paychan_interface::{
+    channel::{Channel, ChannelStatus},
+    client::{self, ChannelAddress},
+    Address,
+};
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+const SOL: f64 = 1_000_000_000.0;
+/// The client's policy floor for challenge periods (the program accepts 1 second).
+const MIN_PERIOD_SECS: u64 = 86_400;
+
+/// Solana CLI conventions shared by every command.
+#[derive(clap::Args, Debug)]
+pub struct Cluster {
+    /// JSON-RPC URL of the cluster.
+    #[arg(
+        long,
+        short = 'u',
+        global = true,
+        default_value = "http://127.0.0.1:8899"
+    )]
+    pub url: String,
+    /// Keypair of this party (fee payer and signer).
+    #[arg(long, short = 'k', global = true)]
+    pub keypair: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "display")]
+    pub output: Output,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Display,
+    Json,
+}
+
+impl Cluster {
+    fn keypair(&self) -> Result<Keypair, String> {
+        let path = match &self.keypair {
+            Some(path) => path.clone(),
+            None => std::env::var_os("HOME")
+                .map(|home| PathBuf::from(home).join(".config/solana/id.json"))
+                .ok_or("no --keypair given and no HOME to find ~/.config/solana/id.json")?,
+        };
+        crate::keys::read(&path)
+    }
+
+    fn print(&self, human: String, json: serde_json::Value) {
+        match self.output {
+            Output::Display => println!("{human}"),
+            Output::Json => println!("{json}"),
+        }
+    }
+}
+
+fn lamports(sol: f64) -> Result<u64, String> {
+    if !(sol.is_finite() && sol > 0.0) {
+        return Err(format!("{sol} is not a positive amount of SOL"));
+    }
+    Ok((sol * SOL).round() as u64)
+}
+
+fn address(text: &str) -> Result<Address, String> {
+    text.parse()
+        .map_err(|_| format!("{text} is not a valid address"))
+}
+
+/// The channel's address parameters, read back from its account.
+async fn channel_at(
+    ledger: &mut RpcLedger,
+    text: &str,
+) -> Result<(ChannelAddress, Channel), String> {
+    let address = address(text)?;
+    let channel = ledger
+        .channel(&address)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no open channel at {address}"))?;
+    Ok((
+        ChannelAddress {
+            program_id: paychan_interface::ID,
+            party_a: channel.party_a,
+            party_b: channel.party_b,
+            nonce: channel.nonce,
+            address,
+            bump: channel.bump,
+        },
+        channel,
+    ))
+}
+
+async fn send(
+    ledger: &mut RpcLedger,
+    payer: &Keypair,
+    instructions: &[Instruction],
+) -> Result<(), String> {
+    let blockhash = ledger.latest_blockhash().await.map_err(|e| e.to_string())?;
+    let tx = Transaction::new_signed_with_payer(
+        instructions,
+        Some(&payer.pubkey()),
+        &[payer],
+        blockhash,
+    );
+    ledger
+        .submit(tx)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Open {
+    /// The other party's public key.
+    #[arg(long)]
+    peer: String,
+    /// SOL to lock.
+    #[arg(long)]
+    deposit: f64,
+    /// Challenge period in seconds.
+    #[arg(long, default_value_t = MIN_PERIOD_SECS)]
+    period: u64,
+    /// Allow a challenge period below one day (for tests on a local validator).
+    #[arg(long)]
+    allow_short_period: bool,
+}
+
+pub async fn open(cluster: &Cluster, args: Open) -> Result<(), String> {
+    if args.period < MIN_PERIOD_SECS && !args.allow_short_period {
+        return Err(format!(
+            "a challenge period of {} s leaves too little time to dispute; use at least {MIN_PERIOD_SECS} s (or --allow-short-period)",
+            args.period
+        ));
+    }
+    let me = cluster.keypair()?;
+    let peer = address(&args.peer)?;
+    let deposit = lamports(args.deposit)?;
+    let channel = ChannelAddress::new_random(&paychan_interface::ID, &me.pubkey(), &peer);
+    let mut ledger = RpcLedger::new(cluster.url.clone());
+    send(
+        &mut ledger,
+        &me,
+        &[client::open(&channel, deposit, args.period)],
+    )
+    .await?;
+    cluster.print(
+        format!("opened channel {} with {} SOL", channel.address, args.deposit),
+        serde_json::json!({"channel": channel.address.to_string(), "nonce": channel.nonce, "deposit": deposit}),
+    );
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Deposit {
+    /// The channel address.
+    channel: String,
+    /// SOL to add.
+    #[arg(long)]
+    amount: f64,
+}
+
+pub async fn deposit(cluster: &Cluster, args: Deposit) -> Result<(), String> {
+    let me = cluster.keypair()?;
+    let amount = lamports(args.amount)?;
+    let mut ledger = RpcLedger::new(cluster.url.clone());
+    let (channel, _) = channel_at(&mut ledger, &args.channel).await?;
+    send(
+        &mut ledger,
+        &me,
+        &[client::deposit(&channel, &me.pubkey(), amount)],
+    )
+    .await?;
+    cluster.print(
+        format!("deposited {} SOL into {}", args.amount, channel.address),
+        serde_json::json!({"channel": channel.address.to_string(), "deposit": amount}),
+    );
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ChannelArg {
+    /// The channel address.
+    channel: String,
+}
+
+pub async fn status(cluster: &Cluster, args: ChannelArg) -> Result<(), String> {
+    let mut ledger = RpcLedger::new(cluster.url.clone());
+    let (address, channel) = channel_at(&mut ledger, &args.channel).await?;
+    let status = match channel.status {
+        ChannelStatus::Open => "open",
+        ChannelStatus::Closing => "closing",
+        ChannelStatus::Settled => "settled",
+    };
+    cluster.print(
+        format!(
+            "channel {}: {status}\n  A {} deposited {} SOL\n  B {} deposited {} SOL\n  registered seq {} (deadline {}), unclaimed A {} B {}",
+            address.address,
+            channel.party_a,
+            channel.deposited_a as f64 / SOL,
+            channel.party_b,
+            channel.deposited_b as f64 / SOL,
+            channel.registered.seq,
+            channel.deadline,
+            channel.unclaimed_a,
+            channel.unclaimed_b,
+        ),
+        serde_json::json!({
+            "channel": address.address.to_string(),
+            "status": status,
+            "party_a": channel.party_a.to_string(),
+            "party_b": channel.party_b.to_string(),
+            "deposited_a": channel.deposited_a,
+            "deposited_b": channel.deposited_b,
+            "registered_seq": channel.registered.seq,
+            "deadline": channel.deadline,
+            "unclaimed_a": channel.unclaimed_a,
+            "unclaimed_b": channel.unclaimed_b,
+        }),
+    );
+    Ok(())
+}
+
+pub async fn finalize(cluster: &Cluster, args: ChannelArg) -> Result<(), String> {
+    let me = cluster.keypair()?;
+    let mut ledger = RpcLedger::new(cluster.url.clone());
+    let (channel, _) = channel_at(&mut ledger, &args.channel).await?;
+    send(&mut ledger, &me, &[client::finalize(&channel)]).await?;
+    cluster.print(
+        format!("finalized {}", channel.address),
+        serde_json::json!({"channel": channel.address.to_string(), "finalized": true}),
+    );
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Withdraw {
+    /// The channel address.
+    channel: String,
+    /// Where to send the unclaimed share (default: this keypair's address).
+    #[arg(long)]
+    to: Option<String>,
+}
+
+pub async fn withdraw(cluster: &Cluster, args: Withdraw) -> Result<(), String> {
+    let me = cluster.keypair()?;
+    let destination = match &args.to {
+        Some(text) => address(text)?,
+        None => me.pubkey(),
+    };
+    let mut ledger = RpcLedger::new(cluster.url.clone());
+    let (channel, _) = channel_at(&mut ledger, &args.channel).await?;
+    send(
+        &mut ledger,
+        &me,
+        &[client::withdraw(&channel, &me.pubkey(), &destination)],
+    )
+    .await?;
+    cluster.print(
+        format!("withdrew the unclaimed share of {} to {destination}", channel.address),
+        serde_json::json!({"channel": channel.address.to_string(), "destination": destination.to_string()}),
+    );
+    Ok(())
+}
