@@ -4,6 +4,7 @@
 mod bench;
 mod keys;
 mod onchain;
+mod session;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,14 @@ enum Command {
     Finalize(onchain::ChannelArg),
     /// Take a share the settlement could not pay to this party's wallet.
     Withdraw(onchain::Withdraw),
+    /// Wait for the peer and serve one session (accept payments, countersign its close).
+    Listen(session::Listen),
+    /// Connect to the peer, pay, and optionally close cooperatively.
+    Connect(session::Connect),
+    /// Every stored payment with the co-signed state that is its receipt.
+    History(session::StoredChannel),
+    /// Register the newest co-signed state on-chain (unilateral close).
+    ForceClose(session::StoredChannel),
     /// Payments per second and latency between two processes over the encrypted link.
     Bench(bench::Bench),
     /// One side of `bench` (started by it).
@@ -53,6 +62,10 @@ fn main() -> ExitCode {
         Command::Status(args) => block_on(onchain::status(cluster, args)),
         Command::Finalize(args) => block_on(onchain::finalize(cluster, args)),
         Command::Withdraw(args) => block_on(onchain::withdraw(cluster, args)),
+        Command::Listen(args) => block_on(session::listen(cluster, args)),
+        Command::Connect(args) => block_on(session::connect(cluster, args)),
+        Command::History(args) => block_on(session::history(cluster, args)),
+        Command::ForceClose(args) => block_on(session::force_close(cluster, args)),
         Command::Bench(args) => bench::run(args),
         Command::BenchPeer(args) => bench::peer(args),
     };
@@ -65,10 +78,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs a command on one thread; sessions spawn their link reader as a local task.
 fn block_on<F: std::future::Future<Output = Result<(), String>>>(future: F) -> Result<(), String> {
-    tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())?
-        .block_on(future)
+        .map_err(|e| e.to_string())?;
+    tokio::task::LocalSet::new().block_on(&runtime, future)
 }

@@ -43,7 +43,7 @@ pub enum Output {
 }
 
 impl Cluster {
-    fn keypair(&self) -> Result<Keypair, String> {
+    pub fn keypair(&self) -> Result<Keypair, String> {
         let path = match &self.keypair {
             Some(path) => path.clone(),
             None => std::env::var_os("HOME")
@@ -61,20 +61,20 @@ impl Cluster {
     }
 }
 
-fn lamports(sol: f64) -> Result<u64, String> {
+pub fn lamports(sol: f64) -> Result<u64, String> {
     if !(sol.is_finite() && sol > 0.0) {
         return Err(format!("{sol} is not a positive amount of SOL"));
     }
     Ok((sol * SOL).round() as u64)
 }
 
-fn address(text: &str) -> Result<Address, String> {
+pub fn address(text: &str) -> Result<Address, String> {
     text.parse()
         .map_err(|_| format!("{text} is not a valid address"))
 }
 
 /// The channel's address parameters, read back from its account.
-async fn channel_at(
+pub async fn channel_at(
     ledger: &mut RpcLedger,
     text: &str,
 ) -> Result<(ChannelAddress, Channel), String> {

@@ -1,0 +1,261 @@
+//! Commands that run a channel node: `listen` and `connect` hold a session with the peer over
+//! the encrypted link; `history` and `force-close` read the node's store.
+
+use std::path::PathBuf;
+
+use ed25519_dalek::SigningKey;
+use paychan_client::{
+    engine::{Event, Input, Payment},
+    ledger::RpcLedger,
+    node::ChannelNode,
+    peer::serve,
+    store::{ChannelStore, RedbStore},
+    transport::PeerLink,
+};
+use paychan_interface::client::log::Op;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use tokio::{net::TcpListener, sync::mpsc};
+
+use crate::onchain::{channel_at, Cluster};
+
+const SOL: f64 = 1_000_000_000.0;
+
+/// Where a party's node keeps its channels.
+#[derive(clap::Args, Debug)]
+pub struct StoreArg {
+    /// The node's redb file (default: ~/.local/share/paychan/<your pubkey>.redb).
+    #[arg(long)]
+    store: Option<PathBuf>,
+}
+
+impl StoreArg {
+    fn open(&self, me: &Keypair) -> Result<RedbStore, String> {
+        let path = match &self.store {
+            Some(path) => path.clone(),
+            None => {
+                let home = std::env::var_os("HOME").ok_or("no --store given and no HOME")?;
+                let dir = PathBuf::from(home).join(".local/share/paychan");
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                dir.join(format!("{}.redb", me.pubkey()))
+            }
+        };
+        RedbStore::open(&path).map_err(|e| format!("cannot open store {}: {e}", path.display()))
+    }
+}
+
+async fn node(
+    cluster: &Cluster,
+    store: &StoreArg,
+    channel: &str,
+) -> Result<(ChannelNode<RedbStore, RpcLedger>, Keypair), String> {
+    let me = cluster.keypair()?;
+    let mut ledger = RpcLedger::new(cluster.url.clone());
+    let (address, _) = channel_at(&mut ledger, channel).await?;
+    let store = store.open(&me)?;
+    let node = ChannelNode::join(store, ledger, me.insecure_clone(), address)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((node, me))
+}
+
+fn peer_key(node: &ChannelNode<RedbStore, RpcLedger>, me: &Keypair) -> [u8; 32] {
+    let channel = node.channel();
+    if channel.party_a == me.pubkey() {
+        channel.party_b.to_bytes()
+    } else {
+        channel.party_a.to_bytes()
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Listen {
+    /// The channel address.
+    channel: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7400")]
+    bind: String,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+/// Serves one session with the peer: accepts its payments and countersigns its close.
+pub async fn listen(cluster: &Cluster, args: Listen) -> Result<(), String> {
+    let (mut node, me) = node(cluster, &args.store, &args.channel).await?;
+    let listener = TcpListener::bind(&args.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    eprintln!(
+        "listening on {}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let (stream, from) = listener.accept().await.map_err(|e| e.to_string())?;
+    let key = SigningKey::from_bytes(me.secret_bytes());
+    let channel = node.channel().address.to_bytes();
+    let link = PeerLink::accept(stream, &key, &peer_key(&node, &me), channel)
+        .await
+        .map_err(|e| format!("{from}: {e}"))?;
+    let (_inputs, mut inputs_rx) = mpsc::unbounded_channel::<Input>();
+    let (events, mut events_rx) = mpsc::unbounded_channel();
+    let end = serve(&mut node, link, &mut inputs_rx, &events)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut received = 0u64;
+    while let Ok(event) = events_rx.try_recv() {
+        if let Event::Received { payments, .. } = event {
+            received += payments.iter().map(|p| p.amount).sum::<u64>();
+        }
+    }
+    let newest = node.engine().newest_state();
+    println!(
+        "session ended ({end:?}): received {} SOL; newest state seq {}",
+        received as f64 / SOL,
+        newest.seq
+    );
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Connect {
+    /// The channel address.
+    channel: String,
+    /// The peer's listening address.
+    #[arg(long)]
+    peer: String,
+    /// How many payments to make.
+    #[arg(long, default_value_t = 1)]
+    count: u64,
+    /// SOL per payment.
+    #[arg(long)]
+    amount: f64,
+    /// Close the channel cooperatively afterwards.
+    #[arg(long)]
+    close: bool,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+/// Dials the peer, makes the payments (batched into rounds), optionally closes.
+pub async fn connect(cluster: &Cluster, args: Connect) -> Result<(), String> {
+    let amount = crate::onchain::lamports(args.amount)?;
+    let (mut node, me) = node(cluster, &args.store, &args.channel).await?;
+    let key = SigningKey::from_bytes(me.secret_bytes());
+    let channel = node.channel().address.to_bytes();
+    let link = PeerLink::connect(&args.peer, &key, &peer_key(&node, &me), channel)
+        .await
+        .map_err(|e| format!("{}: {e}", args.peer))?;
+    let (inputs, mut inputs_rx) = mpsc::unbounded_channel();
+    let (events, mut events_rx) = mpsc::unbounded_channel();
+    for i in 0..args.count {
+        let id = u128::from(i).to_le_bytes();
+        inputs
+            .send(Input::Pay(Payment { id, amount }))
+            .map_err(|e| e.to_string())?;
+    }
+    let closing = args.close;
+    let count = args.count;
+    let outcome = async move {
+        let session = tokio::task::spawn_local(async move {
+            let end = serve(&mut node, link, &mut inputs_rx, &events).await;
+            (node, end)
+        });
+        let mut paid = 0u64;
+        while paid < count {
+            match events_rx.recv().await {
+                Some(Event::Paid { payments, .. }) => paid += payments.len() as u64,
+                Some(Event::ProposalRejected { reason, .. }) => {
+                    return Err(format!("the peer refused a payment: {reason:?}"))
+                }
+                Some(_) => {}
+                None => return Err(format!("the session ended after {paid} payments")),
+            }
+        }
+        if closing {
+            inputs.send(Input::Close).map_err(|e| e.to_string())?;
+            loop {
+                match events_rx.recv().await {
+                    Some(Event::CloseAgreed(_)) => break,
+                    Some(_) => {}
+                    None => return Err("the session ended before the close".into()),
+                }
+            }
+        }
+        drop(inputs);
+        let (node, end) = session.await.map_err(|e| e.to_string())?;
+        end.map_err(|e| e.to_string())?;
+        Ok((node, paid))
+    }
+    .await?;
+    let (node, paid) = outcome;
+    let newest = node.engine().newest_state();
+    println!(
+        "paid {paid} × {} SOL in {} rounds; balances A {} SOL, B {} SOL{}",
+        args.amount,
+        newest.seq,
+        newest.balance_a as f64 / SOL,
+        newest.balance_b as f64 / SOL,
+        if closing {
+            "; cooperative close sent"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StoredChannel {
+    /// The channel address.
+    channel: String,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+/// The log of fully signed states: every payment with the state that is its receipt.
+pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), String> {
+    let me = cluster.keypair()?;
+    let store = args.store.open(&me)?;
+    let channel = crate::onchain::address(&args.channel)?;
+    let entries = store
+        .log(&channel, 0, usize::MAX)
+        .map_err(|e| e.to_string())?;
+    if entries.is_empty() {
+        return Err(format!("no payments stored for {channel}"));
+    }
+    for entry in entries {
+        let s = entry.state;
+        let ops: Vec<String> = entry
+            .ops
+            .iter()
+            .map(|Op::Pay { amount, payment_id }| {
+                format!("pay {} SOL (id {})", *amount as f64 / SOL, hex(payment_id))
+            })
+            .collect();
+        println!(
+            "seq {}: A {} SOL, B {} SOL, log root {}: {}",
+            s.seq,
+            s.balance_a as f64 / SOL,
+            s.balance_b as f64 / SOL,
+            hex(&s.log_root[..8]),
+            ops.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Registers the newest fully signed state this node holds and starts the challenge period.
+pub async fn force_close(cluster: &Cluster, args: StoredChannel) -> Result<(), String> {
+    let (mut node, _) = node(cluster, &args.store, &args.channel).await?;
+    node.force_close().await.map_err(|e| e.to_string())?;
+    println!(
+        "registered seq {} for {}; finalize after the challenge period",
+        node.engine().newest_state().seq,
+        node.channel().address
+    );
+    Ok(())
+}
