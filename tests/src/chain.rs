@@ -135,7 +135,7 @@ impl RpcChain {
     /// Starts a validator and deploys the built program through the upgradeable loader, as
     /// a user's deploy does.
     pub async fn start() -> Self {
-        let validator = crate::validator::Validator::start();
+        let validator = crate::validator::Validator::start().await;
         let payer = solana_keypair::Keypair::new();
         validator
             .airdrop(&solana_signer::Signer::pubkey(&payer), 100 * crate::SOL)

@@ -37,56 +37,55 @@ pub struct Validator {
 impl Validator {
     /// Starts a validator with no programs (paychan is deployed by the migration) and waits
     /// until it answers `getHealth`.
-    pub fn start() -> Self {
+    pub async fn start() -> Self {
         let binary = binary().expect("solana-test-validator is built (scripts/setup-validator.sh)");
         let ledger = tempfile::tempdir().expect("ledger dir");
         let (rpc, faucet, gossip) = (free_port(), free_port(), free_port());
-        let dynamic = free_port();
+        // The validator wants at least 26 ports for its services; a random block keeps runs
+        // from colliding.
+        let dynamic = 20_000 + (rand::random::<u16>() % 400) * 100;
+        // The ledger must start out absent (the validator refuses a foreign non-empty dir).
+        let log = std::fs::File::create(ledger.path().join("stderr.log")).expect("log file");
         let child = Command::new(binary)
             .arg("--ledger")
-            .arg(ledger.path())
+            .arg(ledger.path().join("ledger"))
             .args(["--bind-address", "127.0.0.1"])
             .args(["--rpc-port", &rpc.to_string()])
             .args(["--faucet-port", &faucet.to_string()])
             .args(["--gossip-port", &gossip.to_string()])
             .args([
                 "--dynamic-port-range",
-                &format!(
-                    "{}-{}",
-                    dynamic.saturating_add(100),
-                    dynamic.saturating_add(125)
-                ),
+                &format!("{dynamic}-{}", dynamic + 64),
             ])
             .arg("--quiet")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("the validator starts");
-        let validator = Self {
+        let mut validator = Self {
             child,
             url: format!("http://127.0.0.1:{rpc}"),
             _ledger: ledger,
         };
-        validator.wait_healthy();
+        validator.wait_healthy().await;
         validator
     }
 
-    fn wait_healthy(&self) {
-        let runtime = solana_program_test::tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+    async fn wait_healthy(&mut self) {
         let ledger = self.ledger();
         let started = Instant::now();
-        runtime.block_on(async {
-            while ledger.client().get_health().await.is_err() {
-                assert!(
-                    started.elapsed() < Duration::from_secs(60),
-                    "the validator did not become healthy in 60 s"
-                );
-                solana_program_test::tokio::time::sleep(Duration::from_millis(200)).await;
+        while ledger.client().get_health().await.is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log = std::fs::read_to_string(self._ledger.path().join("stderr.log"))
+                    .unwrap_or_default();
+                panic!("the validator exited ({status}): {log}");
             }
-        });
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the validator did not become healthy in 60 s"
+            );
+            solana_program_test::tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     pub fn ledger(&self) -> RpcLedger {

@@ -15,15 +15,17 @@ fn the_program_has_no_panic_path() {
     );
 }
 
+/// SBPF v3: a 4.2 validator with its default features refuses to deploy v0 programs
+/// (`InvalidAccountData` from DeployWithMaxDataLen), while LiteSVM and program-test load either.
 #[test]
-fn the_program_is_an_sbpf_v0_elf() {
+fn the_program_is_an_sbpf_v3_elf() {
     let elf = program();
     assert_eq!(&elf[..4], b"\x7fELF");
     assert_eq!(elf[4], 2, "64-bit");
     assert_eq!(u16::from_le_bytes([elf[18], elf[19]]), 247, "machine: BPF");
     assert_eq!(
         u32::from_le_bytes([elf[48], elf[49], elf[50], elf[51]]),
-        0,
-        "e_flags: SBPF v0"
+        3,
+        "e_flags: SBPF v3"
     );
 }
