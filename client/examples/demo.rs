@@ -17,7 +17,6 @@ use paychan_client::{
 use paychan_interface::client::{self, ChannelAddress};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use solana_transaction::Transaction;
 use tokio::{net::TcpListener, sync::mpsc, task::LocalSet};
 
 const SOL: u64 = 1_000_000_000;
@@ -33,9 +32,9 @@ fn sol(lamports: u64) -> String {
 }
 
 async fn submit(ledger: &mut DemoLedger, payer: &Keypair, ix: solana_instruction::Instruction) {
-    let blockhash = ledger.latest_blockhash().await.expect("blockhash");
-    let tx = Transaction::new_signed_with_payer(&[ix], Some(&payer.pubkey()), &[payer], blockhash);
-    ledger.submit(tx).await.expect("transaction lands");
+    paychan_client::ledger::sign_and_submit(ledger, &[ix], &[payer])
+        .await
+        .expect("transaction lands");
 }
 
 async fn balance(ledger: &mut DemoLedger, key: &Keypair) -> u64 {

@@ -13,7 +13,6 @@ use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use solana_transaction::Transaction;
 
 use crate::{
     engine::{
@@ -210,7 +209,6 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
 
     /// Signs `instructions` with this party as fee payer and lands them.
     pub async fn submit(&mut self, instructions: &[Instruction]) -> Result<(), NodeError> {
-        let blockhash = self.ledger.latest_blockhash().await?;
         let mut all = Vec::with_capacity(instructions.len() + 2);
         if self.priority_fee > 0 {
             // First in the transaction: the Ed25519 precompile must stay right before paychan.
@@ -222,13 +220,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
             ));
         }
         all.extend_from_slice(instructions);
-        let transaction = Transaction::new_signed_with_payer(
-            &all,
-            Some(&self.keypair.pubkey()),
-            &[&self.keypair],
-            blockhash,
-        );
-        let landed = self.ledger.submit(transaction).await?;
+        let landed = ledger::sign_and_submit(&mut self.ledger, &all, &[&self.keypair]).await?;
         self.landed.push(landed);
         Ok(())
     }

@@ -9,10 +9,9 @@ use paychan_interface::{
 };
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use solana_transaction::Transaction;
 
 use crate::{
-    ledger::{chain_view, Ledger, LedgerError},
+    ledger::{chain_view, sign_and_submit, Ledger, LedgerError},
     watcher::{decide, ChainRequest},
 };
 
@@ -62,14 +61,7 @@ impl<L: Ledger> Watchtower<L> {
                 ChainRequest::Finalize => vec![client::finalize(&channel)],
                 ChainRequest::StartClose(_) | ChainRequest::CloseCooperative(_) => continue,
             };
-            let blockhash = self.ledger.latest_blockhash().await?;
-            let transaction = Transaction::new_signed_with_payer(
-                &instructions,
-                Some(&me),
-                &[&self.keypair],
-                blockhash,
-            );
-            self.ledger.submit(transaction).await?;
+            sign_and_submit(&mut self.ledger, &instructions, &[&self.keypair]).await?;
             submitted.push((channel.address, request));
         }
         Ok(submitted)

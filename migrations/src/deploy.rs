@@ -1,6 +1,6 @@
 //! The deploy itself, over any [`Ledger`].
 
-use paychan_client::ledger::{Ledger, LedgerError};
+use paychan_client::ledger::{sign_and_submit, Ledger, LedgerError};
 use paychan_interface::Address;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
@@ -9,7 +9,6 @@ use solana_loader_v3_interface::{
 };
 use solana_rent::Rent;
 use solana_signer::Signer;
-use solana_transaction::Transaction;
 
 /// Program bytes per Write transaction: with two signatures and the accounts it stays well
 /// inside the 1,232-byte packet.
@@ -145,10 +144,6 @@ async fn send<L: Ledger>(
     instructions: &[Instruction],
     signers: &[&Keypair],
 ) -> Result<(), DeployError> {
-    let payer = signers.first().map(|s| s.pubkey());
-    let blockhash = ledger.latest_blockhash().await?;
-    let transaction =
-        Transaction::new_signed_with_payer(instructions, payer.as_ref(), signers, blockhash);
-    ledger.submit(transaction).await?;
+    sign_and_submit(ledger, instructions, signers).await?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use paychan_client::{
     engine::{Input, Payment},
-    ledger::{Ledger, LedgerError},
+    ledger::{sign_and_submit, Ledger, LedgerError},
     node::{ChannelNode, NodeError},
     store::MemoryStore,
 };
@@ -12,7 +12,6 @@ use paychan_interface::client::{self, ChannelAddress};
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use solana_transaction::Transaction;
 
 const SOL: u64 = 1_000_000_000;
 
@@ -40,14 +39,9 @@ async fn send<L: Ledger>(
     payer: &Keypair,
     instructions: &[Instruction],
 ) -> Result<(), LedgerError> {
-    let blockhash = ledger.latest_blockhash().await?;
-    let tx = Transaction::new_signed_with_payer(
-        instructions,
-        Some(&payer.pubkey()),
-        &[payer],
-        blockhash,
-    );
-    ledger.submit(tx).await.map(|_| ())
+    sign_and_submit(ledger, instructions, &[payer])
+        .await
+        .map(|_| ())
 }
 
 /// Runs `payments` payments through a fresh channel. `ledger` makes one handle per party.

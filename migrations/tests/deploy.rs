@@ -6,7 +6,6 @@ use paychan_interface::client::{self, ChannelAddress};
 use paychan_migrations::{deploy, smoke, Deployed, WRITE_CHUNK};
 use solana_keypair::{read_keypair_file, Keypair};
 use solana_signer::Signer;
-use solana_transaction::Transaction;
 
 const SOL: u64 = 1_000_000_000;
 const PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/deploy/paychan.so");
@@ -26,14 +25,13 @@ async fn open_channel(ledger: &mut LiteSvmLedger, payer: &Keypair) -> ChannelAdd
     let peer = Keypair::new();
     let channel =
         ChannelAddress::new_random(&paychan_interface::ID, &payer.pubkey(), &peer.pubkey());
-    let blockhash = ledger.latest_blockhash().await.expect("blockhash");
-    let tx = Transaction::new_signed_with_payer(
+    paychan_client::ledger::sign_and_submit(
+        ledger,
         &[client::open(&channel, SOL, 86_400)],
-        Some(&payer.pubkey()),
         &[payer],
-        blockhash,
-    );
-    ledger.submit(tx).await.expect("the deployed program runs");
+    )
+    .await
+    .expect("the deployed program runs");
     channel
 }
 

@@ -9,7 +9,6 @@ use paychan_client::{
 use paychan_interface::client::{self, ChannelAddress};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use solana_transaction::Transaction;
 
 use crate::{chain::TestChain, SOL};
 
@@ -23,14 +22,9 @@ pub async fn submit_as<L: Ledger>(
     payer: &Keypair,
     instructions: &[solana_instruction::Instruction],
 ) -> Result<(), paychan_client::ledger::LedgerError> {
-    let blockhash = ledger.latest_blockhash().await?;
-    let tx = Transaction::new_signed_with_payer(
-        instructions,
-        Some(&payer.pubkey()),
-        &[payer],
-        blockhash,
-    );
-    ledger.submit(tx).await.map(|_| ())
+    paychan_client::ledger::sign_and_submit(ledger, instructions, &[payer])
+        .await
+        .map(|_| ())
 }
 
 /// Funded keys for A and B, and the channel A opens with `deposit_a` and B tops up with

@@ -25,6 +25,9 @@ pub use shared::SharedLedger;
 
 use paychan_interface::{channel::Channel, Address};
 use solana_hash::Hash;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
 use solana_transaction::Transaction;
 
 /// A transaction the ledger accepted.
@@ -62,4 +65,17 @@ pub trait Ledger {
             Some(_) | None => Ok(None),
         }
     }
+}
+
+/// Signs `instructions` with a fresh blockhash and lands them; the first signer pays the fee.
+pub async fn sign_and_submit<L: Ledger>(
+    ledger: &mut L,
+    instructions: &[Instruction],
+    signers: &[&Keypair],
+) -> Result<Landed, LedgerError> {
+    let payer = signers.first().map(|s| s.pubkey());
+    let blockhash = ledger.latest_blockhash().await?;
+    let transaction =
+        Transaction::new_signed_with_payer(instructions, payer.as_ref(), signers, blockhash);
+    ledger.submit(transaction).await
 }

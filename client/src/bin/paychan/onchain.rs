@@ -11,7 +11,6 @@ use paychan_interface::{
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use solana_transaction::Transaction;
 
 const SOL: f64 = 1_000_000_000.0;
 /// The client's policy floor for challenge periods (the program accepts 1 second).
@@ -102,15 +101,7 @@ async fn send(
     payer: &Keypair,
     instructions: &[Instruction],
 ) -> Result<(), String> {
-    let blockhash = ledger.latest_blockhash().await.map_err(|e| e.to_string())?;
-    let tx = Transaction::new_signed_with_payer(
-        instructions,
-        Some(&payer.pubkey()),
-        &[payer],
-        blockhash,
-    );
-    ledger
-        .submit(tx)
+    paychan_client::ledger::sign_and_submit(ledger, instructions, &[payer])
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())
