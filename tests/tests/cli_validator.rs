@@ -142,3 +142,112 @@ fn two_cli_processes_open_pay_and_close_over_a_validator() {
         assert_eq!(receipts.matches("pay 0.001 SOL").count(), 100);
     });
 }
+
+#[test]
+#[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]
+fn force_close_then_watch_finalizes_over_a_validator() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let chain = RpcChain::start().await;
+        let url = chain.validator.url.clone();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (Keypair::new(), Keypair::new());
+        let (a_file, b_file) = (dir.path().join("a.json"), dir.path().join("b.json"));
+        write_keypair_file(&a, &a_file).expect("write");
+        write_keypair_file(&b, &b_file).expect("write");
+        for key in [&a, &b] {
+            chain.validator.airdrop(&key.pubkey(), 10 * SOL).await;
+        }
+        let (a_key, b_key) = (
+            a_file.to_str().expect("path"),
+            b_file.to_str().expect("path"),
+        );
+        let (a_store, b_store) = (dir.path().join("a.redb"), dir.path().join("b.redb"));
+        let (a_store, b_store) = (
+            a_store.to_str().expect("path"),
+            b_store.to_str().expect("path"),
+        );
+        let opened = run(&[
+            "open",
+            "--peer",
+            &b.pubkey().to_string(),
+            "--deposit",
+            "2",
+            "--period",
+            "4",
+            "--allow-short-period",
+            "-u",
+            &url,
+            "-k",
+            a_key,
+            "--output",
+            "json",
+        ]);
+        let json: serde_json::Value = serde_json::from_slice(&opened.stdout).expect("json");
+        let channel = json["channel"].as_str().expect("channel").to_string();
+
+        // Ten payments over the link, no cooperative close.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        let bind = format!("127.0.0.1:{port}");
+        let mut listener = Command::new(cli())
+            .args([
+                "listen", &channel, "--bind", &bind, "-u", &url, "-k", b_key, "--store", b_store,
+            ])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("listen starts");
+        let mut line = String::new();
+        BufReader::new(listener.stderr.take().expect("stderr"))
+            .read_line(&mut line)
+            .expect("listening line");
+        run(&[
+            "connect", &channel, "--peer", &bind, "--count", "10", "--amount", "0.01", "-u", &url,
+            "-k", a_key, "--store", a_store,
+        ]);
+        assert!(listener.wait().expect("listen ends").success());
+
+        // B is gone; A registers its newest state and watches until it can finalize.
+        let closed = run(&[
+            "force-close",
+            &channel,
+            "-u",
+            &url,
+            "-k",
+            a_key,
+            "--store",
+            a_store,
+        ]);
+        assert!(String::from_utf8_lossy(&closed.stdout).contains("registered seq"));
+        let watched = run(&[
+            "watch",
+            &channel,
+            "--interval-ms",
+            "500",
+            "-u",
+            &url,
+            "-k",
+            a_key,
+            "--store",
+            a_store,
+        ]);
+        assert!(String::from_utf8_lossy(&watched.stdout).contains("is closed"));
+        let address: paychan_interface::Address = channel.parse().expect("address");
+        let mut ledger = chain.validator.ledger();
+        assert!(ledger.channel(&address).await.expect("ledger").is_none());
+        // B was paid 0.1 SOL from A's 2 SOL deposit without taking part in the close.
+        let b_balance = ledger
+            .account(&b.pubkey())
+            .await
+            .expect("ledger")
+            .expect("wallet")
+            .lamports;
+        assert_eq!(b_balance, 10 * SOL + SOL / 10);
+    });
+}

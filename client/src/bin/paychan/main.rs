@@ -45,6 +45,8 @@ enum Command {
     History(session::StoredChannel),
     /// Register the newest co-signed state on-chain (unilateral close).
     ForceClose(session::StoredChannel),
+    /// Watch a channel until it closes: dispute stale states, finalize after the window.
+    Watch(session::Watch),
     /// Payments per second and latency between two processes over the encrypted link.
     Bench(bench::Bench),
     /// One side of `bench` (started by it).
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Connect(args) => block_on(session::connect(cluster, args)),
         Command::History(args) => block_on(session::history(cluster, args)),
         Command::ForceClose(args) => block_on(session::force_close(cluster, args)),
+        Command::Watch(args) => block_on(session::watch(cluster, args)),
         Command::Bench(args) => bench::run(args),
         Command::BenchPeer(args) => bench::peer(args),
     };

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use ed25519_dalek::SigningKey;
 use paychan_client::{
     engine::{Event, Input, Payment},
-    ledger::RpcLedger,
+    ledger::{Ledger, RpcLedger},
     node::ChannelNode,
     peer::serve,
     store::{ChannelStore, RedbStore},
@@ -258,4 +258,52 @@ pub async fn force_close(cluster: &Cluster, args: StoredChannel) -> Result<(), S
         node.channel().address
     );
     Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Watch {
+    /// The channel address.
+    channel: String,
+    /// How often to look at the chain.
+    #[arg(long, default_value_t = 1_000)]
+    interval_ms: u64,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+/// Watches the channel until it is closed: disputes a stale registration with the newest
+/// co-signed state this node holds, and finalizes once the challenge period is over.
+pub async fn watch(cluster: &Cluster, args: Watch) -> Result<(), String> {
+    let (mut node, _) = node(cluster, &args.store, &args.channel).await?;
+    let address = node.channel().address;
+    let mut submitted = 0;
+    loop {
+        // A refused submission (say, a finalize a moment early) is reported and retried.
+        if let Err(e) = node.sync_chain().await {
+            eprintln!("warning: {e}");
+        }
+        if node.landed.len() > submitted {
+            submitted = node.landed.len();
+            println!("submitted a transaction for {address} ({submitted} so far)");
+        }
+        match node
+            .ledger()
+            .channel(&address)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            None => {
+                println!("{address} is closed");
+                return Ok(());
+            }
+            Some(channel)
+                if channel.status == paychan_interface::channel::ChannelStatus::Settled =>
+            {
+                println!("{address} is settled; an unclaimed share waits for `withdraw`");
+                return Ok(());
+            }
+            Some(_) => {}
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(args.interval_ms)).await;
+    }
 }
