@@ -1,14 +1,16 @@
-//! The `paychan` command line against a real solana-test-validator: two processes open a
-//! channel, one listens, the other connects, pays 100 times and closes cooperatively.
-//! Needs the validator and the built CLI (target/debug/paychan); scripts/test.sh runs it then.
+//! The `paychan` command line against a real solana-test-validator, two processes per party
+//! pair: one listens, the other connects and pays; then a cooperative close, or a force-close
+//! and `watch` until it finalizes. Needs the validator and the built CLI
+//! (target/debug/paychan); scripts/test.sh runs these then.
 
 use std::{
     io::{BufRead, BufReader},
     path::PathBuf,
-    process::{Command, Output, Stdio},
+    process::{Child, Command, Output, Stdio},
 };
 
 use paychan_client::ledger::Ledger;
+use paychan_interface::Address;
 use paychan_tests::{chain::RpcChain, SOL};
 use solana_keypair::{write_keypair_file, Keypair};
 use solana_program_test::tokio;
@@ -39,57 +41,64 @@ fn run(args: &[&str]) -> Output {
     output
 }
 
-#[test]
-#[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]
-fn two_cli_processes_open_pay_and_close_over_a_validator() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+/// A validator with the program deployed, and two funded parties with keypair and store files.
+struct Parties {
+    chain: RpcChain,
+    url: String,
+    b: Keypair,
+    a_key: String,
+    b_key: String,
+    a_store: String,
+    b_store: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Parties {
+    async fn start() -> Self {
         let chain = RpcChain::start().await;
-        let url = chain.validator.url.clone();
         let dir = tempfile::tempdir().expect("tempdir");
+        let path = |name: &str| dir.path().join(name).to_str().expect("path").to_string();
         let (a, b) = (Keypair::new(), Keypair::new());
-        let (a_file, b_file) = (dir.path().join("a.json"), dir.path().join("b.json"));
-        write_keypair_file(&a, &a_file).expect("write");
-        write_keypair_file(&b, &b_file).expect("write");
-        for key in [&a, &b] {
+        for (key, file) in [(&a, path("a.json")), (&b, path("b.json"))] {
+            write_keypair_file(key, &file).expect("write");
             chain.validator.airdrop(&key.pubkey(), 10 * SOL).await;
         }
-        let (a_key, b_key) = (
-            a_file.to_str().expect("path"),
-            b_file.to_str().expect("path"),
-        );
-        let (a_store, b_store) = (dir.path().join("a.redb"), dir.path().join("b.redb"));
-        let (a_store, b_store) = (
-            a_store.to_str().expect("path"),
-            b_store.to_str().expect("path"),
-        );
-        let b_pub = b.pubkey().to_string();
+        Self {
+            url: chain.validator.url.clone(),
+            a_key: path("a.json"),
+            b_key: path("b.json"),
+            a_store: path("a.redb"),
+            b_store: path("b.redb"),
+            chain,
+            b,
+            _dir: dir,
+        }
+    }
 
+    /// A opens a 2 SOL channel to B with a 4-second window; returns its address.
+    fn open(&self) -> String {
         let opened = run(&[
             "open",
             "--peer",
-            &b_pub,
+            &self.b.pubkey().to_string(),
             "--deposit",
             "2",
             "--period",
             "4",
             "--allow-short-period",
             "-u",
-            &url,
+            &self.url,
             "-k",
-            a_key,
+            &self.a_key,
             "--output",
             "json",
         ]);
         let json: serde_json::Value = serde_json::from_slice(&opened.stdout).expect("json");
-        let channel = json["channel"].as_str().expect("channel").to_string();
-        run(&[
-            "deposit", &channel, "--amount", "1", "-u", &url, "-k", b_key,
-        ]);
+        json["channel"].as_str().expect("channel").to_string()
+    }
 
+    /// B listens for A on a free port; returns the process and the address to dial.
+    fn listen(&self, channel: &str) -> (Child, String) {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("port")
@@ -97,7 +106,16 @@ fn two_cli_processes_open_pay_and_close_over_a_validator() {
         let bind = format!("127.0.0.1:{port}");
         let mut listener = Command::new(cli())
             .args([
-                "listen", &channel, "--bind", &bind, "-u", &url, "-k", b_key, "--store", b_store,
+                "listen",
+                channel,
+                "--bind",
+                &bind,
+                "-u",
+                &self.url,
+                "-k",
+                &self.b_key,
+                "--store",
+                &self.b_store,
             ])
             .stderr(Stdio::piped())
             .stdout(Stdio::piped())
@@ -108,17 +126,31 @@ fn two_cli_processes_open_pay_and_close_over_a_validator() {
             .read_line(&mut line)
             .expect("listening line");
         assert!(line.starts_with("listening on"), "{line}");
+        (listener, bind)
+    }
 
-        run(&[
-            "connect", &channel, "--peer", &bind, "--count", "100", "--amount", "0.001", "--close",
-            "-u", &url, "-k", a_key, "--store", a_store,
-        ]);
-        let listened = listener.wait_with_output().expect("listen ends");
-        assert!(listened.status.success());
+    /// A's command line with its url, keypair and store.
+    fn as_a<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
+        let mut all = args.to_vec();
+        all.extend(["-u", &self.url, "-k", &self.a_key, "--store", &self.a_store]);
+        all
+    }
 
-        let mut ledger = chain.validator.ledger();
-        let address: paychan_interface::Address = channel.parse().expect("address");
-        // The close is countersigned and sent by the listener; wait for it to be visible.
+    async fn b_balance(&self) -> u64 {
+        self.chain
+            .validator
+            .ledger()
+            .account(&self.b.pubkey())
+            .await
+            .expect("ledger")
+            .expect("wallet")
+            .lamports
+    }
+
+    /// Waits until the channel account is gone (a close sent by another process).
+    async fn wait_closed(&self, channel: &str) {
+        let address: Address = channel.parse().expect("address");
+        let mut ledger = self.chain.validator.ledger();
         let started = std::time::Instant::now();
         while ledger.channel(&address).await.expect("ledger").is_some() {
             assert!(
@@ -127,17 +159,39 @@ fn two_cli_processes_open_pay_and_close_over_a_validator() {
             );
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
-        let b_balance = ledger
-            .account(&b.pubkey())
-            .await
-            .expect("ledger")
-            .expect("wallet")
-            .lamports;
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+#[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]
+fn two_cli_processes_open_pay_and_close_over_a_validator() {
+    runtime().block_on(async {
+        let p = Parties::start().await;
+        let channel = p.open();
+        run(&[
+            "deposit", &channel, "--amount", "1", "-u", &p.url, "-k", &p.b_key,
+        ]);
+        let (listener, bind) = p.listen(&channel);
+        run(&p.as_a(&[
+            "connect", &channel, "--peer", &bind, "--count", "100", "--amount", "0.001", "--close",
+        ]));
+        let listened = listener.wait_with_output().expect("listen ends");
+        assert!(listened.status.success());
+
+        // The close is countersigned and sent by the listener.
+        p.wait_closed(&channel).await;
         // B: airdrop − 1 SOL deposit − its fee + the 1 SOL back + 0.1 SOL received (A, the
         // close's requester, paid its fees).
-        assert_eq!(b_balance, 10 * SOL + SOL / 10 - 5_000);
+        assert_eq!(p.b_balance().await, 10 * SOL + SOL / 10 - 5_000);
 
-        let history = run(&["history", &channel, "-k", a_key, "--store", a_store]);
+        let history = run(&p.as_a(&["history", &channel]));
         let receipts = String::from_utf8_lossy(&history.stdout);
         assert_eq!(receipts.matches("pay 0.001 SOL").count(), 100);
     });
@@ -146,108 +200,23 @@ fn two_cli_processes_open_pay_and_close_over_a_validator() {
 #[test]
 #[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]
 fn force_close_then_watch_finalizes_over_a_validator() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let chain = RpcChain::start().await;
-        let url = chain.validator.url.clone();
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (a, b) = (Keypair::new(), Keypair::new());
-        let (a_file, b_file) = (dir.path().join("a.json"), dir.path().join("b.json"));
-        write_keypair_file(&a, &a_file).expect("write");
-        write_keypair_file(&b, &b_file).expect("write");
-        for key in [&a, &b] {
-            chain.validator.airdrop(&key.pubkey(), 10 * SOL).await;
-        }
-        let (a_key, b_key) = (
-            a_file.to_str().expect("path"),
-            b_file.to_str().expect("path"),
-        );
-        let (a_store, b_store) = (dir.path().join("a.redb"), dir.path().join("b.redb"));
-        let (a_store, b_store) = (
-            a_store.to_str().expect("path"),
-            b_store.to_str().expect("path"),
-        );
-        let opened = run(&[
-            "open",
-            "--peer",
-            &b.pubkey().to_string(),
-            "--deposit",
-            "2",
-            "--period",
-            "4",
-            "--allow-short-period",
-            "-u",
-            &url,
-            "-k",
-            a_key,
-            "--output",
-            "json",
-        ]);
-        let json: serde_json::Value = serde_json::from_slice(&opened.stdout).expect("json");
-        let channel = json["channel"].as_str().expect("channel").to_string();
-
+    runtime().block_on(async {
+        let p = Parties::start().await;
+        let channel = p.open();
         // Ten payments over the link, no cooperative close.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("port")
-            .port();
-        let bind = format!("127.0.0.1:{port}");
-        let mut listener = Command::new(cli())
-            .args([
-                "listen", &channel, "--bind", &bind, "-u", &url, "-k", b_key, "--store", b_store,
-            ])
-            .stderr(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("listen starts");
-        let mut line = String::new();
-        BufReader::new(listener.stderr.take().expect("stderr"))
-            .read_line(&mut line)
-            .expect("listening line");
-        run(&[
-            "connect", &channel, "--peer", &bind, "--count", "10", "--amount", "0.01", "-u", &url,
-            "-k", a_key, "--store", a_store,
-        ]);
+        let (mut listener, bind) = p.listen(&channel);
+        run(&p.as_a(&[
+            "connect", &channel, "--peer", &bind, "--count", "10", "--amount", "0.01",
+        ]));
         assert!(listener.wait().expect("listen ends").success());
 
         // B is gone; A registers its newest state and watches until it can finalize.
-        let closed = run(&[
-            "force-close",
-            &channel,
-            "-u",
-            &url,
-            "-k",
-            a_key,
-            "--store",
-            a_store,
-        ]);
+        let closed = run(&p.as_a(&["force-close", &channel]));
         assert!(String::from_utf8_lossy(&closed.stdout).contains("registered seq"));
-        let watched = run(&[
-            "watch",
-            &channel,
-            "--interval-ms",
-            "500",
-            "-u",
-            &url,
-            "-k",
-            a_key,
-            "--store",
-            a_store,
-        ]);
+        let watched = run(&p.as_a(&["watch", &channel, "--interval-ms", "500"]));
         assert!(String::from_utf8_lossy(&watched.stdout).contains("is closed"));
-        let address: paychan_interface::Address = channel.parse().expect("address");
-        let mut ledger = chain.validator.ledger();
-        assert!(ledger.channel(&address).await.expect("ledger").is_none());
+        p.wait_closed(&channel).await;
         // B was paid 0.1 SOL from A's 2 SOL deposit without taking part in the close.
-        let b_balance = ledger
-            .account(&b.pubkey())
-            .await
-            .expect("ledger")
-            .expect("wallet")
-            .lamports;
-        assert_eq!(b_balance, 10 * SOL + SOL / 10);
+        assert_eq!(p.b_balance().await, 10 * SOL + SOL / 10);
     });
 }
