@@ -2,8 +2,10 @@
 //!
 //! - [`engine`]: the pure two-party state machine of SPEC §6 — inputs in, actions out, no I/O.
 //! - [`ledger`]: the L1 backends (LiteSVM, BanksClient, JSON-RPC) and cooperative-close co-signing.
+//! - [`ledger_server`]: the embedded LiteSVM ledger served over JSON-RPC, for several processes.
 //! - [`node`]: the driver that runs the engine against a store, a ledger and the peer outbox.
 //! - [`transport`], [`peer`]: the encrypted, authenticated TCP link and the session that runs a node over it.
+//! - [`runtime`]: a channel kept running (node, watcher ticks, a link replaced on reconnect).
 //! - [`store`]: durable storage of what the engine persists (redb on disk, or memory).
 //! - [`watcher`]: what to submit on-chain when a stale state is registered or a window ends.
 //! - [`watchtower`]: a third key that disputes and finalizes for parties that are offline.
@@ -12,9 +14,13 @@
 
 pub mod engine;
 pub mod ledger;
+#[cfg(feature = "ledger-server")]
+pub mod ledger_server;
 pub mod node;
 #[cfg(feature = "transport")]
 pub mod peer;
+#[cfg(feature = "transport")]
+pub mod runtime;
 pub mod store;
 #[cfg(feature = "transport")]
 pub mod transport;

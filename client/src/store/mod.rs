@@ -39,6 +39,8 @@ pub enum StoreError {
     Injected,
     #[error("a different fully signed state is already stored for seq {0}")]
     Conflict(u64),
+    #[error("another process has the store open")]
+    InUse,
 }
 
 /// Durable per-channel storage of parameters and persisted [`Record`]s.

@@ -33,7 +33,10 @@ impl RedbStore {
     /// may have a file open at a time.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let db = Database::create(&path).map_err(db_error)?;
+        let db = Database::create(&path).map_err(|e| match e {
+            ::redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse,
+            other => db_error(other),
+        })?;
         // Create the tables up front so read transactions always find them.
         let txn = db.begin_write().map_err(db_error)?;
         txn.open_table(PARAMS).map_err(db_error)?;

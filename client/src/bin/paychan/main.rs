@@ -2,9 +2,16 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod control;
+mod daemon;
 mod keys;
+mod ledger;
 mod onchain;
+mod progress;
+mod remote;
 mod session;
+mod store;
+mod tower;
 
 use std::process::ExitCode;
 
@@ -27,6 +34,12 @@ struct Cli {
 enum Command {
     /// Create a keypair file (Solana CLI format).
     Keygen(keys::Keygen),
+    /// Serve the embedded ledger (LiteSVM with paychan loaded) over JSON-RPC: no validator needed.
+    Ledger(ledger::Serve),
+    /// Request SOL from the cluster's faucet (the embedded ledger or a test validator).
+    Airdrop(ledger::Airdrop),
+    /// Move the embedded ledger's clock ahead (skips a challenge period).
+    Warp(ledger::Warp),
     /// Open a channel to a peer, locking a deposit.
     Open(onchain::Open),
     /// Add to this party's deposit while the channel is open.
@@ -37,6 +50,14 @@ enum Command {
     Finalize(onchain::ChannelArg),
     /// Take a share the settlement could not pay to this party's wallet.
     Withdraw(onchain::Withdraw),
+    /// Keep a channel running: peer link (reconnecting), watcher, and control of `pay`, `close`, `dispute`.
+    Daemon(daemon::Daemon),
+    /// Pay through the running daemon.
+    Pay(remote::Pay),
+    /// Close through the running daemon: cooperatively, or unilaterally if the peer does not agree.
+    Close(remote::Close),
+    /// Dispute a stale registration now (through the daemon if one runs).
+    Dispute(remote::Dispute),
     /// Wait for the peer and serve one session (accept payments, countersign its close).
     Listen(session::Listen),
     /// Connect to the peer, pay, and optionally close cooperatively.
@@ -45,7 +66,7 @@ enum Command {
     History(session::StoredChannel),
     /// Register the newest co-signed state on-chain (unilateral close).
     ForceClose(session::StoredChannel),
-    /// Watch a channel until it closes: dispute stale states, finalize after the window.
+    /// Watch a channel until it closes: dispute stale states, finalize after the window (`--tower`: as a third key).
     Watch(session::Watch),
     /// Payments per second and latency between two processes over the encrypted link.
     Bench(bench::Bench),
@@ -59,6 +80,13 @@ fn main() -> ExitCode {
     let cluster = &cli.cluster;
     let result = match cli.command {
         Command::Keygen(args) => keys::keygen(args),
+        Command::Ledger(args) => block_on(ledger::serve(args)),
+        Command::Airdrop(args) => block_on(ledger::airdrop(cluster, args)),
+        Command::Warp(args) => block_on(ledger::warp(cluster, args)),
+        Command::Daemon(args) => block_on(daemon::run(cluster, args)),
+        Command::Pay(args) => block_on(remote::pay(cluster, args)),
+        Command::Close(args) => block_on(remote::close(cluster, args)),
+        Command::Dispute(args) => block_on(remote::dispute(cluster, args)),
         Command::Open(args) => block_on(onchain::open(cluster, args)),
         Command::Deposit(args) => block_on(onchain::deposit(cluster, args)),
         Command::Status(args) => block_on(onchain::status(cluster, args)),

@@ -45,14 +45,12 @@ impl Cluster {
     pub fn keypair(&self) -> Result<Keypair, String> {
         let path = match &self.keypair {
             Some(path) => path.clone(),
-            None => std::env::var_os("HOME")
-                .map(|home| PathBuf::from(home).join(".config/solana/id.json"))
-                .ok_or("no --keypair given and no HOME to find ~/.config/solana/id.json")?,
+            None => crate::keys::default_path()?,
         };
         crate::keys::read(&path)
     }
 
-    fn print(&self, human: String, json: serde_json::Value) {
+    pub fn print(&self, human: String, json: serde_json::Value) {
         match self.output {
             Output::Display => println!("{human}"),
             Output::Json => println!("{json}"),

@@ -1,7 +1,8 @@
-//! Commands that run a channel node: `listen` and `connect` hold a session with the peer over
-//! the encrypted link; `history` and `force-close` read the node's store.
+//! Commands that run a channel node for one session: `listen` and `connect` hold a session with
+//! the peer over the encrypted link; `history`, `force-close` and `watch` use the node's store
+//! (`watch --tower` a tower file). `paychan daemon` keeps all of it running instead.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
 use paychan_client::{
@@ -11,41 +12,22 @@ use paychan_client::{
     peer::serve,
     store::{ChannelStore, RedbStore},
     transport::PeerLink,
+    watcher::ChainRequest,
+    watchtower::Watchtower,
 };
-use paychan_interface::client::log::Op;
+use paychan_interface::{channel::ChannelStatus, client::log::Op, Address};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tokio::{net::TcpListener, sync::mpsc};
 
-use crate::onchain::{channel_at, Cluster};
+use crate::{
+    onchain::{channel_at, Cluster},
+    store::StoreArg,
+};
 
 const SOL: f64 = 1_000_000_000.0;
 
-/// Where a party's node keeps its channels.
-#[derive(clap::Args, Debug)]
-pub struct StoreArg {
-    /// The node's redb file (default: ~/.local/share/paychan/<your pubkey>.redb).
-    #[arg(long)]
-    store: Option<PathBuf>,
-}
-
-impl StoreArg {
-    fn open(&self, me: &Keypair) -> Result<RedbStore, String> {
-        let path = match &self.store {
-            Some(path) => path.clone(),
-            None => {
-                let home = std::env::var_os("HOME").ok_or("no --store given and no HOME")?;
-                let dir = PathBuf::from(home).join(".local/share/paychan");
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                dir.join(format!("{}.redb", me.pubkey()))
-            }
-        };
-        RedbStore::open(&path).map_err(|e| format!("cannot open store {}: {e}", path.display()))
-    }
-}
-
-async fn node(
+pub async fn node(
     cluster: &Cluster,
     store: &StoreArg,
     channel: &str,
@@ -53,14 +35,14 @@ async fn node(
     let me = cluster.keypair()?;
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let (address, _) = channel_at(&mut ledger, channel).await?;
-    let store = store.open(&me)?;
+    let store = store.open(&me, &address.address)?;
     let node = ChannelNode::join(store, ledger, me.insecure_clone(), address)
         .await
         .map_err(|e| e.to_string())?;
     Ok((node, me))
 }
 
-fn peer_key(node: &ChannelNode<RedbStore, RpcLedger>, me: &Keypair) -> [u8; 32] {
+pub fn peer_key(node: &ChannelNode<RedbStore, RpcLedger>, me: &Keypair) -> [u8; 32] {
     let channel = node.channel();
     if channel.party_a == me.pubkey() {
         channel.party_b.to_bytes()
@@ -215,8 +197,8 @@ pub struct StoredChannel {
 /// The log of fully signed states: every payment with the state that is its receipt.
 pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), String> {
     let me = cluster.keypair()?;
-    let store = args.store.open(&me)?;
     let channel = crate::onchain::address(&args.channel)?;
+    let store = args.store.open(&me, &channel)?;
     let entries = store
         .log(&channel, 0, usize::MAX)
         .map_err(|e| e.to_string())?;
@@ -229,7 +211,11 @@ pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), Strin
             .ops
             .iter()
             .map(|Op::Pay { amount, payment_id }| {
-                format!("pay {} SOL (id {})", *amount as f64 / SOL, hex(payment_id))
+                format!(
+                    "pay {} SOL (id {})",
+                    *amount as f64 / SOL,
+                    crate::tower::hex(payment_id)
+                )
             })
             .collect();
         println!(
@@ -237,15 +223,11 @@ pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), Strin
             s.seq,
             s.balance_a as f64 / SOL,
             s.balance_b as f64 / SOL,
-            hex(&s.log_root[..8]),
+            crate::tower::hex(&s.log_root[..8]),
             ops.join(", ")
         );
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Registers the newest fully signed state this node holds and starts the challenge period.
@@ -267,15 +249,24 @@ pub struct Watch {
     /// How often to look at the chain.
     #[arg(long, default_value_t = 1_000)]
     interval_ms: u64,
+    /// Watchtower mode: guard the channel with the state in this file (kept current by the
+    /// party's `paychan daemon --tower-file`); this keypair is a third key paying the fees.
+    #[arg(long)]
+    tower: Option<PathBuf>,
     #[command(flatten)]
     store: StoreArg,
 }
 
 /// Watches the channel until it is closed: disputes a stale registration with the newest
-/// co-signed state this node holds, and finalizes once the challenge period is over.
+/// co-signed state this node (or the tower file) holds, and finalizes once the challenge
+/// period is over.
 pub async fn watch(cluster: &Cluster, args: Watch) -> Result<(), String> {
+    let address = crate::onchain::address(&args.channel)?;
+    let interval = std::time::Duration::from_millis(args.interval_ms);
+    if let Some(file) = &args.tower {
+        return watch_as_tower(cluster, address, file, interval).await;
+    }
     let (mut node, _) = node(cluster, &args.store, &args.channel).await?;
-    let address = node.channel().address;
     let mut submitted = 0;
     loop {
         // A refused submission (say, a finalize a moment early) is reported and retried.
@@ -286,24 +277,77 @@ pub async fn watch(cluster: &Cluster, args: Watch) -> Result<(), String> {
             submitted = node.landed.len();
             println!("submitted a transaction for {address} ({submitted} so far)");
         }
-        match node
-            .ledger()
-            .channel(&address)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            None => {
-                println!("{address} is closed");
-                return Ok(());
-            }
-            Some(channel)
-                if channel.status == paychan_interface::channel::ChannelStatus::Settled =>
-            {
-                println!("{address} is settled; an unclaimed share waits for `withdraw`");
-                return Ok(());
-            }
-            Some(_) => {}
+        if closed(node.ledger(), &address).await? {
+            return Ok(());
         }
-        tokio::time::sleep(std::time::Duration::from_millis(args.interval_ms)).await;
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// Says so and returns true once the channel needs no more watching.
+async fn closed(ledger: &mut RpcLedger, address: &Address) -> Result<bool, String> {
+    match ledger.channel(address).await.map_err(|e| e.to_string())? {
+        None => {
+            println!("{address} is closed");
+            Ok(true)
+        }
+        Some(channel) if channel.status == ChannelStatus::Settled => {
+            println!("{address} is settled; an unclaimed share waits for `withdraw`");
+            Ok(true)
+        }
+        Some(_) => Ok(false),
+    }
+}
+
+/// A third key guarding the channel: re-reads the tower file every tick (keeping the newest
+/// state), disputes a stale registration and finalizes after the window.
+async fn watch_as_tower(
+    cluster: &Cluster,
+    address: Address,
+    file: &Path,
+    interval: std::time::Duration,
+) -> Result<(), String> {
+    let (channel, state) = crate::tower::read(file)?;
+    if channel.address != address {
+        return Err(format!(
+            "{} guards {}, not {address}",
+            file.display(),
+            channel.address
+        ));
+    }
+    let mut tower = Watchtower::new(RpcLedger::new(cluster.url.clone()), cluster.keypair()?);
+    tower.watch(channel, state);
+    let mut ledger = RpcLedger::new(cluster.url.clone());
+    loop {
+        match crate::tower::read(file) {
+            Ok((channel, state)) if channel.address == address => tower.watch(channel, state),
+            Ok(_) => eprintln!(
+                "warning: {} now names another channel; ignored",
+                file.display()
+            ),
+            // Mid-rewrite or damaged: keep guarding with the newest state read so far.
+            Err(e) => eprintln!("warning: {e}"),
+        }
+        match tower.tick().await {
+            Ok(submitted) => {
+                for (_, request) in submitted {
+                    println!("tower submitted {} for {address}", request_name(&request));
+                }
+            }
+            Err(e) => eprintln!("warning: {e}"),
+        }
+        if closed(&mut ledger, &address).await? {
+            return Ok(());
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+fn request_name(request: &ChainRequest) -> &'static str {
+    match request {
+        ChainRequest::Dispute(_) => "a dispute",
+        ChainRequest::Finalize => "the finalize",
+        ChainRequest::StartClose(_) => "a close",
+        ChainRequest::CloseCooperative(_) => "a cooperative close",
     }
 }

@@ -1,0 +1,125 @@
+//! The embedded ledger and the faucet: `paychan ledger` serves LiteSVM with paychan loaded on
+//! 127.0.0.1:8899 (where `--url` points by default), so two parties need no validator;
+//! `airdrop` funds a key there (or on a test validator); `warp` skips time on it.
+
+use std::path::PathBuf;
+
+use paychan_client::{
+    ledger::RpcLedger,
+    ledger_server::{self, EmbeddedLedger},
+};
+use solana_signer::Signer;
+use tokio::net::TcpListener;
+
+use crate::onchain::{address, lamports, Cluster};
+
+const DEFAULT_PROGRAM: &str = concat!(env!("SBF_OUT_DIR"), "/paychan.so");
+
+#[derive(clap::Args, Debug)]
+pub struct Serve {
+    /// Where to serve JSON-RPC.
+    #[arg(long, default_value = "127.0.0.1:8899")]
+    bind: String,
+    /// The paychan program binary to load.
+    #[arg(long, default_value = DEFAULT_PROGRAM)]
+    program: PathBuf,
+}
+
+pub async fn serve(args: Serve) -> Result<(), String> {
+    let program = std::fs::read(&args.program).map_err(|e| {
+        format!(
+            "cannot read {}: {e} (build it with scripts/build-sbf.sh)",
+            args.program.display()
+        )
+    })?;
+    let ledger = EmbeddedLedger::new(paychan_interface::ID, &program).map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind(&args.bind)
+        .await
+        .map_err(|e| format!("cannot serve on {}: {e}", args.bind))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    // On stdout, first: scripts and tests read the URL from here.
+    println!("serving the embedded ledger on http://{local}");
+    eprintln!(
+        "paychan ledger: LiteSVM with {} at {} (state lives in memory until this stops)",
+        args.program.display(),
+        paychan_interface::ID
+    );
+    ledger_server::serve(listener, ledger)
+        .await
+        .map_err(|e| format!("the ledger stopped: {e}"))
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Airdrop {
+    /// SOL to request.
+    amount: f64,
+    /// Who gets it (default: this keypair's address).
+    #[arg(long)]
+    to: Option<String>,
+}
+
+pub async fn airdrop(cluster: &Cluster, args: Airdrop) -> Result<(), String> {
+    let to = match &args.to {
+        Some(text) => address(text)?,
+        None => cluster.keypair()?.pubkey(),
+    };
+    let amount = lamports(args.amount)?;
+    let ledger = RpcLedger::new(cluster.url.clone());
+    let client = ledger.client();
+    let signature = client
+        .request_airdrop(&to, amount)
+        .await
+        .map_err(|e| format!("airdrop refused: {e}"))?;
+    // Confirmation: the faucet's transfer has to land before the funds can be spent.
+    for _ in 0..120 {
+        if client
+            .confirm_transaction(&signature)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            let balance = client.get_balance(&to).await.map_err(|e| e.to_string())?;
+            cluster.print(
+                format!(
+                    "{to} received {} SOL (balance {} SOL)",
+                    args.amount,
+                    balance as f64 / 1e9
+                ),
+                serde_json::json!({"to": to.to_string(), "lamports": amount, "balance": balance}),
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    Err(format!("the airdrop to {to} did not land within 30 s"))
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Warp {
+    /// Seconds to move the clock ahead.
+    seconds: u64,
+}
+
+/// Moves the embedded ledger's clock ahead: a challenge period passes at once.
+pub async fn warp(cluster: &Cluster, args: Warp) -> Result<(), String> {
+    let ledger = RpcLedger::new(cluster.url.clone());
+    let now: i64 = ledger
+        .client()
+        .send(
+            solana_rpc_client_api::request::RpcRequest::Custom {
+                method: "paychan_warpClock",
+            },
+            serde_json::json!([args.seconds]),
+        )
+        .await
+        .map_err(|e| {
+            format!(
+                "{} cannot warp (only `paychan ledger` can): {e}",
+                cluster.url
+            )
+        })?;
+    cluster.print(
+        format!("the clock is now {now} (+{} s)", args.seconds),
+        serde_json::json!({"unix_timestamp": now}),
+    );
+    Ok(())
+}

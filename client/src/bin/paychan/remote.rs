@@ -1,0 +1,158 @@
+//! Commands a running `paychan daemon` answers: `pay`, `close`, `dispute`.
+
+use paychan_client::ledger::RpcLedger;
+use paychan_interface::Address;
+use solana_keypair::Keypair;
+
+use crate::{
+    control::{call, CallError, Reply, Request},
+    onchain::{address, lamports, Cluster},
+    progress,
+    store::StoreArg,
+};
+
+const SOL: f64 = 1_000_000_000.0;
+
+fn unexpected(reply: Reply) -> String {
+    format!("the daemon answered something unexpected: {reply:?}")
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Pay {
+    /// The channel address.
+    channel: String,
+    /// SOL per payment.
+    #[arg(long)]
+    amount: f64,
+    /// How many payments.
+    #[arg(long, default_value_t = 1)]
+    count: u64,
+    /// Seconds to wait without progress (the payments stay queued after that).
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+fn party(cluster: &Cluster, channel: &str) -> Result<(Keypair, Address), String> {
+    Ok((cluster.keypair()?, address(channel)?))
+}
+
+pub async fn pay(cluster: &Cluster, args: Pay) -> Result<(), String> {
+    let (me, channel) = party(cluster, &args.channel)?;
+    let amount = lamports(args.amount)?;
+    if args.count == 0 {
+        return Err("--count must be at least 1".into());
+    }
+    let socket = args.store.socket(&me, &channel)?;
+    let bar = progress::payments(args.count);
+    let request = Request::Pay {
+        amount,
+        count: args.count,
+        timeout_ms: args.timeout.saturating_mul(1_000),
+    };
+    let reply = call(&socket, &request, |done, _| bar.set_position(done)).await;
+    bar.finish_and_clear();
+    match reply? {
+        Reply::Paid {
+            count,
+            seq,
+            balance_a,
+            balance_b,
+        } => {
+            cluster.print(
+                format!(
+                    "paid {count} × {} SOL; state seq {seq}: A {} SOL, B {} SOL",
+                    args.amount,
+                    balance_a as f64 / SOL,
+                    balance_b as f64 / SOL
+                ),
+                serde_json::json!({"paid": count, "seq": seq, "balance_a": balance_a, "balance_b": balance_b}),
+            );
+            Ok(())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Close {
+    /// The channel address.
+    channel: String,
+    /// Seconds to wait for the peer's agreement before closing unilaterally.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+    /// After a unilateral close, wait out the challenge period until the channel is paid out.
+    #[arg(long)]
+    wait: bool,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
+    let (me, channel) = party(cluster, &args.channel)?;
+    let socket = args.store.socket(&me, &channel)?;
+    let request = Request::Close {
+        timeout_ms: args.timeout.saturating_mul(1_000),
+    };
+    let Reply::Closed {
+        cooperative,
+        seq,
+        balance_a,
+        balance_b,
+    } = call(&socket, &request, |_, _| {}).await?
+    else {
+        return Err("the daemon answered something unexpected".into());
+    };
+    let (a, b) = (balance_a as f64 / SOL, balance_b as f64 / SOL);
+    let mut ledger = RpcLedger::new(cluster.url.clone());
+    let human = if cooperative {
+        // Both signed: the transaction lands right away.
+        progress::until_paid_out(&mut ledger, &channel).await?;
+        format!("closed {channel} cooperatively at seq {seq}: A got {a} SOL, B got {b} SOL")
+    } else if args.wait {
+        progress::until_paid_out(&mut ledger, &channel).await?;
+        format!("the peer did not agree within {} s: closed {channel} unilaterally at seq {seq} and paid out after the challenge period: A {a} SOL, B {b} SOL", args.timeout)
+    } else {
+        format!("the peer did not agree within {} s: registered seq {seq} (A {a} SOL, B {b} SOL) unilaterally; the daemon finalizes {channel} after the challenge period", args.timeout)
+    };
+    cluster.print(
+        human,
+        serde_json::json!({"channel": channel.to_string(), "cooperative": cooperative, "seq": seq,
+                           "balance_a": balance_a, "balance_b": balance_b,
+                           "paid_out": cooperative || args.wait}),
+    );
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Dispute {
+    /// The channel address.
+    channel: String,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+/// Disputes a stale registration now: through the daemon if one runs, else from the store.
+pub async fn dispute(cluster: &Cluster, args: Dispute) -> Result<(), String> {
+    let (me, channel) = party(cluster, &args.channel)?;
+    let socket = args.store.socket(&me, &channel)?;
+    let submitted = match call(&socket, &Request::Dispute, |_, _| {}).await {
+        Ok(Reply::Disputed { submitted }) => submitted,
+        Ok(other) => return Err(unexpected(other)),
+        Err(CallError::NoDaemon(_)) => {
+            // Joining looks at the chain, and the watcher disputes what is stale.
+            let (node, _) = crate::session::node(cluster, &args.store, &args.channel).await?;
+            node.landed.len()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    cluster.print(
+        match submitted {
+            0 => format!("nothing to dispute on {channel}: no stale state is registered"),
+            n => format!("the watcher submitted {n} transaction(s) for {channel} (the dispute, or the finalize once the window is over)"),
+        },
+        serde_json::json!({"channel": channel.to_string(), "submitted": submitted}),
+    );
+    Ok(())
+}

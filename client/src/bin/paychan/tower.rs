@@ -1,0 +1,109 @@
+//! The watchtower hand-off: a party's daemon keeps a file with the newest co-signed state of
+//! its channel (`paychan daemon --tower-file`), and a third key guards the channel from it
+//! (`paychan watch --tower FILE`), disputing a stale registration and finalizing after the
+//! window while the party is offline. The file holds nothing secret: states are public once
+//! registered, and anyone may submit them.
+
+use std::path::Path;
+
+use paychan_interface::{
+    client::{ChannelAddress, CoSignedState},
+    ed25519::PartySignature,
+    state::{ChannelState, StateBinding},
+    Address,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+struct TowerFile {
+    program_id: String,
+    channel: String,
+    party_a: String,
+    party_b: String,
+    nonce: u64,
+    bump: u8,
+    opened_slot: u64,
+    /// The signed message (hex): the state and what binds it to this channel.
+    message: String,
+    signature_a: String,
+    signature_b: String,
+}
+
+/// Writes `state` for `channel` to `path`, atomically (a tower never reads half a file).
+pub fn write(path: &Path, channel: &ChannelAddress, state: &CoSignedState) -> Result<(), String> {
+    let file = TowerFile {
+        program_id: channel.program_id.to_string(),
+        channel: channel.address.to_string(),
+        party_a: channel.party_a.to_string(),
+        party_b: channel.party_b.to_string(),
+        nonce: channel.nonce,
+        bump: channel.bump,
+        opened_slot: state.binding.opened_slot,
+        message: hex(&state.state.message(&state.binding)),
+        signature_a: hex(&state.a.signature),
+        signature_b: hex(&state.b.signature),
+    };
+    let text = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, text)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Reads and checks a tower file: both signatures must verify for the channel it names.
+pub fn read(path: &Path) -> Result<(ChannelAddress, CoSignedState), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file: TowerFile = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a tower file: {e}", path.display()))?;
+    let bad = |what: &str| format!("{}: invalid {what}", path.display());
+    let address = |text: &str, what: &str| text.parse::<Address>().map_err(|_| bad(what));
+    let channel = ChannelAddress {
+        program_id: address(&file.program_id, "program_id")?,
+        party_a: address(&file.party_a, "party_a")?,
+        party_b: address(&file.party_b, "party_b")?,
+        nonce: file.nonce,
+        address: address(&file.channel, "channel")?,
+        bump: file.bump,
+    };
+    let binding = StateBinding {
+        program_id: channel.program_id,
+        channel: channel.address,
+        opened_slot: file.opened_slot,
+    };
+    let message = unhex(&file.message).ok_or_else(|| bad("message"))?;
+    let state = ChannelState::from_message(&message, &binding).map_err(|e| bad(&e.to_string()))?;
+    let signature = |text: &str, party: &Address, what: &str| {
+        let bytes: [u8; 64] = unhex(text)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| bad(what))?;
+        Ok::<_, String>(PartySignature {
+            pubkey: party.to_bytes(),
+            signature: bytes,
+        })
+    };
+    let co_signed = CoSignedState {
+        binding,
+        state,
+        a: signature(&file.signature_a, &channel.party_a, "signature_a")?,
+        b: signature(&file.signature_b, &channel.party_b, "signature_b")?,
+    };
+    co_signed
+        .verify(&channel.party_a, &channel.party_b)
+        .map_err(|e| format!("{}: the signatures do not verify ({e})", path.display()))?;
+    Ok((channel, co_signed))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}

@@ -1,0 +1,248 @@
+//! The JSON-RPC methods a Solana client needs to open, pay through and close channels: the
+//! same names, parameters and result shapes as a validator, so `RpcClient` (and `paychan
+//! --url`) cannot tell the difference. One extension, `paychan_warpClock`, skips time.
+
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
+use paychan_interface::Address;
+use serde_json::{json, Value};
+use solana_hash::Hash;
+use solana_rpc_client_api::response::RpcSimulateTransactionResult;
+use solana_signature::Signature;
+use solana_transaction::versioned::VersionedTransaction;
+use solana_transaction_status_client_types::UiTransactionError;
+
+use super::state::{EmbeddedLedger, Refused};
+
+/// JSON-RPC error codes, as a validator sends them.
+const INVALID_PARAMS: i64 = -32602;
+const METHOD_NOT_FOUND: i64 = -32601;
+const PARSE_ERROR: i64 = -32700;
+const PREFLIGHT_FAILURE: i64 = -32002;
+
+struct RpcError {
+    code: i64,
+    message: String,
+    data: Option<Value>,
+}
+
+fn invalid(message: impl Into<String>) -> RpcError {
+    RpcError {
+        code: INVALID_PARAMS,
+        message: message.into(),
+        data: None,
+    }
+}
+
+/// Answers one HTTP body: a request or a batch of them.
+pub fn handle(ledger: &mut EmbeddedLedger, body: &[u8]) -> Vec<u8> {
+    let response = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(batch)) => Value::Array(batch.iter().map(|r| call(ledger, r)).collect()),
+        Ok(request) => call(ledger, &request),
+        Err(e) => reply(
+            Value::Null,
+            Err(RpcError {
+                code: PARSE_ERROR,
+                message: format!("Parse error: {e}"),
+                data: None,
+            }),
+        ),
+    };
+    response.to_string().into_bytes()
+}
+
+fn call(ledger: &mut EmbeddedLedger, request: &Value) -> Value {
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let params = request.get("params").cloned().unwrap_or(json!([]));
+    let result = match request.get("method").and_then(Value::as_str) {
+        Some(method) => {
+            ledger.tick();
+            dispatch(ledger, method, &params)
+        }
+        None => Err(invalid("no method")),
+    };
+    reply(id, result)
+}
+
+fn reply(id: Value, result: Result<Value, RpcError>) -> Value {
+    match result {
+        Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
+        Err(RpcError {
+            code,
+            message,
+            data,
+        }) => {
+            let mut error = json!({"code": code, "message": message});
+            if let Some(data) = data {
+                error["data"] = data;
+            }
+            json!({"jsonrpc": "2.0", "id": id, "error": error})
+        }
+    }
+}
+
+fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result<Value, RpcError> {
+    let context = json!({"slot": ledger.slot(), "apiVersion": "4.2.2"});
+    let with_context = |value: Value| json!({"context": context, "value": value});
+    Ok(match method {
+        "getHealth" => json!("ok"),
+        "getVersion" => json!({"solana-core": "4.2.2", "feature-set": 0}),
+        "getSlot" | "getBlockHeight" => json!(ledger.slot()),
+        "getLatestBlockhash" => {
+            let hash = ledger.new_blockhash();
+            let valid_until = ledger.slot() + super::state::RECENT_BLOCKHASHES as u64;
+            let context = json!({"slot": ledger.slot(), "apiVersion": "4.2.2"});
+            json!({"context": context, "value": {"blockhash": hash.to_string(), "lastValidBlockHeight": valid_until}})
+        }
+        "isBlockhashValid" => {
+            let hash: Hash = parse(param(params, 0)?, "blockhash")?;
+            with_context(json!(ledger.is_blockhash_valid(&hash)))
+        }
+        "getAccountInfo" => {
+            let address = address(param(params, 0)?)?;
+            with_context(
+                ledger
+                    .account(&address)
+                    .map_or(Value::Null, |a| account(&a)),
+            )
+        }
+        "getMultipleAccounts" => {
+            let addresses = param(params, 0)?
+                .as_array()
+                .ok_or_else(|| invalid("expected a list of addresses"))?;
+            let accounts = addresses
+                .iter()
+                .map(|a| {
+                    Ok(ledger
+                        .account(&address(a)?)
+                        .map_or(Value::Null, |a| account(&a)))
+                })
+                .collect::<Result<Vec<_>, RpcError>>()?;
+            with_context(Value::Array(accounts))
+        }
+        "getBalance" => {
+            let address = address(param(params, 0)?)?;
+            with_context(json!(ledger.account(&address).map_or(0, |a| a.lamports)))
+        }
+        "getMinimumBalanceForRentExemption" => {
+            let length = param(params, 0)?
+                .as_u64()
+                .ok_or_else(|| invalid("expected a data length"))?;
+            json!(ledger.minimum_balance_for_rent_exemption(length as usize))
+        }
+        "requestAirdrop" => {
+            let to = address(param(params, 0)?)?;
+            let lamports = param(params, 1)?
+                .as_u64()
+                .ok_or_else(|| invalid("expected lamports"))?;
+            json!(ledger.airdrop(&to, lamports).map_err(refused)?.to_string())
+        }
+        "sendTransaction" => {
+            let transaction = transaction(params)?;
+            json!(ledger.send(transaction).map_err(refused)?.to_string())
+        }
+        "getSignatureStatuses" => {
+            let signatures = param(params, 0)?
+                .as_array()
+                .ok_or_else(|| invalid("expected a list of signatures"))?;
+            let statuses = signatures
+                .iter()
+                .map(|s| {
+                    let signature: Signature = parse(s, "signature")?;
+                    Ok(ledger.status(&signature).map_or(Value::Null, |slot| {
+                        json!({"slot": slot, "confirmations": null, "err": null,
+                               "status": {"Ok": null}, "confirmationStatus": "finalized"})
+                    }))
+                })
+                .collect::<Result<Vec<_>, RpcError>>()?;
+            with_context(Value::Array(statuses))
+        }
+        "paychan_warpClock" => {
+            let seconds = param(params, 0)?
+                .as_i64()
+                .filter(|s| *s >= 0)
+                .ok_or_else(|| invalid("expected a number of seconds >= 0"))?;
+            json!(ledger.warp(seconds))
+        }
+        other => {
+            return Err(RpcError {
+                code: METHOD_NOT_FOUND,
+                message: format!(
+                    "Method not found: {other} (the embedded paychan ledger serves a subset)"
+                ),
+                data: None,
+            })
+        }
+    })
+}
+
+fn param(params: &Value, index: usize) -> Result<&Value, RpcError> {
+    params
+        .get(index)
+        .ok_or_else(|| invalid(format!("missing parameter {index}")))
+}
+
+fn parse<T: std::str::FromStr>(value: &Value, what: &str) -> Result<T, RpcError> {
+    value
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| invalid(format!("invalid {what}: {value}")))
+}
+
+fn address(value: &Value) -> Result<Address, RpcError> {
+    parse(value, "address")
+}
+
+fn account(account: &solana_account::Account) -> Value {
+    json!({
+        "lamports": account.lamports,
+        "owner": account.owner.to_string(),
+        "data": [BASE64.encode(&account.data), "base64"],
+        "executable": account.executable,
+        "rentEpoch": account.rent_epoch,
+        "space": account.data.len(),
+    })
+}
+
+fn transaction(params: &Value) -> Result<VersionedTransaction, RpcError> {
+    let encoded = param(params, 0)?
+        .as_str()
+        .ok_or_else(|| invalid("expected an encoded transaction"))?;
+    let encoding = params
+        .get(1)
+        .and_then(|config| config.get("encoding"))
+        .and_then(Value::as_str)
+        .unwrap_or("base58");
+    let bytes = match encoding {
+        "base64" => BASE64.decode(encoded).ok(),
+        "base58" => bs58::decode(encoded).into_vec().ok(),
+        _ => return Err(invalid(format!("unsupported encoding {encoding}"))),
+    }
+    .ok_or_else(|| invalid(format!("transaction is not valid {encoding}")))?;
+    bincode::deserialize(&bytes)
+        .map_err(|e| invalid(format!("failed to deserialize transaction: {e}")))
+}
+
+/// A refused transaction in the shape `RpcClient` turns back into a `TransactionError`.
+fn refused(refused: Refused) -> RpcError {
+    let result = RpcSimulateTransactionResult {
+        err: Some(UiTransactionError::from(refused.err.clone())),
+        logs: Some(refused.logs),
+        accounts: None,
+        units_consumed: Some(refused.units_consumed),
+        loaded_accounts_data_size: None,
+        return_data: None,
+        inner_instructions: None,
+        replacement_blockhash: None,
+        fee: None,
+        pre_balances: None,
+        post_balances: None,
+        pre_token_balances: None,
+        post_token_balances: None,
+        loaded_addresses: None,
+    };
+    RpcError {
+        code: PREFLIGHT_FAILURE,
+        message: format!("Transaction simulation failed: {}", refused.err),
+        data: Some(json!(result)),
+    }
+}

@@ -1,0 +1,269 @@
+//! A channel kept running — the core of `paychan daemon`: the node, a look at the chain every
+//! tick (the engine's watcher disputes a stale registration and finalizes after the window),
+//! and the peer link, replaced whenever the peer reconnects (each new link starts with a
+//! resync). The application sends [`Command`]s and reads [`Event`]s and [`Notice`]s.
+
+mod links;
+
+use std::time::Duration;
+
+use paychan_interface::{channel::ChannelStatus, client::CoSignedState, state::ChannelState};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+pub use links::{accept_forever, dial_forever};
+
+use crate::{
+    engine::{CloseTerms, Event, Input},
+    ledger::{chain_view, Ledger},
+    node::{ChannelNode, NodeError},
+    peer::Session,
+    store::ChannelStore,
+    transport::{PeerLink, TransportError},
+};
+
+/// What the application asks of a running channel.
+#[derive(Debug)]
+pub enum Command {
+    /// Feeds the engine (pay, close); the reply says whether it took the input.
+    Input {
+        input: Input,
+        reply: oneshot::Sender<Result<(), NodeError>>,
+    },
+    /// Registers the newest co-signed state on-chain now; replies with its seq.
+    ForceClose(oneshot::Sender<Result<u64, NodeError>>),
+    /// Looks at the chain now; replies with how many transactions that landed.
+    SyncChain(oneshot::Sender<Result<usize, NodeError>>),
+    Status(oneshot::Sender<Status>),
+}
+
+/// A running channel at a glance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub connected: bool,
+    pub newest: ChannelState,
+    /// The newest state both parties signed (what a unilateral close registers).
+    pub co_signed: Option<CoSignedState>,
+    /// Payments waiting for the current round.
+    pub queued: usize,
+    pub closing: Option<CloseTerms>,
+    /// Transactions this node landed.
+    pub landed: usize,
+}
+
+/// Things worth logging; none of them stops the channel.
+#[derive(Debug)]
+pub enum Notice {
+    Connected,
+    LinkLost(TransportError),
+    /// A connection failed before it was authenticated (garbage, a wrong key, a replay).
+    Refused(String),
+    /// Dialing the peer failed; the dialer tries again, backing off.
+    PeerUnreachable(String),
+    /// The engine refused something (from the peer or the application); nothing changed.
+    Rejected(NodeError),
+    /// The chain could not be read or a submission failed; the next tick tries again.
+    Chain(NodeError),
+    /// This node landed a transaction (the total so far).
+    Landed(usize),
+}
+
+/// The link as the runtime sees it: a dialer watches it to know when to dial again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkState {
+    pub connected: bool,
+    /// Sessions started so far.
+    pub sessions: u64,
+}
+
+/// Why [`Runtime::run`] returned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RuntimeEnd {
+    /// The channel is closed or settled on-chain: nothing is left to guard.
+    ChannelClosed,
+    /// The application dropped its command sender.
+    Stopped,
+}
+
+pub struct Runtime<S, L> {
+    node: ChannelNode<S, L>,
+    session: Option<Session>,
+    events: broadcast::Sender<Event>,
+    notices: mpsc::UnboundedSender<Notice>,
+    link: watch::Sender<LinkState>,
+}
+
+impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
+    /// `link` follows the peer link, so a dialer knows when to dial again.
+    pub fn new(
+        node: ChannelNode<S, L>,
+        events: broadcast::Sender<Event>,
+        notices: mpsc::UnboundedSender<Notice>,
+        link: watch::Sender<LinkState>,
+    ) -> Self {
+        Self {
+            node,
+            session: None,
+            events,
+            notices,
+            link,
+        }
+    }
+
+    pub fn node(&self) -> &ChannelNode<S, L> {
+        &self.node
+    }
+
+    /// Runs until the channel is closed on-chain or `commands` closes. Only a storage failure
+    /// is an error: the process must stop and restart from its store.
+    pub async fn run(
+        &mut self,
+        commands: &mut mpsc::Receiver<Command>,
+        links: &mut mpsc::Receiver<PeerLink>,
+        tick: Duration,
+    ) -> Result<RuntimeEnd, NodeError> {
+        let mut ticks = tokio::time::interval(tick);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.command(command).await?,
+                    None => return Ok(RuntimeEnd::Stopped),
+                },
+                Some(link) = links.recv() => {
+                    // A new authenticated link is the peer reconnecting: it replaces the old one.
+                    self.session = Some(Session::start(link));
+                    self.link.send_modify(|state| {
+                        state.connected = true;
+                        state.sessions += 1;
+                    });
+                    self.notify(Notice::Connected);
+                    let result = self.node.handle(Input::Connected).await;
+                    self.absorb(result)?;
+                }
+                message = next_message(&mut self.session) => match message {
+                    Ok(message) => {
+                        let result = self.node.handle(Input::Peer(message)).await;
+                        self.absorb(result)?;
+                    }
+                    Err(e) => self.lose_link(e),
+                },
+                _ = ticks.tick() => {
+                    if self.look_at_chain().await?.is_none() {
+                        self.flush().await;
+                        return Ok(RuntimeEnd::ChannelClosed);
+                    }
+                }
+            }
+            self.flush().await;
+        }
+    }
+
+    async fn command(&mut self, command: Command) -> Result<(), NodeError> {
+        match command {
+            Command::Input { input, reply } => {
+                let result = self.node.handle(input).await;
+                let _ = reply.send(fatal_or(result)?);
+            }
+            Command::ForceClose(reply) => {
+                let seq = self
+                    .node
+                    .engine()
+                    .newest_co_signed()
+                    .map_or(0, |s| s.state.seq);
+                let result = self.node.force_close().await.map(|()| seq);
+                let _ = reply.send(fatal_or(result)?);
+            }
+            Command::SyncChain(reply) => {
+                let before = self.node.landed.len();
+                let result = self.node.sync_chain().await;
+                let landed = self.node.landed.len() - before;
+                let _ = reply.send(fatal_or(result)?.map(|()| landed));
+            }
+            Command::Status(reply) => {
+                let engine = self.node.engine();
+                let _ = reply.send(Status {
+                    connected: self.session.is_some(),
+                    newest: engine.newest_state(),
+                    co_signed: engine.newest_co_signed(),
+                    queued: engine.queued(),
+                    closing: engine.closing(),
+                    landed: self.node.landed.len(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the chain and lets the watcher act; None once there is nothing left to guard.
+    async fn look_at_chain(&mut self) -> Result<Option<()>, NodeError> {
+        let address = self.node.channel().address;
+        let view = match chain_view(self.node.ledger(), &address).await {
+            Ok(Some((channel, _))) if channel.status == ChannelStatus::Settled => return Ok(None),
+            Ok(Some((_, view))) => view,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                self.notify(Notice::Chain(e.into()));
+                return Ok(Some(()));
+            }
+        };
+        let before = self.node.landed.len();
+        let result = self.node.handle(Input::Chain(view)).await;
+        if self.node.landed.len() > before {
+            self.notify(Notice::Landed(self.node.landed.len()));
+        }
+        match result {
+            Err(NodeError::Ledger(e)) => self.notify(Notice::Chain(NodeError::Ledger(e))),
+            other => self.absorb(other)?,
+        }
+        Ok(Some(()))
+    }
+
+    /// Keeps the channel running through refusals; only a storage failure stops it.
+    fn absorb(&mut self, result: Result<(), NodeError>) -> Result<(), NodeError> {
+        if let Err(e) = fatal_or(result)? {
+            self.notify(Notice::Rejected(e));
+        }
+        Ok(())
+    }
+
+    fn lose_link(&mut self, error: TransportError) {
+        self.session = None;
+        self.link.send_modify(|state| state.connected = false);
+        self.notify(Notice::LinkLost(error));
+    }
+
+    fn notify(&self, notice: Notice) {
+        let _ = self.notices.send(notice);
+    }
+
+    async fn flush(&mut self) {
+        for event in self.node.events.drain(..) {
+            // Nobody may be subscribed; the channel goes on.
+            let _ = self.events.send(event);
+        }
+        let outbox = std::mem::take(&mut self.node.outbox);
+        // Offline, the outbox is dropped: the resync on reconnect sends what is still pending.
+        if let Some(session) = &mut self.session {
+            if let Err(e) = session.send_all(outbox).await {
+                self.lose_link(e);
+            }
+        }
+    }
+}
+
+async fn next_message(
+    session: &mut Option<Session>,
+) -> Result<crate::engine::PeerMessage, TransportError> {
+    match session {
+        Some(session) => session.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Splits a storage failure (fatal: stop and restart from the store) from everything else.
+fn fatal_or<T>(result: Result<T, NodeError>) -> Result<Result<T, NodeError>, NodeError> {
+    match result {
+        Err(e @ NodeError::Store(_)) => Err(e),
+        other => Ok(other),
+    }
+}
