@@ -185,3 +185,53 @@ impl TestChain for RpcChain {
         }
     }
 }
+
+/// The embedded ledger (`paychan ledger`) over real JSON-RPC, served from its own thread with
+/// a manual clock: the client's RpcLedger cannot tell it from a validator, and time moves only
+/// when a test says so.
+pub struct EmbeddedRpcChain {
+    url: String,
+}
+
+impl EmbeddedRpcChain {
+    pub fn start() -> Self {
+        let program = std::fs::read(crate::PROGRAM_SO).expect("run scripts/build-sbf.sh first");
+        let ledger =
+            paychan_client::ledger_server::EmbeddedLedger::new(paychan_interface::ID, &program)
+                .expect("program loads")
+                .with_manual_clock(1_700_000_000);
+        let address = paychan_client::ledger_server::spawn(ledger, ([127, 0, 0, 1], 0).into())
+            .expect("the ledger serves");
+        Self {
+            url: format!("http://{address}"),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl TestChain for EmbeddedRpcChain {
+    type Ledger = paychan_client::ledger::RpcLedger;
+
+    fn name(&self) -> &'static str {
+        "embedded ledger over JSON-RPC"
+    }
+
+    fn ledger(&self) -> Self::Ledger {
+        paychan_client::ledger::RpcLedger::new(self.url.clone())
+    }
+
+    async fn fund(&mut self, address: &Address, lamports: u64) {
+        self.ledger()
+            .airdrop(address, lamports)
+            .await
+            .expect("airdrop");
+    }
+
+    async fn advance_time(&mut self, secs: i64) {
+        let secs = u64::try_from(secs).expect("time only moves forward");
+        self.ledger().warp_clock(secs).await.expect("warp");
+    }
+}

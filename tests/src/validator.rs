@@ -94,25 +94,10 @@ impl Validator {
 
     /// Funds `address` from the validator's faucet and waits for it to land.
     pub async fn airdrop(&self, address: &Address, lamports: u64) {
-        let ledger = self.ledger();
-        let signature = ledger
-            .client()
-            .request_airdrop(address, lamports)
+        self.ledger()
+            .airdrop(address, lamports)
             .await
             .expect("airdrop");
-        let started = Instant::now();
-        while !ledger
-            .client()
-            .confirm_transaction(&signature)
-            .await
-            .unwrap_or(false)
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "airdrop not confirmed"
-            );
-            solana_program_test::tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
 }
 

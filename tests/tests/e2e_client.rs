@@ -1,5 +1,6 @@
-//! The client end to end against the built program, on LiteSVM, on solana-program-test and (when
-//! built) on a real solana-test-validator over JSON-RPC:
+//! The client end to end against the built program, on LiteSVM, on solana-program-test, on the
+//! embedded ledger over JSON-RPC (`paychan ledger`) and (when built) on a real
+//! solana-test-validator over JSON-RPC:
 //! two nodes with real stores exchanging payments, closing cooperatively or unilaterally,
 //! disputing stale states, and a watchtower guarding an offline party.
 
@@ -40,6 +41,10 @@ macro_rules! on_both_chains {
                 super::runtime().block_on(async {
                     super::$name(super::BanksChain::start().await).await
                 });
+            }
+            #[test]
+            fn embedded_rpc() {
+                super::runtime().block_on(super::$name(paychan_tests::chain::EmbeddedRpcChain::start()));
             }
             #[test]
             #[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]

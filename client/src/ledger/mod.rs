@@ -20,7 +20,7 @@ pub use banks::BanksLedger;
 pub use chain_view::chain_view;
 pub use error::LedgerError;
 #[cfg(feature = "rpc")]
-pub use rpc::RpcLedger;
+pub use rpc::{RpcLedger, WARP_CLOCK};
 pub use shared::SharedLedger;
 
 use paychan_interface::{channel::Channel, Address};

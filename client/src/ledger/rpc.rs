@@ -9,6 +9,9 @@ use solana_transaction::Transaction;
 
 use super::{Landed, Ledger, LedgerError};
 
+/// The embedded ledger's one JSON-RPC extension: `[seconds]` → the new unix timestamp.
+pub const WARP_CLOCK: &str = "paychan_warpClock";
+
 pub struct RpcLedger {
     client: RpcClient,
 }
@@ -32,6 +35,41 @@ impl RpcLedger {
 
     pub fn client(&self) -> &RpcClient {
         &self.client
+    }
+
+    /// Funds `address` from the cluster's faucet (a test validator or the embedded ledger)
+    /// and waits, at most 30 s, until the transfer has landed.
+    pub async fn airdrop(&self, address: &Address, lamports: u64) -> Result<(), LedgerError> {
+        let signature = self
+            .client
+            .request_airdrop(address, lamports)
+            .await
+            .map_err(from_client)?;
+        for _ in 0..300 {
+            if self
+                .client
+                .confirm_transaction(&signature)
+                .await
+                .map_err(from_client)?
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Err(LedgerError::Unreachable(format!(
+            "the airdrop to {address} did not land within 30 s"
+        )))
+    }
+
+    /// Moves the clock `seconds` ahead: only the embedded ledger (`paychan ledger`) can.
+    pub async fn warp_clock(&self, seconds: u64) -> Result<i64, LedgerError> {
+        self.client
+            .send(
+                solana_rpc_client_api::request::RpcRequest::Custom { method: WARP_CLOCK },
+                serde_json::json!([seconds]),
+            )
+            .await
+            .map_err(from_client)
     }
 }
 

@@ -156,7 +156,7 @@ fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result
                 .collect::<Result<Vec<_>, RpcError>>()?;
             with_context(Value::Array(statuses))
         }
-        "paychan_warpClock" => {
+        crate::ledger::WARP_CLOCK => {
             let seconds = param(params, 0)?
                 .as_i64()
                 .filter(|s| *s >= 0)

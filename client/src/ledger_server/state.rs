@@ -24,6 +24,8 @@ pub struct EmbeddedLedger {
     slot: u64,
     /// Seconds added to the wall clock by `warp`.
     warped: i64,
+    /// False: the clock moves only with `warp` (for tests that must not depend on timing).
+    follows_wall_clock: bool,
 }
 
 impl std::fmt::Debug for EmbeddedLedger {
@@ -56,6 +58,7 @@ impl EmbeddedLedger {
             landed: HashMap::new(),
             slot: 1,
             warped: 0,
+            follows_wall_clock: true,
         };
         let genesis = ledger.svm.latest_blockhash();
         ledger.recent.push_back(genesis);
@@ -63,18 +66,31 @@ impl EmbeddedLedger {
         Ok(ledger)
     }
 
+    /// Stops following the wall clock: time starts at `unix_timestamp` and moves only by
+    /// [`warp`](Self::warp).
+    pub fn with_manual_clock(mut self, unix_timestamp: i64) -> Self {
+        self.follows_wall_clock = false;
+        let mut clock: Clock = self.svm.get_sysvar();
+        clock.unix_timestamp = unix_timestamp;
+        self.svm.set_sysvar(&clock);
+        self
+    }
+
     pub fn slot(&self) -> u64 {
         self.slot
     }
 
-    /// Brings the Clock sysvar up to the wall clock (never backwards).
+    /// Brings the Clock sysvar up to the slot and, unless manual, the wall clock (never
+    /// backwards).
     pub fn tick(&mut self) {
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
         let mut clock: Clock = self.svm.get_sysvar();
         clock.slot = self.slot;
-        clock.unix_timestamp = clock.unix_timestamp.max(wall.saturating_add(self.warped));
+        if self.follows_wall_clock {
+            let wall = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            clock.unix_timestamp = clock.unix_timestamp.max(wall.saturating_add(self.warped));
+        }
         self.svm.set_sysvar(&clock);
     }
 
@@ -84,7 +100,13 @@ impl EmbeddedLedger {
 
     /// Moves the clock `seconds` ahead (to skip a challenge period); returns the new time.
     pub fn warp(&mut self, seconds: i64) -> i64 {
-        self.warped = self.warped.saturating_add(seconds);
+        if self.follows_wall_clock {
+            self.warped = self.warped.saturating_add(seconds);
+        } else {
+            let mut clock: Clock = self.svm.get_sysvar();
+            clock.unix_timestamp = clock.unix_timestamp.saturating_add(seconds);
+            self.svm.set_sysvar(&clock);
+        }
         self.tick();
         self.unix_timestamp()
     }
