@@ -15,10 +15,18 @@ pub use state::{EmbeddedLedger, RECENT_BLOCKHASHES};
 
 /// Serves `ledger` on `listener` until the task is dropped; one local task per connection.
 /// Needs a `LocalSet` (LiteSVM is single-threaded).
-pub async fn serve(listener: TcpListener, ledger: EmbeddedLedger) -> std::io::Result<()> {
+pub async fn serve(listener: TcpListener, ledger: EmbeddedLedger) {
     let ledger = Rc::new(RefCell::new(ledger));
     loop {
-        let (stream, _) = listener.accept().await?;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // A client that gave up before it was accepted, or no file descriptors left for a
+            // moment: the ledger goes on serving everyone else.
+            Err(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
         let ledger = ledger.clone();
         tokio::task::spawn_local(async move {
             let (read, mut write) = stream.into_split();
@@ -60,7 +68,7 @@ pub fn spawn(ledger: EmbeddedLedger, bind: SocketAddr) -> std::io::Result<Socket
             let local = tokio::task::LocalSet::new();
             local.block_on(&runtime, async move {
                 let listener = TcpListener::from_std(listener).expect("a tokio listener");
-                let _ = serve(listener, ledger).await;
+                serve(listener, ledger).await;
             });
         })?;
     Ok(address)

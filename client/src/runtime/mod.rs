@@ -29,8 +29,9 @@ pub enum Command {
         input: Input,
         reply: oneshot::Sender<Result<(), NodeError>>,
     },
-    /// Registers the newest co-signed state on-chain now; replies with its seq.
-    ForceClose(oneshot::Sender<Result<u64, NodeError>>),
+    /// Registers the newest co-signed state on-chain now; replies with that state (seq 0:
+    /// the opening state, which returns each deposit).
+    ForceClose(oneshot::Sender<Result<ChannelState, NodeError>>),
     /// Looks at the chain now; replies with how many transactions that landed.
     SyncChain(oneshot::Sender<Result<usize, NodeError>>),
     Status(oneshot::Sender<Status>),
@@ -165,12 +166,8 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
                 let _ = reply.send(fatal_or(result)?);
             }
             Command::ForceClose(reply) => {
-                let seq = self
-                    .node
-                    .engine()
-                    .newest_co_signed()
-                    .map_or(0, |s| s.state.seq);
-                let result = self.node.force_close().await.map(|()| seq);
+                let registered = self.node.engine().newest_state();
+                let result = self.node.force_close().await.map(|()| registered);
                 let _ = reply.send(fatal_or(result)?);
             }
             Command::SyncChain(reply) => {

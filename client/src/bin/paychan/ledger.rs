@@ -1,6 +1,7 @@
 //! The embedded ledger and the faucet: `paychan ledger` serves LiteSVM with paychan loaded on
 //! 127.0.0.1:8899 (where `--url` points by default), so two parties need no validator;
-//! `airdrop` funds a key there (or on a test validator); `warp` skips time on it.
+//! `airdrop` funds a key there (or on a test validator), `balance` shows a wallet; `warp` skips
+//! time on the embedded ledger.
 
 use std::path::PathBuf;
 
@@ -51,9 +52,8 @@ pub async fn serve(args: Serve) -> Result<(), String> {
         args.program.display(),
         paychan_interface::ID
     );
-    ledger_server::serve(listener, ledger)
-        .await
-        .map_err(|e| format!("the ledger stopped: {e}"))
+    ledger_server::serve(listener, ledger).await;
+    Ok(())
 }
 
 #[derive(clap::Args, Debug)]
@@ -112,6 +112,29 @@ pub async fn warp(cluster: &Cluster, args: Warp) -> Result<(), String> {
     cluster.print(
         format!("the clock is now {now} (+{} s)", args.seconds),
         serde_json::json!({"unix_timestamp": now}),
+    );
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Balance {
+    /// Whose balance (default: this keypair's address).
+    address: Option<String>,
+}
+
+pub async fn balance(cluster: &Cluster, args: Balance) -> Result<(), String> {
+    let of = match &args.address {
+        Some(text) => address(text)?,
+        None => cluster.keypair()?.pubkey(),
+    };
+    let lamports = RpcLedger::new(cluster.url.clone())
+        .client()
+        .get_balance(&of)
+        .await
+        .map_err(|e| format!("cannot read the balance of {of}: {e}"))?;
+    cluster.print(
+        format!("{} SOL", lamports as f64 / 1e9),
+        serde_json::json!({"address": of.to_string(), "lamports": lamports}),
     );
     Ok(())
 }

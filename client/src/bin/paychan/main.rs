@@ -38,14 +38,16 @@ enum Command {
     Ledger(ledger::Serve),
     /// Request SOL from the cluster's faucet (the embedded ledger or a test validator).
     Airdrop(ledger::Airdrop),
+    /// A wallet's balance.
+    Balance(ledger::Balance),
     /// Move the embedded ledger's clock ahead (skips a challenge period).
     Warp(ledger::Warp),
     /// Open a channel to a peer, locking a deposit.
     Open(onchain::Open),
     /// Add to this party's deposit while the channel is open.
     Deposit(onchain::Deposit),
-    /// Show a channel as the chain sees it.
-    Status(onchain::ChannelArg),
+    /// Show a channel as the chain sees it (`--node`: as the running daemon sees it).
+    Status(onchain::StatusArgs),
     /// Pay out a closing channel after its challenge period.
     Finalize(onchain::ChannelArg),
     /// Take a share the settlement could not pay to this party's wallet.
@@ -76,12 +78,23 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // One line, like every other error; `--help` has the usage.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
     let cluster = &cli.cluster;
     let result = match cli.command {
         Command::Keygen(args) => keys::keygen(args),
         Command::Ledger(args) => block_on(ledger::serve(args)),
         Command::Airdrop(args) => block_on(ledger::airdrop(cluster, args)),
+        Command::Balance(args) => block_on(ledger::balance(cluster, args)),
         Command::Warp(args) => block_on(ledger::warp(cluster, args)),
         Command::Daemon(args) => block_on(daemon::run(cluster, args)),
         Command::Pay(args) => block_on(remote::pay(cluster, args)),

@@ -50,11 +50,14 @@ impl Cluster {
         crate::keys::read(&path)
     }
 
+    /// Prints a result; a closed stdout (say, `| head`) is not an error worth a panic.
     pub fn print(&self, human: String, json: serde_json::Value) {
-        match self.output {
-            Output::Display => println!("{human}"),
-            Output::Json => println!("{json}"),
-        }
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = match self.output {
+            Output::Display => writeln!(out, "{human}"),
+            Output::Json => writeln!(out, "{json}"),
+        };
     }
 }
 
@@ -111,7 +114,7 @@ pub struct Open {
     #[arg(long)]
     peer: String,
     /// SOL to lock.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     deposit: f64,
     /// Challenge period in seconds.
     #[arg(long, default_value_t = MIN_PERIOD_SECS)]
@@ -128,9 +131,9 @@ pub async fn open(cluster: &Cluster, args: Open) -> Result<(), String> {
             args.period
         ));
     }
-    let me = cluster.keypair()?;
     let peer = address(&args.peer)?;
     let deposit = lamports(args.deposit)?;
+    let me = cluster.keypair()?;
     let channel = ChannelAddress::new_random(&paychan_interface::ID, &me.pubkey(), &peer);
     let mut ledger = RpcLedger::new(cluster.url.clone());
     send(
@@ -151,7 +154,7 @@ pub struct Deposit {
     /// The channel address.
     channel: String,
     /// SOL to add.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     amount: f64,
 }
 
@@ -179,7 +182,21 @@ pub struct ChannelArg {
     channel: String,
 }
 
-pub async fn status(cluster: &Cluster, args: ChannelArg) -> Result<(), String> {
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    /// The channel address.
+    channel: String,
+    /// Show the running daemon's view instead: the link, the newest states, the queue.
+    #[arg(long)]
+    node: bool,
+    #[command(flatten)]
+    store: crate::store::StoreArg,
+}
+
+pub async fn status(cluster: &Cluster, args: StatusArgs) -> Result<(), String> {
+    if args.node {
+        return crate::remote::node_status(cluster, &args.channel, &args.store).await;
+    }
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let (address, channel) = channel_at(&mut ledger, &args.channel).await?;
     let status = match channel.status {

@@ -22,7 +22,7 @@ pub struct Pay {
     /// The channel address.
     channel: String,
     /// SOL per payment.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     amount: f64,
     /// How many payments.
     #[arg(long, default_value_t = 1)]
@@ -39,8 +39,8 @@ fn party(cluster: &Cluster, channel: &str) -> Result<(Keypair, Address), String>
 }
 
 pub async fn pay(cluster: &Cluster, args: Pay) -> Result<(), String> {
-    let (me, channel) = party(cluster, &args.channel)?;
     let amount = lamports(args.amount)?;
+    let (me, channel) = party(cluster, &args.channel)?;
     if args.count == 0 {
         return Err("--count must be at least 1".into());
     }
@@ -113,6 +113,8 @@ pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
     } else if args.wait {
         progress::until_paid_out(&mut ledger, &channel).await?;
         format!("the peer did not agree within {} s: closed {channel} unilaterally at seq {seq} and paid out after the challenge period: A {a} SOL, B {b} SOL", args.timeout)
+    } else if seq == 0 {
+        format!("the peer did not agree within {} s: registered the opening state unilaterally (each deposit goes back); the daemon finalizes {channel} after the challenge period", args.timeout)
     } else {
         format!("the peer did not agree within {} s: registered seq {seq} (A {a} SOL, B {b} SOL) unilaterally; the daemon finalizes {channel} after the challenge period", args.timeout)
     };
@@ -153,6 +155,39 @@ pub async fn dispute(cluster: &Cluster, args: Dispute) -> Result<(), String> {
             n => format!("the watcher submitted {n} transaction(s) for {channel} (the dispute, or the finalize once the window is over)"),
         },
         serde_json::json!({"channel": channel.to_string(), "submitted": submitted}),
+    );
+    Ok(())
+}
+
+/// The daemon's view of the channel.
+pub async fn node_status(cluster: &Cluster, channel: &str, store: &StoreArg) -> Result<(), String> {
+    let (me, channel) = party(cluster, channel)?;
+    let socket = store.socket(&me, &channel)?;
+    let Reply::Status {
+        connected,
+        seq,
+        balance_a,
+        balance_b,
+        co_signed_seq,
+        queued,
+        closing,
+        landed,
+    } = call(&socket, &Request::Status, |_, _| {}).await?
+    else {
+        return Err("the daemon answered something unexpected".into());
+    };
+    cluster.print(
+        format!(
+            "{channel} (daemon): peer {}; newest seq {seq}: A {} SOL, B {} SOL; co-signed up to {}; {queued} payments queued{}; {landed} transactions landed",
+            if connected { "connected" } else { "offline" },
+            balance_a as f64 / SOL,
+            balance_b as f64 / SOL,
+            co_signed_seq.map_or("none".to_string(), |s| format!("seq {s}")),
+            if closing { "; closing" } else { "" },
+        ),
+        serde_json::json!({"channel": channel.to_string(), "connected": connected, "seq": seq,
+                           "balance_a": balance_a, "balance_b": balance_b, "co_signed_seq": co_signed_seq,
+                           "queued": queued, "closing": closing, "landed": landed}),
     );
     Ok(())
 }

@@ -23,6 +23,8 @@ struct TowerFile {
     nonce: u64,
     bump: u8,
     opened_slot: u64,
+    /// For people reading the file; the signed message is what counts.
+    seq: u64,
     /// The signed message (hex): the state and what binds it to this channel.
     message: String,
     signature_a: String,
@@ -39,6 +41,7 @@ pub fn write(path: &Path, channel: &ChannelAddress, state: &CoSignedState) -> Re
         nonce: channel.nonce,
         bump: channel.bump,
         opened_slot: state.binding.opened_slot,
+        seq: state.state.seq,
         message: hex(&state.state.message(&state.binding)),
         signature_a: hex(&state.a.signature),
         signature_b: hex(&state.b.signature),
@@ -73,6 +76,9 @@ pub fn read(path: &Path) -> Result<(ChannelAddress, CoSignedState), String> {
     };
     let message = unhex(&file.message).ok_or_else(|| bad("message"))?;
     let state = ChannelState::from_message(&message, &binding).map_err(|e| bad(&e.to_string()))?;
+    if state.seq != file.seq {
+        return Err(bad("seq (it differs from the signed message)"));
+    }
     let signature = |text: &str, party: &Address, what: &str| {
         let bytes: [u8; 64] = unhex(text)
             .and_then(|b| b.try_into().ok())

@@ -135,18 +135,11 @@ pub async fn close(
         }
     }
     match ask(commands, Command::ForceClose).await {
-        Ok(Ok(_)) => match ask(commands, Command::Status).await {
-            Ok(status) => {
-                // With nothing co-signed, the opening deposits (seq 0) were registered.
-                let registered = status.co_signed.map_or(status.newest, |s| s.state);
-                Reply::Closed {
-                    cooperative: false,
-                    seq: registered.seq,
-                    balance_a: registered.balance_a,
-                    balance_b: registered.balance_b,
-                }
-            }
-            Err(e) => Reply::Error(e),
+        Ok(Ok(registered)) => Reply::Closed {
+            cooperative: false,
+            seq: registered.seq,
+            balance_a: registered.balance_a,
+            balance_b: registered.balance_b,
         },
         Ok(Err(e)) => Reply::Error(format!(
             "the peer did not agree to close within {} s, and the unilateral close failed: {e}",

@@ -47,10 +47,20 @@ pub struct Daemon {
 }
 
 pub async fn run(cluster: &Cluster, args: Daemon) -> Result<(), String> {
-    let (node, me) = session::node(cluster, &args.store, &args.channel).await?;
-    let channel = *node.channel();
-    let socket = args.store.socket(&me, &channel.address)?;
+    // The socket first: a second daemon for the channel is told so plainly.
+    let me = cluster.keypair()?;
+    let socket = args
+        .store
+        .socket(&me, &crate::onchain::address(&args.channel)?)?;
     let control = bind_control(&socket).await?;
+    let (node, me) = match session::node(cluster, &args.store, &args.channel).await {
+        Ok(node) => node,
+        Err(e) => {
+            let _ = std::fs::remove_file(&socket);
+            return Err(e);
+        }
+    };
+    let channel = *node.channel();
     let key = SigningKey::from_bytes(me.secret_bytes());
     let peer = session::peer_key(&node, &me);
     let (links_tx, mut links) = mpsc::channel(4);
@@ -86,14 +96,22 @@ pub async fn run(cluster: &Cluster, args: Daemon) -> Result<(), String> {
         ));
     }
     tokio::task::spawn_local(log(notices));
-    tokio::task::spawn_local(serve_control(control, commands_tx.clone(), events.clone()));
+    // Each answer in progress holds a clone of `answering`: the daemon lets them finish.
+    let (answering, mut answered) = mpsc::channel::<()>(1);
+    let control = tokio::task::spawn_local(serve_control(
+        control,
+        commands_tx.clone(),
+        events.clone(),
+        answering,
+    ));
     if let Some(path) = args.tower_file.clone() {
         let seen = events.subscribe();
         tokio::task::spawn_local(keep_tower_file(path, channel, commands_tx.clone(), seen));
     }
     drop(commands_tx);
-    eprintln!(
-        "paychan daemon: running {} (control socket {})",
+    // On stdout: scripts and tests wait for this line before sending commands.
+    println!(
+        "running {} (control socket {})",
         channel.address,
         socket.display()
     );
@@ -106,6 +124,10 @@ pub async fn run(cluster: &Cluster, args: Daemon) -> Result<(), String> {
         )
         .await;
     let _ = std::fs::remove_file(&socket);
+    // Answers already given (say, the close that ended the channel) still reach their callers.
+    control.abort();
+    drop(runtime);
+    let _ = tokio::time::timeout(Duration::from_secs(2), answered.recv()).await;
     match end {
         Ok(RuntimeEnd::ChannelClosed) => {
             println!(
@@ -157,13 +179,16 @@ async fn serve_control(
     listener: UnixListener,
     commands: mpsc::Sender<Command>,
     events: broadcast::Sender<Event>,
+    answering: mpsc::Sender<()>,
 ) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let (commands, events) = (commands.clone(), events.clone());
+        let answering = answering.clone();
         tokio::task::spawn_local(async move {
+            let _answering = answering;
             let (read, mut write) = stream.into_split();
             let Ok(Some(line)) = BufReader::new(read).lines().next_line().await else {
                 return;

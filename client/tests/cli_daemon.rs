@@ -1,0 +1,264 @@
+//! The `paychan` CLI end to end on the embedded ledger (`paychan ledger`): real processes, real
+//! ports on 127.0.0.1, real redb stores, the encrypted link. Two daemons pay, survive a crash
+//! and reconnect, close cooperatively, fall back to a unilateral close, and a third key's
+//! watchtower punishes a stale close; bad input is refused with one readable line.
+
+mod support;
+
+use std::{io::Write, time::Duration};
+
+use support::{exit_within, node_status, status, until, Ledger, Party, FEE, SOL};
+
+#[test]
+fn daemons_pay_survive_a_crash_and_close_cooperatively() {
+    let ledger = Ledger::start();
+    let (a, b) = (Party::new(&ledger), Party::new(&ledger));
+    let channel = a.open(&b, "2");
+    b.ok(&["deposit", &channel, "--amount", "1"]);
+
+    let b_daemon = b.daemon(&channel, &["--listen", "127.0.0.1:0"]);
+    let b_address = b_daemon.listening.clone().expect("B listens");
+    let a_daemon = a.daemon(&channel, &["--connect", &b_address]);
+    let paid = a.ok(&["pay", &channel, "--amount", "0.0001", "--count", "1000"]);
+    assert!(paid.starts_with("paid 1000 × 0.0001 SOL"), "{paid}");
+    let paid = b.ok(&["pay", &channel, "--amount", "0.01", "--count", "3"]);
+    assert!(paid.contains("A 1.93 SOL, B 1.07 SOL"), "{paid}");
+
+    // B crashes and comes back on the same port: A's daemon redials and they resync.
+    b_daemon.kill();
+    let b_daemon = b.daemon(&channel, &["--listen", &b_address]);
+    let paid = a.ok(&[
+        "pay", &channel, "--amount", "0.0001", "--count", "10", "--output", "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&paid).expect("json");
+    assert_eq!(json["balance_b"], 1_071_000_000);
+
+    let closed = a.ok(&["close", &channel, "--output", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&closed).expect("json");
+    assert_eq!(json["cooperative"], true);
+    assert_eq!(
+        (json["balance_a"].as_u64(), json["balance_b"].as_u64()),
+        (Some(1_929_000_000), Some(1_071_000_000))
+    );
+    assert!(a_daemon.exits().contains("is closed"));
+    assert!(b_daemon.exits().contains("is closed"));
+
+    // B paid one fee (its deposit); A paid the open and both signatures of the close.
+    assert_eq!(b.balance(), 10 * SOL - SOL - FEE + 1_071_000_000);
+    assert_eq!(a.balance(), 10 * SOL - 2 * SOL - 3 * FEE + 1_929_000_000);
+    let history = b.ok(&["history", &channel]);
+    assert_eq!(history.matches("pay 0.0001 SOL").count(), 1_010);
+    assert_eq!(history.matches("pay 0.01 SOL").count(), 3);
+}
+
+#[test]
+fn close_falls_back_to_unilateral_and_the_daemon_finalizes_after_the_window() {
+    let ledger = Ledger::start();
+    let (a, b) = (Party::new(&ledger), Party::new(&ledger));
+    let channel = a.open(&b, "2");
+    let b_daemon = b.daemon(&channel, &["--listen", "127.0.0.1:0"]);
+    let a_daemon = a.daemon(
+        &channel,
+        &[
+            "--connect",
+            b_daemon.listening.as_deref().expect("B listens"),
+        ],
+    );
+    a.ok(&["pay", &channel, "--amount", "0.01", "--count", "5"]);
+    b_daemon.kill();
+
+    // B does not answer: after a second A registers its newest state and waits out the window.
+    let mut close = a
+        .command(&["close", &channel, "--timeout", "1", "--wait"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("close runs");
+    until("the unilateral close", || {
+        status(&a, &channel)["status"] == "closing"
+    });
+    assert_eq!(
+        status(&a, &channel)["registered_seq"]
+            .as_u64()
+            .map(|s| s > 0),
+        Some(true)
+    );
+    a.ok(&["warp", "86401"]);
+    assert!(
+        exit_within(&mut close, Duration::from_secs(30)).success(),
+        "{}",
+        a.daemon_log()
+    );
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut close.stdout.take().expect("stdout"), &mut out)
+        .expect("read");
+    assert!(
+        out.contains("closed") && out.contains("unilaterally") && out.contains("paid out"),
+        "{out}"
+    );
+    assert!(a_daemon.exits().contains("is closed"));
+
+    // B was paid without taking part; A paid the open, the registration (its signature and
+    // the precompile's two) and the finalize.
+    assert_eq!(b.balance(), 10 * SOL + 5 * SOL / 100);
+    assert_eq!(a.balance(), 10 * SOL - 5 * SOL / 100 - 5 * FEE);
+}
+
+#[test]
+fn a_third_key_watchtower_punishes_a_stale_close_while_the_party_is_offline() {
+    let ledger = Ledger::start();
+    let (a, b, tower) = (
+        Party::new(&ledger),
+        Party::new(&ledger),
+        Party::new(&ledger),
+    );
+    let channel = a.open(&b, "2");
+    b.ok(&["deposit", &channel, "--amount", "1"]);
+    let tower_file = a.home().join("tower.json");
+    let tower_arg = tower_file.to_str().expect("path");
+    let pay_rounds = |rounds: usize| {
+        let b_daemon = b.daemon(&channel, &["--listen", "127.0.0.1:0"]);
+        let link = [
+            "--connect",
+            b_daemon.listening.as_deref().expect("B listens"),
+            "--tower-file",
+            tower_arg,
+        ];
+        let a_daemon = a.daemon(&channel, &link);
+        let mut seq = 0;
+        for _ in 0..rounds {
+            let paid = a.ok(&["pay", &channel, "--amount", "0.1", "--output", "json"]);
+            seq = serde_json::from_str::<serde_json::Value>(&paid).expect("json")["seq"]
+                .as_u64()
+                .expect("seq");
+        }
+        // B holds the co-signed state once A's last signature arrives; A's daemon rewrites
+        // the tower file right after the round.
+        until("B's co-signed state", || {
+            node_status(&b, &channel)["co_signed_seq"] == seq
+        });
+        until("the tower file", || {
+            std::fs::read_to_string(&tower_file)
+                .is_ok_and(|t| t.contains(&format!("\"seq\": {seq}")))
+        });
+        a_daemon.kill();
+        b_daemon.kill();
+    };
+    pay_rounds(1);
+    let stale = b.home().join("stale.redb");
+    std::fs::copy(b.store(&channel), &stale).expect("copy B's store");
+    pay_rounds(3);
+
+    // A is offline; a third key guards the channel from A's tower file.
+    let mut watch = tower
+        .command(&[
+            "watch",
+            &channel,
+            "--tower",
+            tower_arg,
+            "--interval-ms",
+            "100",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("watch runs");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
+        watch.stdout.take().expect("stdout"),
+    ));
+    // B registers seq 1 from its old store, knowing seq 4 exists.
+    let registered = b.ok(&[
+        "force-close",
+        &channel,
+        "--store",
+        stale.to_str().expect("path"),
+    ]);
+    assert!(registered.contains("registered seq 1"), "{registered}");
+    support::line_starting(&mut lines, "tower submitted a dispute");
+    a.ok(&["warp", "86401"]);
+    assert!(exit_within(&mut watch, Duration::from_secs(30)).success());
+
+    // B forfeits the whole channel (3 SOL) to A; the tower paid for the dispute.
+    assert_eq!(a.balance(), 10 * SOL - 2 * SOL - FEE + 3 * SOL);
+    // Registering carries the precompile's two signatures: three fees.
+    assert_eq!(b.balance(), 10 * SOL - SOL - FEE - 3 * FEE);
+    assert!(tower.balance() < 10 * SOL);
+}
+
+#[test]
+fn bad_input_is_refused_with_one_readable_line_and_changes_nothing() {
+    let ledger = Ledger::start();
+    let (a, b) = (Party::new(&ledger), Party::new(&ledger));
+    assert!(a
+        .fails(&["open", "--peer", "nobody", "--deposit", "1"])
+        .contains("nobody is not a valid address"));
+    assert!(a
+        .fails(&["open", "--peer", &b.pubkey, "--deposit", "-1"])
+        .contains("not a positive amount"));
+    let channel = a.open(&b, "2");
+    assert!(a
+        .fails(&["pay", &channel, "--amount", "0.1"])
+        .contains("no daemon is running"));
+    assert!(a
+        .fails(&["close", &channel])
+        .contains("no daemon is running"));
+    assert!(a
+        .fails(&["warp", "10", "-u", "http://127.0.0.1:1"])
+        .contains("cannot warp"));
+
+    let b_daemon = b.daemon(&channel, &["--listen", "127.0.0.1:0"]);
+    let b_address = b_daemon.listening.clone().expect("B listens");
+    let _a_daemon = a.daemon(&channel, &["--connect", &b_address]);
+    assert!(a
+        .fails(&["daemon", &channel, "--connect", &b_address])
+        .contains("already running"));
+    assert!(a.fails(&["history", &channel]).contains("is in use"));
+    assert!(a
+        .fails(&["pay", &channel, "--amount", "5"])
+        .contains("payment refused"));
+
+    // Garbage and a wrong key on B's port, a garbage request on A's socket: all refused.
+    std::net::TcpStream::connect(&b_address)
+        .and_then(|mut s| s.write_all(&[0x5a; 4096]))
+        .expect("garbage sent");
+    wrong_key_handshake(&b_address, &channel, &a.pubkey);
+    let socket = std::fs::read_dir(a.home().join(".local/share/paychan/run"))
+        .expect("run dir")
+        .next()
+        .expect("a socket")
+        .expect("entry")
+        .path();
+    let mut control = std::os::unix::net::UnixStream::connect(&socket).expect("control");
+    control
+        .write_all(b"{\"pay\": \"everything\"}\n")
+        .expect("write");
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut control, &mut reply).expect("reply");
+    assert!(reply.contains("not a request"), "{reply}");
+
+    // Nothing moved: the first real payment is seq 1, and the parties are still linked.
+    let paid = a.ok(&["pay", &channel, "--amount", "0.1", "--output", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&paid).expect("json");
+    assert_eq!(
+        (json["seq"].as_u64(), json["balance_b"].as_u64()),
+        (Some(1), Some(SOL / 10))
+    );
+    assert_eq!(status(&a, &channel)["status"], "open");
+}
+
+/// Someone who is not A dials B claiming A's channel: the handshake proof fails.
+fn wrong_key_handshake(address: &str, channel: &str, a: &str) {
+    use paychan_client::transport::PeerLink;
+    let channel: paychan_interface::Address = channel.parse().expect("channel");
+    let a: paychan_interface::Address = a.parse().expect("a");
+    let impostor = ed25519_dalek::SigningKey::from_bytes(&rand::random());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let result = runtime.block_on(PeerLink::connect(
+        address,
+        &impostor,
+        &a.to_bytes(),
+        channel.to_bytes(),
+    ));
+    assert!(result.is_err(), "B accepted an impostor");
+}
