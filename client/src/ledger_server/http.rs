@@ -25,10 +25,10 @@ pub async fn read_request<R: tokio::io::AsyncRead + Unpin>(
     let mut content_length = None;
     let mut first = true;
     loop {
-        let mut line = String::new();
+        let mut bytes = Vec::new();
         let n = (&mut *reader)
             .take((MAX_HEADER_BYTES - header_bytes) as u64)
-            .read_line(&mut line)
+            .read_until(b'\n', &mut bytes)
             .await?;
         if n == 0 {
             return Err(if first && header_bytes == 0 {
@@ -38,6 +38,8 @@ pub async fn read_request<R: tokio::io::AsyncRead + Unpin>(
             });
         }
         header_bytes += n;
+        let line =
+            String::from_utf8(bytes).map_err(|_| HttpError::Malformed("headers are not text"))?;
         if first {
             first = false;
             if !line.starts_with("POST ") {

@@ -147,7 +147,8 @@ impl EmbeddedLedger {
         self.landed.get(signature).copied()
     }
 
-    /// Executes `transaction`; a refused one changes nothing (as a failed preflight).
+    /// Executes `transaction`. A refused one changes nothing, not even the fee: like a
+    /// validator's preflight, it is simulated first (LiteSVM alone would charge the fee).
     pub fn send(&mut self, transaction: VersionedTransaction) -> Result<Signature, Refused> {
         if !self.is_blockhash_valid(transaction.message.recent_blockhash()) {
             return Err(Refused {
@@ -157,6 +158,13 @@ impl EmbeddedLedger {
             });
         }
         self.tick();
+        if let Err(failed) = self.svm.simulate_transaction(transaction.clone()) {
+            return Err(Refused {
+                err: failed.err,
+                logs: failed.meta.logs,
+                units_consumed: failed.meta.compute_units_consumed,
+            });
+        }
         let result = self.svm.send_transaction(transaction);
         self.record(result)
     }
