@@ -87,6 +87,7 @@ fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result
         "getHealth" => json!("ok"),
         "getVersion" => json!({"solana-core": "4.2.2", "feature-set": 0}),
         "getSlot" | "getBlockHeight" => json!(ledger.slot()),
+        "getTransactionCount" => json!(ledger.transaction_count()),
         "getLatestBlockhash" => {
             let hash = ledger.new_blockhash();
             let valid_until = ledger.slot() + super::state::RECENT_BLOCKHASHES as u64;

@@ -142,6 +142,11 @@ impl EmbeddedLedger {
         self.svm.minimum_balance_for_rent_exemption(data_len)
     }
 
+    /// Transactions landed so far (airdrops included).
+    pub fn transaction_count(&self) -> u64 {
+        self.landed.len() as u64
+    }
+
     /// The slot a transaction landed in, if it did.
     pub fn status(&self, signature: &Signature) -> Option<u64> {
         self.landed.get(signature).copied()

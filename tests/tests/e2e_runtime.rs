@@ -1,0 +1,241 @@
+//! Two `Runtime`s (what `paychan daemon` runs) over real TCP on 127.0.0.1, on the embedded
+//! LiteSVM ledger: Bob accepts, Alice dials through a relay that cuts every connection mid-run
+//! as a network would. Alice's dialer notices, redials, and the new session resyncs; payments
+//! flow both ways, and a cooperative close ends both runtimes once the chain shows it.
+//! Bounded: every wait has a deadline.
+
+use std::{net::SocketAddr, time::Duration};
+
+use ed25519_dalek::SigningKey;
+use paychan_client::{
+    engine::{Event, Input},
+    node::{ChannelNode, NodeError},
+    runtime::{
+        accept_forever, dial_forever, Command, LinkState, Notice, Runtime, RuntimeEnd, Status,
+    },
+    store::MemoryStore,
+    transport::PeerLink,
+};
+use paychan_tests::{
+    chain::{SvmChain, TestChain},
+    pair::{join_in_memory, on_chain, open_channel, payment},
+    SOL,
+};
+use solana_keypair::Keypair;
+use solana_program_test::tokio::{
+    self,
+    io::copy_bidirectional,
+    net::{TcpListener, TcpStream},
+    sync::{broadcast, mpsc, oneshot, watch},
+    task::{spawn_local, LocalSet},
+    time::timeout,
+};
+use solana_signer::Signer;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+/// How often each runtime looks at the chain.
+const TICK: Duration = Duration::from_millis(20);
+
+fn signing_key(keypair: &Keypair) -> SigningKey {
+    SigningKey::from_bytes(keypair.secret_bytes())
+}
+
+/// A TCP relay in front of `target`; sending on the returned watch cuts every connection
+/// through it at once (new ones are relayed again).
+async fn relay(target: SocketAddr) -> (SocketAddr, watch::Sender<u64>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (cut, _) = watch::channel(0u64);
+    let cuts = cut.clone();
+    spawn_local(async move {
+        loop {
+            let (mut inbound, _) = listener.accept().await.expect("accept");
+            let mut cut = cuts.subscribe();
+            spawn_local(async move {
+                let Ok(mut outbound) = TcpStream::connect(target).await else {
+                    return;
+                };
+                tokio::select! {
+                    _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    _ = cut.changed() => {} // both streams drop: the connection is gone
+                }
+            });
+        }
+    });
+    (address, cut)
+}
+
+/// One party's running channel and the handles the application keeps.
+struct Party {
+    commands: mpsc::Sender<Command>,
+    events: broadcast::Receiver<Event>,
+    link: watch::Receiver<LinkState>,
+    done: tokio::task::JoinHandle<Result<RuntimeEnd, NodeError>>,
+}
+
+impl Party {
+    async fn input(&self, input: Input) {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Input { input, reply })
+            .await
+            .expect("the runtime runs");
+        answer
+            .await
+            .expect("answered")
+            .expect("the engine takes it");
+    }
+
+    async fn status(&self) -> Status {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Status(reply))
+            .await
+            .expect("the runtime runs");
+        answer.await.expect("answered")
+    }
+
+    /// Waits until `count` payments are final (co-signed and stored) for this party: its own
+    /// (`Paid`), or the peer's to it (`Received`) when `from_peer`.
+    async fn settled(&mut self, count: usize, from_peer: bool) {
+        let mut seen = 0;
+        while seen < count {
+            match timeout(DEADLINE, self.events.recv())
+                .await
+                .expect("in time")
+            {
+                Ok(Event::Paid { payments, .. }) if !from_peer => seen += payments.len(),
+                Ok(Event::Received { payments, .. }) if from_peer => seen += payments.len(),
+                Ok(_) => {}
+                Err(e) => panic!("events: {e} after {seen} payments"),
+            }
+        }
+    }
+}
+
+type Node = ChannelNode<MemoryStore, <SvmChain as TestChain>::Ledger>;
+
+/// Starts a runtime for `node`; its authenticated links arrive on `links`.
+fn start(
+    node: Node,
+    mut links: mpsc::Receiver<PeerLink>,
+    notices: mpsc::UnboundedSender<Notice>,
+    (link, link_state): (watch::Sender<LinkState>, watch::Receiver<LinkState>),
+) -> Party {
+    let (events, subscribed) = broadcast::channel(4_096);
+    let (commands, mut commands_rx) = mpsc::channel(64);
+    let mut runtime = Runtime::new(node, events, notices, link);
+    let done = spawn_local(async move { runtime.run(&mut commands_rx, &mut links, TICK).await });
+    Party {
+        commands,
+        events: subscribed,
+        link: link_state,
+        done,
+    }
+}
+
+#[test]
+fn runtimes_redial_after_a_cut_connection_resync_and_close_cooperatively() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    LocalSet::new().block_on(&runtime, async {
+        let mut chain = SvmChain::new();
+        let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 5 * SOL).await;
+        let (alice_node, bob_node) = join_in_memory(&chain, &a, &b, channel).await;
+        let id = channel.address.to_bytes();
+        let (notices, mut notices_rx) = mpsc::unbounded_channel();
+
+        // Bob accepts on a port; Alice dials him through the relay.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (relay_address, cut) = relay(listener.local_addr().expect("address")).await;
+        let (b_links_tx, b_links) = mpsc::channel(4);
+        spawn_local(accept_forever(
+            listener,
+            signing_key(&b),
+            a.pubkey().to_bytes(),
+            id,
+            b_links_tx,
+            notices.clone(),
+        ));
+        let bob = start(
+            bob_node,
+            b_links,
+            notices.clone(),
+            watch::channel(LinkState::default()),
+        );
+        let (a_links_tx, a_links) = mpsc::channel(4);
+        let a_link = watch::channel(LinkState::default());
+        spawn_local(dial_forever(
+            relay_address.to_string(),
+            signing_key(&a),
+            b.pubkey().to_bytes(),
+            id,
+            a_links_tx,
+            a_link.1.clone(),
+            notices.clone(),
+        ));
+        let mut alice = start(alice_node, a_links, notices, a_link);
+
+        // Session 1: 300 payments, all final.
+        for _ in 0..300 {
+            alice.input(payment(1_000)).await;
+        }
+        alice.settled(300, false).await;
+        assert_eq!(alice.link.borrow().sessions, 1);
+
+        // The network cuts the connection; with payments queued behind it, Alice redials.
+        cut.send_modify(|n| *n += 1);
+        for _ in 0..200 {
+            alice.input(payment(2_000)).await;
+        }
+        timeout(
+            DEADLINE,
+            alice.link.wait_for(|s| s.connected && s.sessions >= 2),
+        )
+        .await
+        .expect("Alice redials in time")
+        .expect("link state");
+        alice.settled(200, false).await;
+        bob.input(payment(SOL)).await;
+        alice.settled(1, true).await;
+
+        // Both hold the same newest co-signed state: the resync lost nothing.
+        let (a_status, b_status) = (alice.status().await, bob.status().await);
+        assert_eq!(a_status.co_signed, b_status.co_signed);
+        assert_eq!(a_status.newest, b_status.newest);
+        assert_eq!(a_status.queued, 0);
+        let newest = a_status.newest;
+        assert_eq!(newest.balance_a, 10 * SOL - 700_000 + SOL);
+        assert_eq!(newest.balance_b, 5 * SOL + 700_000 - SOL);
+
+        // A cooperative close ends both runtimes: the chain shows nothing left to guard.
+        alice.input(Input::Close).await;
+        let a_end = timeout(DEADLINE, alice.done).await.expect("in time");
+        let b_end = timeout(DEADLINE, bob.done).await.expect("in time");
+        assert_eq!(
+            a_end.expect("task").expect("no failure"),
+            RuntimeEnd::ChannelClosed
+        );
+        assert_eq!(
+            b_end.expect("task").expect("no failure"),
+            RuntimeEnd::ChannelClosed
+        );
+        assert!(
+            on_chain(&chain, &channel).await.is_none(),
+            "the channel is closed"
+        );
+
+        // The cut was seen and logged as a lost link, never as a refused peer.
+        let mut lost = 0;
+        while let Ok(notice) = notices_rx.try_recv() {
+            match notice {
+                Notice::LinkLost(_) => lost += 1,
+                Notice::Refused(why) => panic!("refused: {why}"),
+                _ => {}
+            }
+        }
+        assert!(lost >= 1, "the cut connection was noticed");
+    });
+}
