@@ -3,9 +3,12 @@
 
 use std::process::{Command, Output};
 
+/// Runs the binary with a HOME of its own, so no default path of the user's is touched.
 fn paychan(args: &[&str]) -> Output {
+    let home = tempfile::tempdir().expect("tempdir");
     Command::new(env!("CARGO_BIN_EXE_paychan"))
         .args(args)
+        .env("HOME", home.path())
         .output()
         .expect("the binary runs")
 }
@@ -41,7 +44,9 @@ fn bad_arguments_are_refused_without_a_panic() {
     for args in [
         &["no-such-command"][..],
         &["bench", "--rounds", "many"],
-        &["keygen"],
+        &["pay", "CLLg1pABEENBveUk3p5TuQtfrFfLDSNB8m16dSy1ou3p"],
+        &["daemon", "CLLg1pABEENBveUk3p5TuQtfrFfLDSNB8m16dSy1ou3p"],
+        &["keygen", "--outfile"],
     ] {
         let output = paychan(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");

@@ -40,11 +40,10 @@ impl RpcLedger {
     /// Funds `address` from the cluster's faucet (a test validator or the embedded ledger)
     /// and waits, at most 30 s, until the transfer has landed.
     pub async fn airdrop(&self, address: &Address, lamports: u64) -> Result<(), LedgerError> {
-        let signature = self
-            .client
-            .request_airdrop(address, lamports)
-            .await
-            .map_err(from_client)?;
+        let signature = match self.client.request_airdrop(address, lamports).await {
+            Ok(signature) => signature,
+            Err(e) => return Err(self.explain(e).await),
+        };
         for _ in 0..300 {
             if self
                 .client
@@ -61,6 +60,20 @@ impl RpcLedger {
         )))
     }
 
+    /// Some client calls fold the transport error into a message of their own: when nothing
+    /// answers at all, say that instead.
+    async fn explain(&self, e: solana_rpc_client_api::client_error::Error) -> LedgerError {
+        match self.client.get_version().await {
+            Err(unreachable) => from_client(unreachable),
+            Ok(_) => from_client(e),
+        }
+    }
+
+    /// The lamports `address` holds (0 if it does not exist).
+    pub async fn balance(&self, address: &Address) -> Result<u64, LedgerError> {
+        self.client.get_balance(address).await.map_err(from_client)
+    }
+
     /// Moves the clock `seconds` ahead: only the embedded ledger (`paychan ledger`) can.
     pub async fn warp_clock(&self, seconds: u64) -> Result<i64, LedgerError> {
         self.client
@@ -74,9 +87,19 @@ impl RpcLedger {
 }
 
 fn from_client(e: solana_rpc_client_api::client_error::Error) -> LedgerError {
-    match e.get_transaction_error() {
-        Some(error) => error.into(),
-        None => LedgerError::Unreachable(e.to_string()),
+    use solana_rpc_client_api::client_error::ErrorKind;
+    if let Some(error) = e.get_transaction_error() {
+        return error.into();
+    }
+    match e.kind() {
+        // The usual mistake, said plainly: nothing runs at that URL.
+        ErrorKind::Reqwest(request) if request.is_connect() => {
+            let url = request.url().map_or("the URL".into(), |u| u.to_string());
+            LedgerError::Unreachable(format!(
+                "nothing answers at {url} (is a validator or `paychan ledger` running there?)"
+            ))
+        }
+        _ => LedgerError::Unreachable(e.to_string()),
     }
 }
 
@@ -100,11 +123,14 @@ impl Ledger for RpcLedger {
         &mut self,
         address: &Address,
     ) -> Result<Option<solana_account::Account>, LedgerError> {
-        let response = self
+        let response = match self
             .client
             .get_account_with_commitment(address, self.client.commitment())
             .await
-            .map_err(from_client)?;
+        {
+            Ok(response) => response,
+            Err(e) => return Err(self.explain(e).await),
+        };
         Ok(response.value.filter(|a| a.lamports > 0))
     }
 

@@ -76,11 +76,7 @@ pub async fn airdrop(cluster: &Cluster, args: Airdrop) -> Result<(), String> {
         .airdrop(&to, amount)
         .await
         .map_err(|e| format!("airdrop refused: {e}"))?;
-    let balance = ledger
-        .client()
-        .get_balance(&to)
-        .await
-        .map_err(|e| e.to_string())?;
+    let balance = ledger.balance(&to).await.map_err(|e| e.to_string())?;
     cluster.print(
         format!(
             "{to} received {} SOL (balance {} SOL)",
@@ -128,8 +124,7 @@ pub async fn balance(cluster: &Cluster, args: Balance) -> Result<(), String> {
         None => cluster.keypair()?.pubkey(),
     };
     let lamports = RpcLedger::new(cluster.url.clone())
-        .client()
-        .get_balance(&of)
+        .balance(&of)
         .await
         .map_err(|e| format!("cannot read the balance of {of}: {e}"))?;
     cluster.print(
