@@ -32,3 +32,13 @@ macro_rules! on_both_backends {
         }
     )*};
 }
+
+/// Runs a test's async body on one thread, inside a `LocalSet` (link readers, relays and
+/// runtimes are local tasks).
+pub fn block_on<F: std::future::Future>(body: F) -> F::Output {
+    let runtime = solana_program_test::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    solana_program_test::tokio::task::LocalSet::new().block_on(&runtime, body)
+}

@@ -162,17 +162,10 @@ impl Parties {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 #[test]
 #[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]
 fn two_cli_processes_open_pay_and_close_over_a_validator() {
-    runtime().block_on(async {
+    paychan_tests::block_on(async {
         let p = Parties::start().await;
         let channel = p.open();
         run(&[
@@ -200,7 +193,7 @@ fn two_cli_processes_open_pay_and_close_over_a_validator() {
 #[test]
 #[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]
 fn force_close_then_watch_finalizes_over_a_validator() {
-    runtime().block_on(async {
+    paychan_tests::block_on(async {
         let p = Parties::start().await;
         let channel = p.open();
         // Ten payments over the link, no cooperative close.

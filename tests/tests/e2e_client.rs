@@ -19,37 +19,29 @@ use paychan_tests::{
     SOL,
 };
 use solana_keypair::Keypair;
-use solana_program_test::tokio;
 use solana_signer::Signer;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
 
 macro_rules! on_both_chains {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
             #[test]
             fn litesvm() {
-                super::runtime().block_on(super::$name(super::SvmChain::new()));
+                paychan_tests::block_on(super::$name(super::SvmChain::new()));
             }
             #[test]
             fn program_test() {
-                super::runtime().block_on(async {
+                paychan_tests::block_on(async {
                     super::$name(super::BanksChain::start().await).await
                 });
             }
             #[test]
             fn embedded_rpc() {
-                super::runtime().block_on(super::$name(paychan_tests::chain::EmbeddedRpcChain::start()));
+                paychan_tests::block_on(super::$name(paychan_tests::chain::EmbeddedRpcChain::start()));
             }
             #[test]
             #[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]
             fn validator() {
-                super::runtime().block_on(async {
+                paychan_tests::block_on(async {
                     super::$name(paychan_tests::chain::RpcChain::start().await).await
                 });
             }

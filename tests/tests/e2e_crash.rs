@@ -17,7 +17,6 @@ use paychan_tests::{
     SOL,
 };
 use solana_keypair::Keypair;
-use solana_program_test::tokio;
 
 type Node = ChannelNode<FaultyStore<RedbStore>, SharedLedger<LiteSvmLedger>>;
 
@@ -229,11 +228,7 @@ async fn run(victim: usize, fault: Option<(u64, FaultPoint)>) -> [u64; 2] {
 
 #[test]
 fn a_crash_at_any_persistence_point_costs_no_one_money() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    paychan_tests::block_on(async {
         let clean = run(0, None).await;
         println!(
             "persist calls without faults: A {}, B {}",

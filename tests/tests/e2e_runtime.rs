@@ -27,7 +27,7 @@ use solana_program_test::tokio::{
     io::copy_bidirectional,
     net::{TcpListener, TcpStream},
     sync::{broadcast, mpsc, oneshot, watch},
-    task::{spawn_local, LocalSet},
+    task::spawn_local,
     time::timeout,
 };
 use solana_signer::Signer;
@@ -136,11 +136,7 @@ fn start(
 
 #[test]
 fn runtimes_redial_after_a_cut_connection_resync_and_close_cooperatively() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    LocalSet::new().block_on(&runtime, async {
+    paychan_tests::block_on(async {
         let mut chain = SvmChain::new();
         let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 5 * SOL).await;
         let (alice_node, bob_node) = join_in_memory(&chain, &a, &b, channel).await;

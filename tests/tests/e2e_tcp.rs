@@ -23,7 +23,6 @@ use solana_program_test::tokio::{
     self,
     net::TcpListener,
     sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender},
-    task::LocalSet,
     time::timeout,
 };
 use solana_signer::Signer;
@@ -77,11 +76,7 @@ async fn paid(events: &mut UnboundedReceiver<Event>, count: usize) {
 
 #[test]
 fn payments_survive_a_dropped_connection_and_the_channel_closes() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    LocalSet::new().block_on(&runtime, async {
+    paychan_tests::block_on(async {
         let mut chain = SvmChain::new();
         let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 5 * SOL).await;
         let (alice, bob) = join_in_memory(&chain, &a, &b, channel).await;
