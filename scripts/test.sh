@@ -22,7 +22,7 @@ if "$ROOT/scripts/setup-validator.sh" --check >/dev/null; then
     # target/debug/paychan, built by the workspace tests above.
     cargo test --locked -p paychan-tests --test e2e_client --test cli_validator -- --ignored --test-threads=1 2>&1 | tee -a "$LOG"
 else
-    echo "SKIPPED: solana-test-validator is not built on this machine, so the 8 JSON-RPC scenarios (6 client, 2 CLI)"
+    echo "SKIPPED: solana-test-validator is not built on this machine, so the 9 JSON-RPC scenarios (6 client, 3 CLI)"
     echo "did not run. scripts/setup-validator.sh builds it once (about an hour) and caches it."
 fi
 

@@ -1,6 +1,7 @@
-//! The `paychan` command line against a real solana-test-validator, two processes per party
-//! pair: one listens, the other connects and pays; then a cooperative close, or a force-close
-//! and `watch` until it finalizes. Needs the validator and the built CLI
+//! The `paychan` command line against a real solana-test-validator, a process per party: one
+//! listens, the other connects and pays, then a cooperative close; a force-close and `watch`
+//! until it finalizes; and two daemons paying both ways until one dies and `close --wait`
+//! falls back to a unilateral close. Needs the validator and the built CLI
 //! (target/debug/paychan); scripts/test.sh runs these then.
 
 use std::{
@@ -211,5 +212,93 @@ fn force_close_then_watch_finalizes_over_a_validator() {
         p.wait_closed(&channel).await;
         // B was paid 0.1 SOL from A's 2 SOL deposit without taking part in the close.
         assert_eq!(p.b_balance().await, 10 * SOL + SOL / 10);
+    });
+}
+
+/// A `paychan daemon` child for one party; killed when dropped.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Parties {
+    /// Starts a party's daemon and waits for its "running" line; returns it and, for a
+    /// listener, the address it listens on.
+    fn daemon(&self, key: &str, store: &str, link: &[&str]) -> (Daemon, Option<String>) {
+        let mut child = Command::new(cli())
+            .args(["daemon"])
+            .args(link)
+            .args(["-u", &self.url, "-k", key, "--store", store])
+            .args(["--socket", &format!("{store}.sock"), "--interval-ms", "300"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the daemon starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut listening = None;
+        for line in lines.by_ref() {
+            let line = line.expect("a line");
+            if let Some(address) = line.strip_prefix("listening on ") {
+                listening = Some(address.to_string());
+            } else if line.starts_with("running ") {
+                break;
+            }
+        }
+        // Keep draining stdout so the daemon never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        (Daemon(child), listening)
+    }
+}
+
+#[test]
+#[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]
+fn daemons_pay_both_ways_then_close_falls_back_to_unilateral_over_a_validator() {
+    paychan_tests::block_on(async {
+        let p = Parties::start().await;
+        let channel = p.open();
+        let (b_daemon, b_address) =
+            p.daemon(&p.b_key, &p.b_store, &[&channel, "--listen", "127.0.0.1:0"]);
+        let b_address = b_address.expect("B listens");
+        let (_a_daemon, _) = p.daemon(&p.a_key, &p.a_store, &[&channel, "--connect", &b_address]);
+        let a_socket = format!("{}.sock", p.a_store);
+        let b_socket = format!("{}.sock", p.b_store);
+        let pay = |key: &str, store: &str, socket: &str, count: &str, amount: &str| {
+            run(&[
+                "pay", &channel, "--amount", amount, "--count", count, "-u", &p.url, "-k", key,
+                "--store", store, "--socket", socket,
+            ])
+        };
+        pay(&p.a_key, &p.a_store, &a_socket, "100", "0.001");
+        let paid = pay(&p.b_key, &p.b_store, &b_socket, "5", "0.01");
+        assert!(
+            String::from_utf8_lossy(&paid.stdout).contains("A 1.95 SOL, B 0.05 SOL"),
+            "{}",
+            String::from_utf8_lossy(&paid.stdout)
+        );
+
+        // B goes away: A's close gets no answer, registers the newest state and waits out the
+        // 4-second window on the validator's own clock.
+        drop(b_daemon);
+        let closed = run(&p.as_a(&[
+            "close",
+            &channel,
+            "--timeout",
+            "1",
+            "--wait",
+            "--socket",
+            &a_socket,
+        ]));
+        let out = String::from_utf8_lossy(&closed.stdout);
+        assert!(
+            out.contains("unilaterally") && out.contains("paid out"),
+            "{out}"
+        );
+        p.wait_closed(&channel).await;
+        // B got its 0.05 SOL net without taking part in the close.
+        assert_eq!(p.b_balance().await, 10 * SOL + SOL / 20);
     });
 }
