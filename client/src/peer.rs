@@ -2,14 +2,18 @@
 //! node's outbox goes out, events come back to the application. When the link drops, the node
 //! is handed back intact; the next session starts with a resync (`Input::Connected`).
 
-use tokio::{sync::mpsc, task::JoinHandle};
+use tokio::{
+    sync::mpsc,
+    task::JoinHandle,
+    time::{interval_at, Instant, Interval, MissedTickBehavior},
+};
 
 use crate::{
     engine::{Event, Input, PeerMessage},
     ledger::Ledger,
     node::{ChannelNode, NodeError},
     store::ChannelStore,
-    transport::{LinkWriter, PeerLink, TransportError},
+    transport::{LinkWriter, PeerLink, TransportError, KEEPALIVE_INTERVAL},
 };
 
 /// Why a session ended.
@@ -21,13 +25,23 @@ pub enum SessionEnd {
     LinkLost(TransportError),
 }
 
+/// What a served link has for its owner.
+#[derive(Debug)]
+pub enum Incoming {
+    Message(Result<PeerMessage, TransportError>),
+    KeepaliveDue,
+}
+
 /// A link being served. Reading is not cancel-safe mid-frame, so the reader runs as its own
-/// local task feeding a bounded queue; `recv` can then sit in any `select!`.
+/// local task feeding a bounded queue; `next` can then sit in any `select!`. Whoever serves it
+/// sends a keepalive when `next` says one is due, so a quiet channel is not taken for a dead
+/// peer (the reader gives up after the link's idle timeout).
 #[derive(Debug)]
 pub struct Session {
     incoming: mpsc::Receiver<Result<PeerMessage, TransportError>>,
     writer: LinkWriter,
     reading: JoinHandle<()>,
+    keepalive: Interval,
 }
 
 impl Session {
@@ -44,19 +58,29 @@ impl Session {
                 }
             }
         });
+        let mut keepalive = interval_at(Instant::now() + KEEPALIVE_INTERVAL, KEEPALIVE_INTERVAL);
+        keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Self {
             incoming,
             writer,
             reading,
+            keepalive,
         }
     }
 
-    /// The next message from the peer (cancel-safe).
-    pub async fn recv(&mut self) -> Result<PeerMessage, TransportError> {
-        self.incoming
-            .recv()
-            .await
-            .unwrap_or(Err(TransportError::Closed))
+    pub async fn send_keepalive(&mut self) -> Result<(), TransportError> {
+        self.writer.keepalive().await
+    }
+
+    /// The next message from the peer, or that a keepalive is due (every
+    /// [`KEEPALIVE_INTERVAL`]: send it with [`Session::send_keepalive`]). Cancel-safe.
+    pub async fn next(&mut self) -> Incoming {
+        tokio::select! {
+            message = self.incoming.recv() => {
+                Incoming::Message(message.unwrap_or(Err(TransportError::Closed)))
+            }
+            _ = self.keepalive.tick() => Incoming::KeepaliveDue,
+        }
     }
 
     /// Sends the node's outbox, in order.
@@ -99,13 +123,18 @@ pub async fn serve<S: ChannelStore, L: Ledger>(
                 }
                 None => return Ok(SessionEnd::Stopped),
             },
-            message = session.recv() => match message {
-                Ok(message) => {
+            incoming = session.next() => match incoming {
+                Incoming::Message(Ok(message)) => {
                     if let Err(e) = node.handle(Input::Peer(message)).await {
                         refuse(e)?;
                     }
                 }
-                Err(e) => return Ok(SessionEnd::LinkLost(e)),
+                Incoming::Message(Err(e)) => return Ok(SessionEnd::LinkLost(e)),
+                Incoming::KeepaliveDue => {
+                    if let Err(e) = session.send_keepalive().await {
+                        return Ok(SessionEnd::LinkLost(e));
+                    }
+                }
             },
         }
         if let Err(e) = flush(node, &mut session, events).await {

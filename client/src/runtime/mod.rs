@@ -16,7 +16,7 @@ use crate::{
     engine::{CloseTerms, Event, Input},
     ledger::{chain_view, Ledger},
     node::{ChannelNode, NodeError},
-    peer::Session,
+    peer::{Incoming, Session},
     store::ChannelStore,
     transport::{PeerLink, TransportError},
 };
@@ -141,12 +141,19 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
                     let result = self.node.handle(Input::Connected).await;
                     self.absorb(result)?;
                 }
-                message = next_message(&mut self.session) => match message {
-                    Ok(message) => {
+                incoming = next_incoming(&mut self.session) => match incoming {
+                    Incoming::Message(Ok(message)) => {
                         let result = self.node.handle(Input::Peer(message)).await;
                         self.absorb(result)?;
                     }
-                    Err(e) => self.lose_link(e),
+                    Incoming::Message(Err(e)) => self.lose_link(e),
+                    Incoming::KeepaliveDue => {
+                        if let Some(session) = &mut self.session {
+                            if let Err(e) = session.send_keepalive().await {
+                                self.lose_link(e);
+                            }
+                        }
+                    }
                 },
                 _ = ticks.tick() => {
                     if self.look_at_chain().await?.is_none() {
@@ -248,11 +255,9 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
     }
 }
 
-async fn next_message(
-    session: &mut Option<Session>,
-) -> Result<crate::engine::PeerMessage, TransportError> {
+async fn next_incoming(session: &mut Option<Session>) -> Incoming {
     match session {
-        Some(session) => session.recv().await,
+        Some(session) => session.next().await,
         None => std::future::pending().await,
     }
 }

@@ -6,6 +6,8 @@ pub enum TransportError {
     Io(#[from] std::io::Error),
     #[error("the peer closed the connection")]
     Closed,
+    #[error("the peer was silent for {0:?} (not even a keepalive)")]
+    Idle(std::time::Duration),
     #[error("the handshake did not finish within {0:?}")]
     HandshakeTimeout(std::time::Duration),
     #[error("encryption failed: {0}")]

@@ -18,6 +18,11 @@ use crate::engine::PeerMessage;
 
 /// How long a peer may take to complete the handshake and key proof.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a session sends a keepalive (see `peer::Session`).
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+/// A peer silent this long (three keepalives missed) is gone, even if TCP has not noticed: a
+/// half-open connection would otherwise stall the channel until the next write failed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 const CHUNK: usize = NOISE_MAX - TAG_LEN;
 
 /// Both directions of an authenticated link; [`PeerLink::split`] separates them so one task can
@@ -34,6 +39,7 @@ pub struct LinkReader {
     noise: Arc<snow::StatelessTransportState>,
     nonce: u64,
     channel: [u8; 32],
+    idle_timeout: Duration,
 }
 
 /// The sending half.
@@ -138,6 +144,7 @@ impl PeerLink {
                 noise: Arc::clone(&noise),
                 nonce: 1,
                 channel,
+                idle_timeout: IDLE_TIMEOUT,
             },
             writer: LinkWriter {
                 stream: write,
@@ -146,6 +153,12 @@ impl PeerLink {
                 channel,
             },
         })
+    }
+
+    /// How long the peer may stay silent before `recv` gives up on it (default
+    /// [`IDLE_TIMEOUT`]).
+    pub fn set_idle_timeout(&mut self, timeout: Duration) {
+        self.reader.idle_timeout = timeout;
     }
 
     pub fn split(self) -> (LinkReader, LinkWriter) {
@@ -158,6 +171,10 @@ impl PeerLink {
 
     pub async fn recv(&mut self) -> Result<PeerMessage, TransportError> {
         self.reader.recv().await
+    }
+
+    pub async fn keepalive(&mut self) -> Result<(), TransportError> {
+        self.writer.keepalive().await
     }
 
     #[cfg(test)]
@@ -176,6 +193,11 @@ impl LinkWriter {
             write_noise(&mut self.stream, &buffer[..n]).await?;
         }
         Ok(())
+    }
+
+    /// A message of length zero: it carries nothing and tells the peer this side is alive.
+    pub async fn keepalive(&mut self) -> Result<(), TransportError> {
+        self.send_plaintext(&0u32.to_be_bytes()).await
     }
 
     pub async fn send(&mut self, message: PeerMessage) -> Result<(), TransportError> {
@@ -203,23 +225,38 @@ impl LinkReader {
         Ok(n)
     }
 
-    /// The next message. A malformed, oversized or foreign message is an error: the caller
-    /// drops the link (and reconnects), the channel state is untouched.
+    /// Reads one Noise message, giving up on a peer silent for the idle timeout.
+    async fn read_within_idle(&mut self) -> Result<Vec<u8>, TransportError> {
+        tokio::time::timeout(self.idle_timeout, read_noise(&mut self.stream))
+            .await
+            .map_err(|_| TransportError::Idle(self.idle_timeout))?
+    }
+
+    /// The next message, past any keepalives. A malformed, oversized or foreign message, or a
+    /// peer silent for the idle timeout, is an error: the caller drops the link (and
+    /// reconnects), the channel state is untouched.
     pub async fn recv(&mut self) -> Result<PeerMessage, TransportError> {
         let mut buffer = vec![0u8; NOISE_MAX];
-        let first = read_noise(&mut self.stream).await?;
-        let n = self.decrypt(&first, &mut buffer)?;
-        let (len, rest) = buffer[..n]
-            .split_first_chunk::<4>()
-            .ok_or_else(|| TransportError::Malformed("short header".into()))?;
-        let total = u32::from_be_bytes(*len) as usize;
+        let (total, first_len) = loop {
+            let first = self.read_within_idle().await?;
+            let n = self.decrypt(&first, &mut buffer)?;
+            let (len, rest) = buffer[..n]
+                .split_first_chunk::<4>()
+                .ok_or_else(|| TransportError::Malformed("short header".into()))?;
+            let total = u32::from_be_bytes(*len) as usize;
+            match total {
+                0 if rest.is_empty() => continue, // a keepalive
+                0 => return Err(TransportError::Malformed("a keepalive with a body".into())),
+                _ => break (total, n),
+            }
+        };
         if total > MAX_MESSAGE_LEN {
             return Err(TransportError::FrameTooLarge(total));
         }
         let mut plaintext = Vec::with_capacity(total);
-        plaintext.extend_from_slice(rest);
+        plaintext.extend_from_slice(&buffer[4..first_len]);
         while plaintext.len() < total {
-            let next = read_noise(&mut self.stream).await?;
+            let next = self.read_within_idle().await?;
             let n = self.decrypt(&next, &mut buffer)?;
             plaintext.extend_from_slice(&buffer[..n]);
         }

@@ -17,4 +17,6 @@ mod tests;
 pub use envelope::{Envelope, PROTOCOL_VERSION};
 pub use error::TransportError;
 pub use frame::MAX_MESSAGE_LEN;
-pub use link::{LinkReader, LinkWriter, PeerLink, HANDSHAKE_TIMEOUT};
+pub use link::{
+    LinkReader, LinkWriter, PeerLink, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT, KEEPALIVE_INTERVAL,
+};

@@ -228,3 +228,36 @@ fn oversized_malformed_foreign_or_future_messages_close_the_link_with_a_reason()
         );
     });
 }
+
+#[test]
+fn keepalives_are_invisible_and_a_silent_peer_is_given_up() {
+    runtime().block_on(async {
+        let (mut a, mut b) = pair().await;
+        let accept = PeerMessage::Accept {
+            seq: 1,
+            signature: [5; 64],
+        };
+        for _ in 0..3 {
+            a.keepalive().await.expect("keepalive");
+        }
+        a.send(accept.clone()).await.expect("send");
+        assert_eq!(
+            b.recv().await.expect("the message after the keepalives"),
+            accept
+        );
+
+        // Then A says nothing at all: B gives up after its idle timeout.
+        let patience = Duration::from_millis(200);
+        b.set_idle_timeout(patience);
+        assert!(matches!(b.recv().await, Err(TransportError::Idle(d)) if d == patience));
+    });
+}
+
+#[test]
+fn a_keepalive_with_a_body_is_malformed() {
+    runtime().block_on(async {
+        let (mut a, mut b) = pair().await;
+        a.send_plaintext(&[0, 0, 0, 0, 7]).await.expect("send");
+        assert!(matches!(b.recv().await, Err(TransportError::Malformed(_))));
+    });
+}
