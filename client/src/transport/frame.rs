@@ -1,6 +1,7 @@
 //! Frames on the wire: each Noise message is `u16 BE length ‖ ciphertext`; one application
 //! message is a 4-byte BE length followed by its bytes, split over as many Noise messages as
-//! it needs. Lengths are checked before anything is allocated.
+//! it needs; length 0 with nothing after it is a keepalive. Lengths are checked before
+//! anything is allocated.
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
