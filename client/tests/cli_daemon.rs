@@ -195,6 +195,12 @@ fn bad_input_is_refused_with_one_readable_line_and_changes_nothing() {
         .contains("not a positive amount"));
     let channel = a.open(&b, "2");
     assert!(a
+        .fails(&["pay", &channel, "--amount", "0.0000000001"])
+        .contains("finer than a lamport"));
+    assert!(a
+        .fails(&["deposit", &channel, "--amount", "1e3"])
+        .contains("not a positive amount"));
+    assert!(a
         .fails(&["pay", &channel, "--amount", "0.1"])
         .contains("no daemon is running"));
     assert!(a

@@ -12,7 +12,10 @@ use paychan_client::{
 use solana_signer::Signer;
 use tokio::net::TcpListener;
 
-use crate::onchain::{address, lamports, Cluster};
+use crate::{
+    amount::{lamports, Sol},
+    onchain::{address, Cluster},
+};
 
 const DEFAULT_PROGRAM: &str = concat!(env!("SBF_OUT_DIR"), "/paychan.so");
 
@@ -59,7 +62,7 @@ pub async fn serve(args: Serve) -> Result<(), String> {
 #[derive(clap::Args, Debug)]
 pub struct Airdrop {
     /// SOL to request.
-    amount: f64,
+    amount: String,
     /// Who gets it (default: this keypair's address).
     #[arg(long)]
     to: Option<String>,
@@ -70,7 +73,7 @@ pub async fn airdrop(cluster: &Cluster, args: Airdrop) -> Result<(), String> {
         Some(text) => address(text)?,
         None => cluster.keypair()?.pubkey(),
     };
-    let amount = lamports(args.amount)?;
+    let amount = lamports(&args.amount)?;
     let ledger = RpcLedger::new(cluster.url.clone());
     ledger
         .airdrop(&to, amount)
@@ -80,8 +83,8 @@ pub async fn airdrop(cluster: &Cluster, args: Airdrop) -> Result<(), String> {
     cluster.print(
         format!(
             "{to} received {} SOL (balance {} SOL)",
-            args.amount,
-            balance as f64 / 1e9
+            Sol(amount),
+            Sol(balance)
         ),
         serde_json::json!({"to": to.to_string(), "lamports": amount, "balance": balance}),
     );
@@ -128,7 +131,7 @@ pub async fn balance(cluster: &Cluster, args: Balance) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot read the balance of {of}: {e}"))?;
     cluster.print(
-        format!("{} SOL", lamports as f64 / 1e9),
+        format!("{} SOL", Sol(lamports)),
         serde_json::json!({"address": of.to_string(), "lamports": lamports}),
     );
     Ok(())

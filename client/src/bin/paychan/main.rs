@@ -1,6 +1,7 @@
 //! `paychan`: two-party payment channels on Solana, from the command line.
 #![forbid(unsafe_code)]
 
+mod amount;
 mod bench;
 mod control;
 mod daemon;

@@ -12,7 +12,8 @@ use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-const SOL: f64 = 1_000_000_000.0;
+use crate::amount::{lamports, Sol};
+
 /// The client's policy floor for challenge periods (the program accepts 1 second).
 const MIN_PERIOD_SECS: u64 = 86_400;
 
@@ -59,13 +60,6 @@ impl Cluster {
             Output::Json => writeln!(out, "{json}"),
         };
     }
-}
-
-pub fn lamports(sol: f64) -> Result<u64, String> {
-    if !(sol.is_finite() && sol > 0.0) {
-        return Err(format!("{sol} is not a positive amount of SOL"));
-    }
-    Ok((sol * SOL).round() as u64)
 }
 
 pub fn address(text: &str) -> Result<Address, String> {
@@ -115,7 +109,7 @@ pub struct Open {
     peer: String,
     /// SOL to lock.
     #[arg(long, allow_negative_numbers = true)]
-    deposit: f64,
+    deposit: String,
     /// Challenge period in seconds.
     #[arg(long, default_value_t = MIN_PERIOD_SECS)]
     period: u64,
@@ -132,7 +126,7 @@ pub async fn open(cluster: &Cluster, args: Open) -> Result<(), String> {
         ));
     }
     let peer = address(&args.peer)?;
-    let deposit = lamports(args.deposit)?;
+    let deposit = lamports(&args.deposit)?;
     let me = cluster.keypair()?;
     let channel = ChannelAddress::new_random(&paychan_interface::ID, &me.pubkey(), &peer);
     let mut ledger = RpcLedger::new(cluster.url.clone());
@@ -143,7 +137,7 @@ pub async fn open(cluster: &Cluster, args: Open) -> Result<(), String> {
     )
     .await?;
     cluster.print(
-        format!("opened channel {} with {} SOL", channel.address, args.deposit),
+        format!("opened channel {} with {} SOL", channel.address, Sol(deposit)),
         serde_json::json!({"channel": channel.address.to_string(), "nonce": channel.nonce, "deposit": deposit}),
     );
     Ok(())
@@ -155,12 +149,12 @@ pub struct Deposit {
     channel: String,
     /// SOL to add.
     #[arg(long, allow_negative_numbers = true)]
-    amount: f64,
+    amount: String,
 }
 
 pub async fn deposit(cluster: &Cluster, args: Deposit) -> Result<(), String> {
     let me = cluster.keypair()?;
-    let amount = lamports(args.amount)?;
+    let amount = lamports(&args.amount)?;
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let (channel, _) = channel_at(&mut ledger, &args.channel).await?;
     send(
@@ -170,7 +164,7 @@ pub async fn deposit(cluster: &Cluster, args: Deposit) -> Result<(), String> {
     )
     .await?;
     cluster.print(
-        format!("deposited {} SOL into {}", args.amount, channel.address),
+        format!("deposited {} SOL into {}", Sol(amount), channel.address),
         serde_json::json!({"channel": channel.address.to_string(), "deposit": amount}),
     );
     Ok(())
@@ -209,9 +203,9 @@ pub async fn status(cluster: &Cluster, args: StatusArgs) -> Result<(), String> {
             "channel {}: {status}\n  A {} deposited {} SOL\n  B {} deposited {} SOL\n  registered seq {} (deadline {}), unclaimed A {} B {}",
             address.address,
             channel.party_a,
-            channel.deposited_a as f64 / SOL,
+            Sol(channel.deposited_a),
             channel.party_b,
-            channel.deposited_b as f64 / SOL,
+            Sol(channel.deposited_b),
             channel.registered.seq,
             channel.deadline,
             channel.unclaimed_a,

@@ -5,13 +5,12 @@ use paychan_interface::Address;
 use solana_keypair::Keypair;
 
 use crate::{
+    amount::{lamports, Sol},
     control::{call, CallError, Reply, Request},
-    onchain::{address, lamports, Cluster},
+    onchain::{address, Cluster},
     progress,
     store::StoreArg,
 };
-
-const SOL: f64 = 1_000_000_000.0;
 
 fn unexpected(reply: Reply) -> String {
     format!("the daemon answered something unexpected: {reply:?}")
@@ -23,7 +22,7 @@ pub struct Pay {
     channel: String,
     /// SOL per payment.
     #[arg(long, allow_negative_numbers = true)]
-    amount: f64,
+    amount: String,
     /// How many payments.
     #[arg(long, default_value_t = 1)]
     count: u64,
@@ -39,7 +38,7 @@ fn party(cluster: &Cluster, channel: &str) -> Result<(Keypair, Address), String>
 }
 
 pub async fn pay(cluster: &Cluster, args: Pay) -> Result<(), String> {
-    let amount = lamports(args.amount)?;
+    let amount = lamports(&args.amount)?;
     let (me, channel) = party(cluster, &args.channel)?;
     if args.count == 0 {
         return Err("--count must be at least 1".into());
@@ -63,9 +62,9 @@ pub async fn pay(cluster: &Cluster, args: Pay) -> Result<(), String> {
             cluster.print(
                 format!(
                     "paid {count} × {} SOL; state seq {seq}: A {} SOL, B {} SOL",
-                    args.amount,
-                    balance_a as f64 / SOL,
-                    balance_b as f64 / SOL
+                    Sol(amount),
+                    Sol(balance_a),
+                    Sol(balance_b)
                 ),
                 serde_json::json!({"paid": count, "seq": seq, "balance_a": balance_a, "balance_b": balance_b}),
             );
@@ -104,7 +103,7 @@ pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
     else {
         return Err("the daemon answered something unexpected".into());
     };
-    let (a, b) = (balance_a as f64 / SOL, balance_b as f64 / SOL);
+    let (a, b) = (Sol(balance_a), Sol(balance_b));
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let human = if cooperative {
         // Both signed: the transaction lands right away.
@@ -180,8 +179,8 @@ pub async fn node_status(cluster: &Cluster, channel: &str, store: &StoreArg) -> 
         format!(
             "{channel} (daemon): peer {}; newest seq {seq}: A {} SOL, B {} SOL; co-signed up to {}; {queued} payments queued{}; {landed} transactions landed",
             if connected { "connected" } else { "offline" },
-            balance_a as f64 / SOL,
-            balance_b as f64 / SOL,
+            Sol(balance_a),
+            Sol(balance_b),
             co_signed_seq.map_or("none".to_string(), |s| format!("seq {s}")),
             if closing { "; closing" } else { "" },
         ),

@@ -21,11 +21,10 @@ use solana_signer::Signer;
 use tokio::{net::TcpListener, sync::mpsc};
 
 use crate::{
+    amount::{lamports, Sol},
     onchain::{channel_at, Cluster},
     store::StoreArg,
 };
-
-const SOL: f64 = 1_000_000_000.0;
 
 pub async fn node(
     cluster: &Cluster,
@@ -92,7 +91,7 @@ pub async fn listen(cluster: &Cluster, args: Listen) -> Result<(), String> {
     let newest = node.engine().newest_state();
     println!(
         "session ended ({end:?}): received {} SOL; newest state seq {}",
-        received as f64 / SOL,
+        Sol(received),
         newest.seq
     );
     Ok(())
@@ -109,8 +108,8 @@ pub struct Connect {
     #[arg(long, default_value_t = 1)]
     count: u64,
     /// SOL per payment.
-    #[arg(long)]
-    amount: f64,
+    #[arg(long, allow_negative_numbers = true)]
+    amount: String,
     /// Close the channel cooperatively afterwards.
     #[arg(long)]
     close: bool,
@@ -120,7 +119,7 @@ pub struct Connect {
 
 /// Dials the peer, makes the payments (batched into rounds), optionally closes.
 pub async fn connect(cluster: &Cluster, args: Connect) -> Result<(), String> {
-    let amount = crate::onchain::lamports(args.amount)?;
+    let amount = lamports(&args.amount)?;
     let (mut node, me) = node(cluster, &args.store, &args.channel).await?;
     let key = SigningKey::from_bytes(me.secret_bytes());
     let channel = node.channel().address.to_bytes();
@@ -173,10 +172,10 @@ pub async fn connect(cluster: &Cluster, args: Connect) -> Result<(), String> {
     let newest = node.engine().newest_state();
     println!(
         "paid {paid} × {} SOL in {} rounds; balances A {} SOL, B {} SOL{}",
-        args.amount,
+        Sol(amount),
         newest.seq,
-        newest.balance_a as f64 / SOL,
-        newest.balance_b as f64 / SOL,
+        Sol(newest.balance_a),
+        Sol(newest.balance_b),
         if closing {
             "; cooperative close sent"
         } else {
@@ -213,7 +212,7 @@ pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), Strin
             .map(|Op::Pay { amount, payment_id }| {
                 format!(
                     "pay {} SOL (id {})",
-                    *amount as f64 / SOL,
+                    Sol(*amount),
                     crate::tower::hex(payment_id)
                 )
             })
@@ -221,8 +220,8 @@ pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), Strin
         println!(
             "seq {}: A {} SOL, B {} SOL, log root {}: {}",
             s.seq,
-            s.balance_a as f64 / SOL,
-            s.balance_b as f64 / SOL,
+            Sol(s.balance_a),
+            Sol(s.balance_b),
             crate::tower::hex(&s.log_root[..8]),
             ops.join(", ")
         );
