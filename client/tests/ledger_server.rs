@@ -147,13 +147,12 @@ fn the_manual_clock_moves_only_with_warp() {
 /// One raw HTTP exchange; returns the response.
 fn raw(address: SocketAddr, request: &[u8]) -> String {
     let mut stream = TcpStream::connect(address).expect("connect");
-    stream.write_all(request).expect("write");
-    stream
-        .shutdown(std::net::Shutdown::Write)
-        .expect("shutdown");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    response
+    // The server may answer a malformed request and close before it has read all of it.
+    let _ = stream.write_all(request);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).into_owned()
 }
 
 fn post(body: &str) -> Vec<u8> {

@@ -35,9 +35,10 @@ pub async fn serve(listener: TcpListener, ledger: EmbeddedLedger) {
                 let (status, body) = match http::read_request(&mut read).await {
                     Ok(body) => ("200 OK", methods::handle(&mut ledger.borrow_mut(), &body)),
                     Err(http::HttpError::Malformed(why)) => {
-                        // Answer once, then drop the connection: its framing is lost.
+                        // Answer once, then close: the connection's framing is lost.
                         let body = format!("{{\"error\":\"{why}\"}}").into_bytes();
                         let _ = http::write_response(&mut write, "400 Bad Request", &body).await;
+                        linger(read, write).await;
                         return;
                     }
                     Err(_) => return,
@@ -51,6 +52,28 @@ pub async fn serve(listener: TcpListener, ledger: EmbeddedLedger) {
             }
         });
     }
+}
+
+/// Closes gracefully after an early answer: a FIN, then what the client is still sending is
+/// read and dropped for a moment, so the close is not a reset that could destroy the answer
+/// before the client reads it.
+async fn linger(
+    mut read: BufReader<tokio::net::tcp::OwnedReadHalf>,
+    mut write: tokio::net::tcp::OwnedWriteHalf,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = write.shutdown().await;
+    let mut sink = [0u8; 4_096];
+    let drain = async {
+        let mut left = 1usize << 20;
+        while left > 0 {
+            match read.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drain).await;
 }
 
 /// Starts the server on its own thread (for tests and embedding): returns its address.
