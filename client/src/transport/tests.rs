@@ -102,7 +102,8 @@ fn random_bytes_instead_of_a_handshake_are_refused() {
             let mut raw = TcpStream::connect(address).await.expect("connect");
             raw.write_all(&[0, 40]).await.expect("write");
             raw.write_all(&[0xAB; 40]).await.expect("write");
-            raw.shutdown().await.expect("shutdown");
+            // The peer may already have refused and closed.
+            let _ = raw.shutdown().await;
         };
         let accept = async {
             let (stream, _) = listener.accept().await.expect("accept");
