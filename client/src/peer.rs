@@ -25,23 +25,18 @@ pub enum SessionEnd {
     LinkLost(TransportError),
 }
 
-/// What a served link has for its owner.
-#[derive(Debug)]
-pub enum Incoming {
-    Message(Result<PeerMessage, TransportError>),
-    KeepaliveDue,
-}
-
 /// A link being served. Reading is not cancel-safe mid-frame, so the reader runs as its own
-/// local task feeding a bounded queue; `next` can then sit in any `select!`. Whoever serves it
-/// sends a keepalive when `next` says one is due, so a quiet channel is not taken for a dead
-/// peer (the reader gives up after the link's idle timeout).
+/// local task feeding a bounded queue; `next` can then sit in any `select!`. A quiet session
+/// still sends a keepalive every [`KEEPALIVE_INTERVAL`], so the peer does not take it for dead
+/// (the reader gives up after the link's idle timeout).
 #[derive(Debug)]
 pub struct Session {
     incoming: mpsc::Receiver<Result<PeerMessage, TransportError>>,
     writer: LinkWriter,
     reading: JoinHandle<()>,
     keepalive: Interval,
+    /// A keepalive is owed: the next `send_all` sends one if it has nothing else to send.
+    keepalive_due: bool,
 }
 
 impl Session {
@@ -65,26 +60,27 @@ impl Session {
             writer,
             reading,
             keepalive,
+            keepalive_due: false,
         }
     }
 
-    pub async fn send_keepalive(&mut self) -> Result<(), TransportError> {
-        self.writer.keepalive().await
-    }
-
-    /// The next message from the peer, or that a keepalive is due (every
-    /// [`KEEPALIVE_INTERVAL`]: send it with [`Session::send_keepalive`]). Cancel-safe.
-    pub async fn next(&mut self) -> Incoming {
+    /// The next message from the peer; `None` when a keepalive has come due, which the next
+    /// [`Session::send_all`] sends. Cancel-safe.
+    pub async fn next(&mut self) -> Result<Option<PeerMessage>, TransportError> {
         tokio::select! {
-            message = self.incoming.recv() => {
-                Incoming::Message(message.unwrap_or(Err(TransportError::Closed)))
+            message = self.incoming.recv() => message.unwrap_or(Err(TransportError::Closed)).map(Some),
+            _ = self.keepalive.tick() => {
+                self.keepalive_due = true;
+                Ok(None)
             }
-            _ = self.keepalive.tick() => Incoming::KeepaliveDue,
         }
     }
 
-    /// Sends the node's outbox, in order.
+    /// Sends the node's outbox, in order, or the keepalive owed if there is nothing to send.
     pub async fn send_all(&mut self, messages: Vec<PeerMessage>) -> Result<(), TransportError> {
+        if std::mem::take(&mut self.keepalive_due) && messages.is_empty() {
+            self.writer.keepalive().await?;
+        }
         for message in messages {
             self.writer.send(message).await?;
         }
@@ -124,17 +120,13 @@ pub async fn serve<S: ChannelStore, L: Ledger>(
                 None => return Ok(SessionEnd::Stopped),
             },
             incoming = session.next() => match incoming {
-                Incoming::Message(Ok(message)) => {
+                Ok(Some(message)) => {
                     if let Err(e) = node.handle(Input::Peer(message)).await {
                         refuse(e)?;
                     }
                 }
-                Incoming::Message(Err(e)) => return Ok(SessionEnd::LinkLost(e)),
-                Incoming::KeepaliveDue => {
-                    if let Err(e) = session.send_keepalive().await {
-                        return Ok(SessionEnd::LinkLost(e));
-                    }
-                }
+                Ok(None) => {} // a keepalive is due: the flush below sends it
+                Err(e) => return Ok(SessionEnd::LinkLost(e)),
             },
         }
         if let Err(e) = flush(node, &mut session, events).await {

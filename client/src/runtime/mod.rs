@@ -16,7 +16,7 @@ use crate::{
     engine::{CloseTerms, Event, Input},
     ledger::{chain_view, Ledger},
     node::{ChannelNode, NodeError},
-    peer::{Incoming, Session},
+    peer::Session,
     store::ChannelStore,
     transport::{PeerLink, TransportError},
 };
@@ -142,18 +142,12 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
                     self.absorb(result)?;
                 }
                 incoming = next_incoming(&mut self.session) => match incoming {
-                    Incoming::Message(Ok(message)) => {
+                    Ok(Some(message)) => {
                         let result = self.node.handle(Input::Peer(message)).await;
                         self.absorb(result)?;
                     }
-                    Incoming::Message(Err(e)) => self.lose_link(e),
-                    Incoming::KeepaliveDue => {
-                        if let Some(session) = &mut self.session {
-                            if let Err(e) = session.send_keepalive().await {
-                                self.lose_link(e);
-                            }
-                        }
-                    }
+                    Ok(None) => {} // a keepalive is due: the flush below sends it
+                    Err(e) => self.lose_link(e),
                 },
                 _ = ticks.tick() => {
                     if self.look_at_chain().await?.is_none() {
@@ -255,7 +249,9 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
     }
 }
 
-async fn next_incoming(session: &mut Option<Session>) -> Incoming {
+async fn next_incoming(
+    session: &mut Option<Session>,
+) -> Result<Option<crate::engine::PeerMessage>, TransportError> {
     match session {
         Some(session) => session.next().await,
         None => std::future::pending().await,
