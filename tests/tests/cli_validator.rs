@@ -106,18 +106,11 @@ impl Parties {
             .port();
         let bind = format!("127.0.0.1:{port}");
         let mut listener = Command::new(cli())
-            .args([
-                "listen",
-                channel,
-                "--bind",
-                &bind,
-                "-u",
-                &self.url,
-                "-k",
+            .args(self.as_party(
                 &self.b_key,
-                "--store",
                 &self.b_store,
-            ])
+                &["listen", channel, "--bind", &bind],
+            ))
             .stderr(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -130,11 +123,43 @@ impl Parties {
         (listener, bind)
     }
 
-    /// A's command line with its url, keypair and store.
-    fn as_a<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
+    /// A party's command line: `args` with the url, its keypair and its store.
+    fn as_party<'a>(&'a self, key: &'a str, store: &'a str, args: &[&'a str]) -> Vec<&'a str> {
         let mut all = args.to_vec();
-        all.extend(["-u", &self.url, "-k", &self.a_key, "--store", &self.a_store]);
+        all.extend(["-u", &self.url, "-k", key, "--store", store]);
         all
+    }
+
+    fn as_a<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
+        self.as_party(&self.a_key, &self.a_store, args)
+    }
+
+    /// Starts a party's daemon and waits for its "running" line; returns it and, for a
+    /// listener, the address it listens on.
+    fn daemon(&self, key: &str, store: &str, link: &[&str]) -> (Daemon, Option<String>) {
+        let socket = control_socket(store);
+        let mut args = self.as_party(key, store, &["daemon"]);
+        args.extend(link);
+        args.extend(["--socket", &socket, "--interval-ms", "300"]);
+        let mut child = Command::new(cli())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the daemon starts");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut listening = None;
+        for line in lines.by_ref() {
+            let line = line.expect("a line");
+            if let Some(address) = line.strip_prefix("listening on ") {
+                listening = Some(address.to_string());
+            } else if line.starts_with("running ") {
+                break;
+            }
+        }
+        // Keep draining stdout so the daemon never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        (Daemon(child), listening)
     }
 
     async fn b_balance(&self) -> u64 {
@@ -215,6 +240,11 @@ fn force_close_then_watch_finalizes_over_a_validator() {
     });
 }
 
+/// Where a party's daemon takes commands: beside its store.
+fn control_socket(store: &str) -> String {
+    format!("{store}.sock")
+}
+
 /// A `paychan daemon` child for one party; killed when dropped.
 struct Daemon(Child);
 
@@ -222,35 +252,6 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-impl Parties {
-    /// Starts a party's daemon and waits for its "running" line; returns it and, for a
-    /// listener, the address it listens on.
-    fn daemon(&self, key: &str, store: &str, link: &[&str]) -> (Daemon, Option<String>) {
-        let mut child = Command::new(cli())
-            .args(["daemon"])
-            .args(link)
-            .args(["-u", &self.url, "-k", key, "--store", store])
-            .args(["--socket", &format!("{store}.sock"), "--interval-ms", "300"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the daemon starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let mut listening = None;
-        for line in lines.by_ref() {
-            let line = line.expect("a line");
-            if let Some(address) = line.strip_prefix("listening on ") {
-                listening = Some(address.to_string());
-            } else if line.starts_with("running ") {
-                break;
-            }
-        }
-        // Keep draining stdout so the daemon never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        (Daemon(child), listening)
     }
 }
 
@@ -264,13 +265,15 @@ fn daemons_pay_both_ways_then_close_falls_back_to_unilateral_over_a_validator() 
             p.daemon(&p.b_key, &p.b_store, &[&channel, "--listen", "127.0.0.1:0"]);
         let b_address = b_address.expect("B listens");
         let (_a_daemon, _) = p.daemon(&p.a_key, &p.a_store, &[&channel, "--connect", &b_address]);
-        let a_socket = format!("{}.sock", p.a_store);
-        let b_socket = format!("{}.sock", p.b_store);
+        let (a_socket, b_socket) = (control_socket(&p.a_store), control_socket(&p.b_store));
         let pay = |key: &str, store: &str, socket: &str, count: &str, amount: &str| {
-            run(&[
-                "pay", &channel, "--amount", amount, "--count", count, "-u", &p.url, "-k", key,
-                "--store", store, "--socket", socket,
-            ])
+            run(&p.as_party(
+                key,
+                store,
+                &[
+                    "pay", &channel, "--amount", amount, "--count", count, "--socket", socket,
+                ],
+            ))
         };
         pay(&p.a_key, &p.a_store, &a_socket, "100", "0.001");
         let paid = pay(&p.b_key, &p.b_store, &b_socket, "5", "0.01");

@@ -43,6 +43,13 @@ async fn pair() -> (PeerLink, PeerLink) {
     (dialed.expect("A's side"), accepted.expect("B's side"))
 }
 
+fn small_accept() -> PeerMessage {
+    PeerMessage::Accept {
+        seq: 1,
+        signature: [5; 64],
+    }
+}
+
 fn big_proposal() -> PeerMessage {
     PeerMessage::Propose {
         seq: 1,
@@ -60,14 +67,10 @@ fn big_proposal() -> PeerMessage {
 fn messages_flow_both_ways_including_a_full_round_in_many_noise_frames() {
     runtime().block_on(async {
         let (mut a, mut b) = pair().await;
-        let accept = PeerMessage::Accept {
-            seq: 1,
-            signature: [5; 64],
-        };
         a.send(big_proposal()).await.expect("send");
         assert_eq!(b.recv().await.expect("recv"), big_proposal());
-        b.send(accept.clone()).await.expect("send");
-        assert_eq!(a.recv().await.expect("recv"), accept);
+        b.send(small_accept()).await.expect("send");
+        assert_eq!(a.recv().await.expect("recv"), small_accept());
     });
 }
 
@@ -234,17 +237,13 @@ fn oversized_malformed_foreign_or_future_messages_close_the_link_with_a_reason()
 fn keepalives_are_invisible_and_a_silent_peer_is_given_up() {
     runtime().block_on(async {
         let (mut a, mut b) = pair().await;
-        let accept = PeerMessage::Accept {
-            seq: 1,
-            signature: [5; 64],
-        };
         for _ in 0..3 {
             a.keepalive().await.expect("keepalive");
         }
-        a.send(accept.clone()).await.expect("send");
+        a.send(small_accept()).await.expect("send");
         assert_eq!(
             b.recv().await.expect("the message after the keepalives"),
-            accept
+            small_accept()
         );
 
         // Then A says nothing at all: B gives up after its idle timeout.

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
+pub const LAMPORTS_PER_SOL: u64 = 1_000_000_000;
 const DECIMALS: usize = 9;
 
 /// Lamports, shown as SOL with no trailing zeros (`1.5`, `0.000000001`, `20`).

@@ -26,8 +26,6 @@ use tokio::{
     sync::mpsc,
 };
 
-const SOL: u64 = 1_000_000_000;
-
 #[derive(clap::Args, Debug)]
 pub struct Bench {
     /// Payments in the one-per-round run.
@@ -85,7 +83,7 @@ fn channel(alice: &Keypair, bob: &Keypair) -> ChannelAddress {
 
 fn deposits() -> Input {
     Input::Chain(ChainView {
-        deposited_a: 1_000_000 * SOL,
+        deposited_a: 1_000_000 * crate::amount::LAMPORTS_PER_SOL,
         ..ChainView::default()
     })
 }
