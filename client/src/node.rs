@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use paychan_interface::{
     channel::Party,
     client::{self, ChannelAddress},
+    error::PaychanError,
     state::StateBinding,
 };
 use solana_compute_budget_interface::ComputeBudgetInstruction;
@@ -35,11 +36,24 @@ pub enum NodeError {
     Cosign(#[from] cooperative::CosignError),
     #[error("channel {0} does not exist on-chain")]
     NoChannel(paychan_interface::Address),
+    #[error("{key} is neither party of channel {channel}")]
+    NotAParty {
+        key: paychan_interface::Address,
+        channel: paychan_interface::Address,
+    },
+    #[error(
+        "channel {0} was closed and opened again since this store joined it: the store's \
+         states belong to the earlier channel; refusing to transact on the address"
+    )]
+    Reincarnated(paychan_interface::Address),
 }
 
 /// The compute-unit limit requested along with a priority fee: every paychan instruction stays
 /// far below it (see the budget test), and a tight limit keeps the fee (limit × price) small.
 pub const COMPUTE_UNIT_LIMIT: u32 = 20_000;
+
+/// Slots a settlement waits out before giving up on the channel's opening slot passing.
+const OPENING_SLOT_RETRIES: usize = 5;
 
 /// One party's channel: engine + store + ledger.
 #[derive(Debug)]
@@ -68,19 +82,29 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
         keypair: Keypair,
         channel: ChannelAddress,
     ) -> Result<Self, NodeError> {
-        let me = if keypair.pubkey() == channel.party_a {
-            Party::A
-        } else {
-            Party::B
+        let me = match keypair.pubkey() {
+            key if key == channel.party_a => Party::A,
+            key if key == channel.party_b => Party::B,
+            key => {
+                return Err(NodeError::NotAParty {
+                    key,
+                    channel: channel.address,
+                })
+            }
         };
         let key = ed25519_dalek::SigningKey::from_bytes(keypair.secret_bytes());
+        let account = ledger.channel(&channel.address).await?;
         let engine = match store.recover(&channel.address)? {
-            Some((params, recovered)) => ChannelEngine::recover(params, key, recovered),
+            Some((params, recovered)) => {
+                // States are bound to opened_slot: another incarnation at this address must
+                // never see them, nor be served by this store.
+                if account.is_some_and(|a| a.opened_slot != params.binding.opened_slot) {
+                    return Err(NodeError::Reincarnated(channel.address));
+                }
+                ChannelEngine::recover(params, key, recovered)
+            }
             None => {
-                let account = ledger
-                    .channel(&channel.address)
-                    .await?
-                    .ok_or(NodeError::NoChannel(channel.address))?;
+                let account = account.ok_or(NodeError::NoChannel(channel.address))?;
                 let params = ChannelParams {
                     binding: StateBinding {
                         program_id: channel.program_id,
@@ -139,6 +163,16 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
 
     /// Feeds one input and carries out every resulting action.
     pub async fn handle(&mut self, input: Input) -> Result<(), NodeError> {
+        let from_peer = matches!(input, Input::Peer(_));
+        self.apply(input).await?;
+        if from_peer && self.engine.waits_for_chain() {
+            // The peer saw a deposit first: look now rather than at the next tick.
+            self.sync_chain().await?;
+        }
+        Ok(())
+    }
+
+    async fn apply(&mut self, input: Input) -> Result<(), NodeError> {
         let actions = self.engine.handle(input)?;
         self.execute(actions.into()).await
     }
@@ -147,7 +181,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
     pub async fn sync_chain(&mut self) -> Result<(), NodeError> {
         if let Some((_, view)) = ledger::chain_view(&mut self.ledger, &self.channel.address).await?
         {
-            self.handle(Input::Chain(view)).await?;
+            self.apply(Input::Chain(view)).await?;
         }
         Ok(())
     }
@@ -184,7 +218,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
                         terms,
                         &self.keypair,
                     )?;
-                    let landed = self.ledger.submit(transaction).await?;
+                    let landed = self.submit_signed(transaction).await?;
                     self.landed.push(landed);
                 }
             }
@@ -225,10 +259,28 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
         Ok(())
     }
 
-    /// Unilateral close with the newest fully signed state (or the seq-0 state).
+    /// Lands a fully signed transaction. The program refuses to settle in the channel's
+    /// opening slot; a close agreed that fast lands a slot later instead of failing.
+    async fn submit_signed(
+        &mut self,
+        transaction: solana_transaction::Transaction,
+    ) -> Result<Landed, NodeError> {
+        for _ in 0..OPENING_SLOT_RETRIES {
+            match self.ledger.submit(transaction.clone()).await {
+                Err(LedgerError::Program {
+                    error: PaychanError::ChannelOpenedThisSlot,
+                    ..
+                }) => self.ledger.wait_for_next_slot().await?,
+                other => return Ok(other?),
+            }
+        }
+        Ok(self.ledger.submit(transaction).await?)
+    }
+
+    /// Unilateral close with the newest fully signed state (or the seq-0 state). The engine
+    /// stops signing first (durably), so this party can never co-sign two states past what it
+    /// registers and be punished for its own registration.
     pub async fn force_close(&mut self) -> Result<(), NodeError> {
-        let request = ChainRequest::StartClose(self.engine.newest_co_signed());
-        let instructions = self.instructions_for(request);
-        self.submit(&instructions).await
+        self.handle(Input::ForceClose).await
     }
 }

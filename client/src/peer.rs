@@ -2,19 +2,18 @@
 //! node's outbox goes out, events come back to the application. When the link drops, the node
 //! is handed back intact; the next session starts with a resync (`Input::Connected`).
 
-use tokio::{
-    sync::mpsc,
-    task::JoinHandle,
-    time::{interval_at, Instant, Interval, MissedTickBehavior},
-};
+use tokio::{sync::mpsc, task::JoinHandle, time::timeout};
 
 use crate::{
     engine::{Event, Input, PeerMessage},
     ledger::Ledger,
     node::{ChannelNode, NodeError},
     store::ChannelStore,
-    transport::{LinkWriter, PeerLink, TransportError, KEEPALIVE_INTERVAL},
+    transport::{LinkWriter, PeerLink, TransportError, KEEPALIVE_INTERVAL, WRITE_TIMEOUT},
 };
+
+/// Outbox batches a session holds for its writer before it calls the peer stalled.
+pub const OUTGOING_BATCHES: usize = 256;
 
 /// Why a session ended.
 #[derive(Debug)]
@@ -25,25 +24,27 @@ pub enum SessionEnd {
     LinkLost(TransportError),
 }
 
-/// A link being served. Reading is not cancel-safe mid-frame, so the reader runs as its own
-/// local task feeding a bounded queue; `next` can then sit in any `select!`. A quiet session
-/// still sends a keepalive every [`KEEPALIVE_INTERVAL`], so the peer does not take it for dead
-/// (the reader gives up after the link's idle timeout).
+/// A link being served, with nothing that waits on the peer: a reader task feeds a bounded
+/// queue (reading is not cancel-safe mid-frame, so `next` can then sit in any `select!`), and
+/// a writer task drains another, each write bounded by [`WRITE_TIMEOUT`]. A peer that stops
+/// reading fills the queue and `send_all` reports it at once: the caller's loop (the watcher,
+/// the chain ticks, the control socket) never blocks on the peer. The writer sends a keepalive
+/// after [`KEEPALIVE_INTERVAL`] without traffic, so the peer does not take the link for dead.
 #[derive(Debug)]
 pub struct Session {
     incoming: mpsc::Receiver<Result<PeerMessage, TransportError>>,
-    writer: LinkWriter,
+    outgoing: mpsc::Sender<Vec<PeerMessage>>,
     reading: JoinHandle<()>,
-    keepalive: Interval,
-    /// A keepalive is owed: the next `send_all` sends one if it has nothing else to send.
-    keepalive_due: bool,
+    writing: JoinHandle<()>,
 }
 
 impl Session {
-    /// Starts reading `link` (needs a `LocalSet`).
+    /// Starts reading and writing `link` (needs a `LocalSet`).
     pub fn start(link: PeerLink) -> Self {
         let (mut reader, writer) = link.split();
         let (incoming_tx, incoming) = mpsc::channel(64);
+        let (outgoing, outgoing_rx) = mpsc::channel(OUTGOING_BATCHES);
+        let failures = incoming_tx.clone();
         let reading = tokio::task::spawn_local(async move {
             loop {
                 let message = reader.recv().await;
@@ -53,44 +54,70 @@ impl Session {
                 }
             }
         });
-        let mut keepalive = interval_at(Instant::now() + KEEPALIVE_INTERVAL, KEEPALIVE_INTERVAL);
-        keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let writing = tokio::task::spawn_local(async move {
+            if let Err(e) = write_all(writer, outgoing_rx).await {
+                // `next` reports it; a full queue means the session is being dropped anyway.
+                let _ = failures.try_send(Err(e));
+            }
+        });
         Self {
             incoming,
-            writer,
+            outgoing,
             reading,
-            keepalive,
-            keepalive_due: false,
+            writing,
         }
     }
 
-    /// The next message from the peer; `None` when a keepalive has come due, which the next
-    /// [`Session::send_all`] sends. Cancel-safe.
-    pub async fn next(&mut self) -> Result<Option<PeerMessage>, TransportError> {
-        tokio::select! {
-            message = self.incoming.recv() => message.unwrap_or(Err(TransportError::Closed)).map(Some),
-            _ = self.keepalive.tick() => {
-                self.keepalive_due = true;
-                Ok(None)
+    /// The next message from the peer, or why the link failed (reading or writing).
+    /// Cancel-safe.
+    pub async fn next(&mut self) -> Result<PeerMessage, TransportError> {
+        self.incoming
+            .recv()
+            .await
+            .unwrap_or(Err(TransportError::Closed))
+    }
+
+    /// Hands the node's outbox to the writer, in order, without waiting for the peer. A peer
+    /// that stopped reading while [`OUTGOING_BATCHES`] batches piled up is `Stalled`.
+    pub fn send_all(&mut self, messages: Vec<PeerMessage>) -> Result<(), TransportError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        self.outgoing.try_send(messages).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => TransportError::Stalled(OUTGOING_BATCHES),
+            mpsc::error::TrySendError::Closed(_) => TransportError::Closed,
+        })
+    }
+}
+
+/// The writer task: sends batches in order, a keepalive when quiet; gives up on a write the
+/// peer does not take within [`WRITE_TIMEOUT`].
+async fn write_all(
+    mut writer: LinkWriter,
+    mut batches: mpsc::Receiver<Vec<PeerMessage>>,
+) -> Result<(), TransportError> {
+    let stalled = || TransportError::WriteTimeout(WRITE_TIMEOUT);
+    loop {
+        match timeout(KEEPALIVE_INTERVAL, batches.recv()).await {
+            Ok(Some(batch)) => {
+                for message in batch {
+                    timeout(WRITE_TIMEOUT, writer.send(message))
+                        .await
+                        .map_err(|_| stalled())??;
+                }
             }
+            Ok(None) => return Ok(()), // the session was dropped
+            Err(_) => timeout(WRITE_TIMEOUT, writer.keepalive())
+                .await
+                .map_err(|_| stalled())??,
         }
-    }
-
-    /// Sends the node's outbox, in order, or the keepalive owed if there is nothing to send.
-    pub async fn send_all(&mut self, messages: Vec<PeerMessage>) -> Result<(), TransportError> {
-        if std::mem::take(&mut self.keepalive_due) && messages.is_empty() {
-            self.writer.keepalive().await?;
-        }
-        for message in messages {
-            self.writer.send(message).await?;
-        }
-        Ok(())
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
         self.reading.abort();
+        self.writing.abort();
     }
 }
 
@@ -105,7 +132,7 @@ pub async fn serve<S: ChannelStore, L: Ledger>(
 ) -> Result<SessionEnd, NodeError> {
     let mut session = Session::start(link);
     node.handle(Input::Connected).await?;
-    if let Err(e) = flush(node, &mut session, events).await {
+    if let Err(e) = flush(node, &mut session, events) {
         return Ok(SessionEnd::LinkLost(e));
     }
     loop {
@@ -120,16 +147,15 @@ pub async fn serve<S: ChannelStore, L: Ledger>(
                 None => return Ok(SessionEnd::Stopped),
             },
             incoming = session.next() => match incoming {
-                Ok(Some(message)) => {
+                Ok(message) => {
                     if let Err(e) = node.handle(Input::Peer(message)).await {
                         refuse(e)?;
                     }
                 }
-                Ok(None) => {} // a keepalive is due: the flush below sends it
                 Err(e) => return Ok(SessionEnd::LinkLost(e)),
             },
         }
-        if let Err(e) = flush(node, &mut session, events).await {
+        if let Err(e) = flush(node, &mut session, events) {
             return Ok(SessionEnd::LinkLost(e));
         }
     }
@@ -143,7 +169,7 @@ fn refuse(error: NodeError) -> Result<(), NodeError> {
     }
 }
 
-async fn flush<S: ChannelStore, L: Ledger>(
+fn flush<S: ChannelStore, L: Ledger>(
     node: &mut ChannelNode<S, L>,
     session: &mut Session,
     events: &mpsc::UnboundedSender<Event>,
@@ -152,5 +178,5 @@ async fn flush<S: ChannelStore, L: Ledger>(
         // The application may have stopped listening; the channel goes on.
         let _ = events.send(event);
     }
-    session.send_all(std::mem::take(&mut node.outbox)).await
+    session.send_all(std::mem::take(&mut node.outbox))
 }

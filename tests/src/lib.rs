@@ -8,6 +8,7 @@ pub mod forge;
 pub mod litesvm_backend;
 pub mod pair;
 pub mod program_test_backend;
+pub mod running;
 pub mod validator;
 
 /// The SBF binary under test, written by `scripts/build-sbf.sh`.

@@ -33,7 +33,8 @@ on_both_backends!(
     start_close_by_a_third_party_is_refused,
     a_fake_instructions_sysvar_is_refused,
     payouts_to_accounts_that_are_not_the_parties_are_refused,
-    a_read_only_payout_wallet_is_refused,
+    a_read_only_payout_wallet_keeps_its_share_unclaimed,
+    open_with_a_party_b_that_can_never_receive_is_refused,
     a_channel_sized_account_owned_by_another_program_is_refused,
     a_channel_account_with_a_bad_layout_is_refused,
     unknown_instruction_data_is_refused,
@@ -72,7 +73,7 @@ fn open_with_a_fake_system_program_is_refused(backend: &mut dyn Backend) {
     let f = ChannelFixture::new(backend);
     let ix = replaced(
         client::open(&f.channel, SOL, PERIOD),
-        2,
+        3,
         paychan_interface::ID,
     );
     assert_attack_fails(backend, &f, 0, PaychanError::InvalidSystemProgram, |b| {
@@ -202,14 +203,46 @@ fn payouts_to_accounts_that_are_not_the_parties_are_refused(backend: &mut dyn Ba
     });
 }
 
-fn a_read_only_payout_wallet_is_refused(backend: &mut dyn Backend) {
-    let f = ChannelFixture::opened(backend, SOL, 0);
+/// Whoever finalizes may pass a wallet read-only (or the runtime may keep it so): that share
+/// waits as unclaimed, the other is paid, and the owner withdraws it later.
+fn a_read_only_payout_wallet_keeps_its_share_unclaimed(backend: &mut dyn Backend) {
+    let f = ChannelFixture::opened(backend, 3 * SOL, SOL);
     f.start_close(backend, &f.a, None).expect("start close");
     backend.advance_time(PERIOD as i64 + 1);
     let ix = readonly(client::finalize(&f.channel), 2);
-    assert_attack_fails(backend, &f, 0, PaychanError::AccountNotWritable, |b| {
-        f.send(b, &[ix], &[])
-    });
+    let a_before = backend.lamports(&f.a.address());
+    f.send(backend, &[ix], &[]).expect("finalize");
+    assert_eq!(backend.lamports(&f.a.address()), a_before + 3 * SOL);
+    let channel = f.account(backend).expect("settled, B's share waits");
+    assert_eq!((channel.unclaimed_a, channel.unclaimed_b), (0, SOL));
+
+    let b_before = backend.lamports(&f.b.address());
+    f.withdraw(backend, &f.b, &f.b.address())
+        .expect("B withdraws");
+    assert_eq!(backend.lamports(&f.b.address()), b_before + SOL);
+    assert_eq!(backend.account(&f.channel.address), None);
+}
+
+/// A party B that could never be paid (the default address, which is the System program, a
+/// sysvar, a program, or paychan itself) would lock A's deposit for good: Open refuses it.
+fn open_with_a_party_b_that_can_never_receive_is_refused(backend: &mut dyn Backend) {
+    let f = ChannelFixture::new(backend);
+    let program = Address::new_unique();
+    backend.deploy_program_at(&program);
+    for party_b in [
+        Address::default(),
+        solana_sdk_ids::sysvar::clock::ID,
+        solana_sdk_ids::sysvar::rent::ID,
+        paychan_interface::ID,
+        program,
+    ] {
+        let channel = ChannelAddress::new_random(&paychan_interface::ID, &f.a.address(), &party_b);
+        let ix = client::open(&channel, SOL, PERIOD);
+        assert_attack_fails(backend, &f, 0, PaychanError::PartyBCannotReceive, |b| {
+            f.send(b, &[ix], &[&f.a.keypair])
+        });
+        assert!(backend.account(&channel.address).is_none(), "{party_b}");
+    }
 }
 
 /// Plants a byte-perfect channel (A's deposit 5 SOL, Closing, past deadline) at a new address.
@@ -230,6 +263,7 @@ fn plant_channel(backend: &mut dyn Backend, f: &ChannelFixture, owner: Address) 
         deadline: 0,
         unclaimed_a: 0,
         unclaimed_b: 0,
+        accountable_seq: 0,
     }
     .pack(&mut data)
     .expect("pack");

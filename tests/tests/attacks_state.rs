@@ -2,7 +2,7 @@
 //! finalization, repeated StartClose, deposits while closing, bad sums, unseen deposits,
 //! overflowing values, states from an earlier channel at the same address, bad withdrawals.
 
-use paychan_interface::{client, error::PaychanError};
+use paychan_interface::{channel::Party as Side, client, error::PaychanError};
 use paychan_tests::{
     backend::Backend,
     fixture::{assert_attack_fails, ChannelFixture, Party, PERIOD},
@@ -23,6 +23,9 @@ on_both_backends!(
     state_of_an_earlier_channel_at_the_same_address_is_refused,
     withdraw_before_settlement_or_of_nothing_is_refused,
     withdraw_to_the_channel_itself_is_refused,
+    a_second_key_replacing_first_does_not_launder_the_punishment,
+    a_self_replacement_does_not_launder_the_punishment,
+    a_channel_cannot_settle_in_its_opening_slot,
 );
 
 fn closing_on_seq(backend: &mut dyn Backend, seq: u64) -> ChannelFixture {
@@ -224,4 +227,81 @@ fn withdraw_to_the_channel_itself_is_refused(backend: &mut dyn Backend) {
     assert_attack_fails(backend, &f, 0, PaychanError::DestinationIsChannel, |b| {
         f.withdraw(b, &f.b, &channel)
     });
+}
+
+/// Deposits (10, 5) SOL; co-signed states for `seqs`, each moving a little more to B.
+fn opened_with_states(
+    backend: &mut dyn Backend,
+    seqs: [u64; 3],
+) -> (
+    ChannelFixture,
+    [paychan_interface::client::CoSignedState; 3],
+) {
+    let f = ChannelFixture::opened(backend, 10 * SOL, 5 * SOL);
+    let binding = f.binding(backend);
+    let states = seqs.map(|seq| {
+        f.co_sign(
+            &binding,
+            ChannelFixture::state(seq, (10 * SOL, 5 * SOL), (10 * SOL - seq, 5 * SOL + seq)),
+        )
+    });
+    (f, states)
+}
+
+/// A registers stale seq 3 and, in the same transaction, a second key of hers disputes with
+/// seq 4 (v1 then forgot who registered). B's seq 5 still proves A registered knowingly stale.
+fn a_second_key_replacing_first_does_not_launder_the_punishment(backend: &mut dyn Backend) {
+    let (f, [stale, next, newest]) = opened_with_states(backend, [3, 4, 5]);
+    let mut laundering = stale.start_close(&f.channel, &f.a.address()).to_vec();
+    laundering.extend(next.dispute(&f.channel, &f.outsider.address()));
+    f.send(backend, &laundering, &[&f.a.keypair, &f.outsider.keypair])
+        .expect("register and replace at once");
+    let channel = f.account(backend).expect("closing");
+    assert_eq!(channel.registered.seq, 4);
+    assert_eq!(channel.accountable(), Some((Side::A, 3)));
+
+    let b_before = backend.lamports(&f.b.address());
+    f.dispute(backend, &f.b, &newest).expect("B's dispute");
+    assert_eq!(
+        backend.lamports(&f.b.address()),
+        b_before + 15 * SOL,
+        "B takes the whole channel"
+    );
+    assert_eq!(backend.account(&f.channel.address), None);
+}
+
+/// A registers stale seq 3 and replaces it with seq 4 herself: B's seq 5 punishes A (v1
+/// measured from the replacement and only replaced).
+fn a_self_replacement_does_not_launder_the_punishment(backend: &mut dyn Backend) {
+    let (f, [stale, next, newest]) = opened_with_states(backend, [3, 4, 5]);
+    f.start_close(backend, &f.a, Some(&stale))
+        .expect("A registers seq 3");
+    f.dispute(backend, &f.a, &next)
+        .expect("A replaces with seq 4");
+    let b_before = backend.lamports(&f.b.address());
+    f.dispute(backend, &f.b, &newest).expect("B's dispute");
+    assert_eq!(backend.lamports(&f.b.address()), b_before + 15 * SOL);
+    assert_eq!(backend.account(&f.channel.address), None);
+}
+
+/// Opening, settling and re-opening within one slot would give two incarnations the same
+/// opened_slot, so states of the first would be valid for the second. No settlement (which
+/// may close the account) runs in the opening slot: not a cooperative close, not a punishment.
+fn a_channel_cannot_settle_in_its_opening_slot(backend: &mut dyn Backend) {
+    let f = ChannelFixture::new(backend);
+    let open = client::open(&f.channel, 2 * SOL, PERIOD);
+    let close = client::close_cooperative(&f.channel, SOL, SOL);
+    assert_attack_fails(backend, &f, 1, PaychanError::ChannelOpenedThisSlot, |b| {
+        f.send(
+            b,
+            &[open.clone(), close.clone(), open.clone()],
+            &[&f.a.keypair, &f.b.keypair],
+        )
+    });
+
+    // From the next slot on, the same close settles.
+    f.open(backend, 2 * SOL).expect("open");
+    f.close_cooperative(backend, SOL, SOL)
+        .expect("close in a later slot");
+    assert_eq!(backend.account(&f.channel.address), None);
 }

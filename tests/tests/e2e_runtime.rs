@@ -4,41 +4,27 @@
 //! flow both ways, and a cooperative close ends both runtimes once the chain shows it.
 //! Bounded: every wait has a deadline.
 
-use std::{net::SocketAddr, time::Duration};
+use std::net::SocketAddr;
 
-use ed25519_dalek::SigningKey;
 use paychan_client::{
-    engine::{Event, Input},
-    node::{ChannelNode, NodeError},
-    runtime::{
-        accept_forever, dial_forever, Command, LinkState, Notice, Runtime, RuntimeEnd, Status,
-    },
-    store::MemoryStore,
-    transport::PeerLink,
+    engine::Input,
+    runtime::{accept_forever, dial_forever, LinkState, Notice, RuntimeEnd},
 };
 use paychan_tests::{
-    chain::{SvmChain, TestChain},
+    chain::SvmChain,
     pair::{join_in_memory, on_chain, open_channel, payment},
+    running::{signing_key, start, DEADLINE},
     SOL,
 };
-use solana_keypair::Keypair;
 use solana_program_test::tokio::{
     self,
     io::copy_bidirectional,
     net::{TcpListener, TcpStream},
-    sync::{broadcast, mpsc, oneshot, watch},
+    sync::{mpsc, watch},
     task::spawn_local,
     time::timeout,
 };
 use solana_signer::Signer;
-
-const DEADLINE: Duration = Duration::from_secs(60);
-/// How often each runtime looks at the chain.
-const TICK: Duration = Duration::from_millis(20);
-
-fn signing_key(keypair: &Keypair) -> SigningKey {
-    SigningKey::from_bytes(keypair.secret_bytes())
-}
 
 /// A TCP relay in front of `target`; sending on the returned watch cuts every connection
 /// through it at once (new ones are relayed again).
@@ -63,75 +49,6 @@ async fn relay(target: SocketAddr) -> (SocketAddr, watch::Sender<u64>) {
         }
     });
     (address, cut)
-}
-
-/// One party's running channel and the handles the application keeps.
-struct Party {
-    commands: mpsc::Sender<Command>,
-    events: broadcast::Receiver<Event>,
-    link: watch::Receiver<LinkState>,
-    done: tokio::task::JoinHandle<Result<RuntimeEnd, NodeError>>,
-}
-
-impl Party {
-    async fn input(&self, input: Input) {
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::Input { input, reply })
-            .await
-            .expect("the runtime runs");
-        answer
-            .await
-            .expect("answered")
-            .expect("the engine takes it");
-    }
-
-    async fn status(&self) -> Status {
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::Status(reply))
-            .await
-            .expect("the runtime runs");
-        answer.await.expect("answered")
-    }
-
-    /// Waits until `count` payments are final (co-signed and stored) for this party: its own
-    /// (`Paid`), or the peer's to it (`Received`) when `from_peer`.
-    async fn settled(&mut self, count: usize, from_peer: bool) {
-        let mut seen = 0;
-        while seen < count {
-            match timeout(DEADLINE, self.events.recv())
-                .await
-                .expect("in time")
-            {
-                Ok(Event::Paid { payments, .. }) if !from_peer => seen += payments.len(),
-                Ok(Event::Received { payments, .. }) if from_peer => seen += payments.len(),
-                Ok(_) => {}
-                Err(e) => panic!("events: {e} after {seen} payments"),
-            }
-        }
-    }
-}
-
-type Node = ChannelNode<MemoryStore, <SvmChain as TestChain>::Ledger>;
-
-/// Starts a runtime for `node`; its authenticated links arrive on `links`.
-fn start(
-    node: Node,
-    mut links: mpsc::Receiver<PeerLink>,
-    notices: mpsc::UnboundedSender<Notice>,
-    (link, link_state): (watch::Sender<LinkState>, watch::Receiver<LinkState>),
-) -> Party {
-    let (events, subscribed) = broadcast::channel(4_096);
-    let (commands, mut commands_rx) = mpsc::channel(64);
-    let mut runtime = Runtime::new(node, events, notices, link);
-    let done = spawn_local(async move { runtime.run(&mut commands_rx, &mut links, TICK).await });
-    Party {
-        commands,
-        events: subscribed,
-        link: link_state,
-        done,
-    }
 }
 
 #[test]

@@ -105,12 +105,13 @@ fn dispute_with_seq_plus_one_replaces_without_punishment(backend: &mut dyn Backe
         .expect("start close");
     let deadline = f.account(backend).expect("closing").deadline;
 
-    // B disputes with seq 5: replaced, nobody punished, deadline unchanged
+    // B disputes with seq 5: replaced, nobody punished, deadline unchanged; A stays
+    // accountable for its seq 4
     f.dispute(backend, &f.b, &newer).expect("dispute");
     let channel = f.account(backend).expect("still closing");
     assert_eq!(channel.status, ChannelStatus::Closing);
     assert_eq!(channel.registered, newer.state);
-    assert_eq!(channel.registered_by, Some(Side::B));
+    assert_eq!(channel.accountable(), Some((Side::A, 4)));
     assert_eq!(channel.deadline, deadline);
 
     backend.set_unix_timestamp(deadline + 1);
@@ -155,7 +156,7 @@ fn implicit_seq_zero_close_returns_the_deposits(backend: &mut dyn Backend) {
         .expect("start close without a state");
     let channel = f.account(backend).expect("closing");
     assert_eq!(channel.registered.seq, 0);
-    assert_eq!(channel.registered_by, Some(Side::B));
+    assert_eq!(channel.accountable(), Some((Side::B, 0)));
 
     backend.advance_time(PERIOD as i64 + 1);
     f.finalize(backend).expect("finalize");
@@ -249,8 +250,9 @@ fn watchtower_disputes_for_an_offline_party(backend: &mut dyn Backend) {
     let channel = f.account(backend).expect("closing");
     assert_eq!(channel.registered, newest.state);
     assert_eq!(
-        channel.registered_by, None,
-        "a watchtower is not accountable as a party"
+        channel.accountable(),
+        Some((Side::A, 1)),
+        "the registrant stays accountable; a watchtower never becomes so"
     );
 
     backend.advance_time(PERIOD as i64 + 1);

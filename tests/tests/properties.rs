@@ -1,7 +1,11 @@
 //! Random instruction sequences by an adversarial party against an honest party whose watcher
 //! reacts after every step (the synchrony assumption), on the real SBF program in LiteSVM.
 //! Checks G5 (the channel always holds exactly the deposits plus the rent reserve, and pays out
-//! exactly what went in) and G3 (the honest party ends with at least its newest balance).
+//! exactly what went in), G3 (the honest party ends with at least its newest balance) and G4
+//! (an adversary that registered a state two behind the newest loses all it deposited, however
+//! it replaced the registration afterwards).
+
+use std::cell::Cell;
 
 use paychan_interface::{
     channel::{ChannelStatus, CHANNEL_ACCOUNT_LEN},
@@ -21,6 +25,9 @@ enum Step {
     StartClose(Option<usize>),
     /// The adversary disputes with signed state `index`.
     Dispute(usize),
+    /// The adversary registers signed state `index` and, in the same transaction, a second
+    /// key of its own replaces it with the next one (trying to shed accountability).
+    LaunderedStartClose(usize),
     /// A deposit by the adversary (`true`) or the honest party.
     Deposit {
         by_adversary: bool,
@@ -36,6 +43,7 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         3 => proptest::option::of(0usize..8).prop_map(Step::StartClose),
         3 => (0usize..8).prop_map(Step::Dispute),
+        2 => (0usize..8).prop_map(Step::LaunderedStartClose),
         2 => (any::<bool>(), 1u64..3 * SOL).prop_map(|(by_adversary, lamports)| Step::Deposit { by_adversary, lamports }),
         2 => (0i64..2 * PERIOD as i64).prop_map(Step::AdvanceTime),
         2 => Just(Step::Finalize),
@@ -52,6 +60,10 @@ struct Run {
     f: ChannelFixture,
     adversary_is_a: bool,
     states: Vec<CoSignedState>,
+    /// The adversary registered a state two or more behind the newest.
+    cheated: Cell<bool>,
+    /// Everything the adversary deposited that landed.
+    adversary_deposits: Cell<u64>,
 }
 
 impl Run {
@@ -75,12 +87,39 @@ impl Run {
         self.states.last().expect("at least one state")
     }
 
+    fn state(&self, index: usize) -> &CoSignedState {
+        &self.states[index % self.states.len()]
+    }
+
+    /// Notes a registration of `seq` by the adversary that landed.
+    fn registered(&self, seq: u64, landed: bool) {
+        if landed && seq + 2 <= self.newest().state.seq {
+            self.cheated.set(true);
+        }
+    }
+
     fn apply(&self, b: &mut dyn Backend, step: &Step) {
         // Any of these may be refused; the invariants must hold either way.
         let _ = match step {
             Step::StartClose(index) => {
-                let state = index.map(|i| &self.states[i % self.states.len()]);
-                self.f.start_close(b, self.adversary(), state)
+                let state = index.map(|i| self.state(i));
+                let result = self.f.start_close(b, self.adversary(), state);
+                self.registered(state.map_or(0, |s| s.state.seq), result.is_ok());
+                result
+            }
+            Step::LaunderedStartClose(index) => {
+                let (stale, next) = (self.state(*index), self.state(index + 1));
+                let mut laundering = stale
+                    .start_close(&self.f.channel, &self.adversary().address())
+                    .to_vec();
+                let mut signers = vec![&self.adversary().keypair];
+                if next.state.seq > stale.state.seq {
+                    laundering.extend(next.dispute(&self.f.channel, &self.f.outsider.address()));
+                    signers.push(&self.f.outsider.keypair);
+                }
+                let result = self.f.send(b, &laundering, &signers);
+                self.registered(stale.state.seq, result.is_ok());
+                result
             }
             Step::Dispute(index) => {
                 let state = &self.states[index % self.states.len()];
@@ -95,7 +134,12 @@ impl Run {
                 } else {
                     self.honest()
                 };
-                self.f.deposit(b, who, *lamports)
+                let result = self.f.deposit(b, who, *lamports);
+                if result.is_ok() && *by_adversary {
+                    self.adversary_deposits
+                        .set(self.adversary_deposits.get() + lamports);
+                }
+                result
             }
             Step::AdvanceTime(secs) => {
                 b.advance_time(*secs);
@@ -182,7 +226,13 @@ proptest! {
             .collect();
         let wallets = [f.a.address(), f.b.address()];
         let start = [WALLET, WALLET];
-        let run = Run { f, adversary_is_a, states };
+        let run = Run {
+            f,
+            adversary_is_a,
+            states,
+            cheated: Cell::new(false),
+            adversary_deposits: Cell::new(if adversary_is_a { deposit_a } else { deposit_b }),
+        };
         let b: &mut dyn Backend = &mut backend;
 
         for step in &steps {
@@ -222,5 +272,12 @@ proptest! {
             net >= newest_balance as i128 - newest_deposit as i128,
             "honest net {} < newest balance {} - deposit {}", net, newest_balance, newest_deposit
         );
+
+        // G4: a knowingly stale registration forfeits everything the adversary put in.
+        if run.cheated.get() {
+            let adversary_index = 1 - honest_index;
+            let adversary_net = end[adversary_index] as i128 - start[adversary_index] as i128;
+            prop_assert_eq!(adversary_net, -(run.adversary_deposits.get() as i128));
+        }
     }
 }

@@ -16,6 +16,13 @@ pub enum EngineError {
     Overflow,
     #[error("the channel is closing: no more payments")]
     Closing,
+    #[error("a close is registered on-chain: no more payments")]
+    ClosingOnChain,
+    #[error(
+        "the peer already signed a different state for seq {0}, one this store does not hold: \
+         the store lost writes (restored from an old copy?); stopped so nothing stale is signed"
+    )]
+    PeerSignedOtherState(u64),
     #[error("the proposed state does not follow from the newest state and its operations")]
     StateMismatch,
     #[error("the peer's signature does not verify")]

@@ -61,4 +61,7 @@ pub enum RejectReason {
     Invalid,
     /// The acceptor is closing the channel.
     Closing,
+    /// The acceptor already signed a different state for this seq: the proposer's store lost
+    /// its proposal (restored from an old copy?).
+    AlreadySigned,
 }

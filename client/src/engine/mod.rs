@@ -7,6 +7,7 @@
 
 mod error;
 mod messages;
+mod queue;
 mod round;
 mod transition;
 mod types;
@@ -22,8 +23,6 @@ pub use types::{
     Record, RegisteredClose, SignedByMe,
 };
 
-use std::collections::VecDeque;
-
 use ed25519_dalek::SigningKey;
 use paychan_interface::{
     channel::Party,
@@ -33,6 +32,7 @@ use paychan_interface::{
 };
 
 use crate::watcher::{self, ChainRequest};
+use queue::PaymentQueue;
 use round::Round;
 
 /// What survives a restart (see [`crate::engine::Record`]).
@@ -45,6 +45,8 @@ pub struct Recovered {
     /// The highest-seq state this party proposed.
     pub proposed: Option<Proposed>,
     pub closing: Option<CloseTerms>,
+    /// A unilateral close was requested or seen on-chain: sign no new seq.
+    pub unilateral: bool,
 }
 
 #[derive(Debug)]
@@ -54,10 +56,17 @@ pub struct ChannelEngine {
     newest: Option<LogEntry>,
     signed: Option<SignedByMe>,
     round: Round,
-    queue: VecDeque<Payment>,
+    queue: PaymentQueue,
     chain: ChainView,
     closing: Option<CloseTerms>,
     close_wanted: bool,
+    /// A close is registered (or this party asked for one) on-chain. A registrant that signed
+    /// two more states would be punished for its own registration (SPEC §4), so from here on
+    /// this party signs no new seq: it only completes a state it already signed.
+    unilateral: bool,
+    /// A peer message that needs deposits the chain has not shown this party yet; it is
+    /// handled again on every chain view (the peer saw the deposit first, not a fault).
+    parked: Option<PeerMessage>,
 }
 
 impl ChannelEngine {
@@ -89,10 +98,12 @@ impl ChannelEngine {
             newest: recovered.newest,
             signed: recovered.signed,
             round,
-            queue: VecDeque::new(),
+            queue: PaymentQueue::default(),
             chain: ChainView::default(),
             closing: recovered.closing,
             close_wanted: recovered.closing.is_some(),
+            unilateral: recovered.unilateral,
+            parked: None,
         }
     }
 
@@ -120,6 +131,11 @@ impl ChannelEngine {
         self.closing
     }
 
+    /// Whether a unilateral close is registered or requested: no new seq is signed.
+    pub fn is_closing_on_chain(&self) -> bool {
+        self.unilateral
+    }
+
     /// Payments waiting for the next round.
     pub fn queued(&self) -> usize {
         self.queue.len()
@@ -139,11 +155,21 @@ impl ChannelEngine {
                 self.maybe_close(&mut actions)?;
             }
             Input::Peer(message) => self.on_peer(message, &mut actions)?,
-            Input::Chain(view) => self.on_chain(view, &mut actions),
+            Input::Chain(view) => self.on_chain(view, &mut actions)?,
+            Input::ForceClose => {
+                self.go_unilateral(&mut actions);
+                actions.push(Action::Submit(ChainRequest::StartClose(
+                    self.newest_co_signed(),
+                )));
+            }
             Input::Connected => {
                 actions.push(Action::Send(self.hello()));
                 if let Round::Proposing(proposal) = &self.round {
                     actions.push(Action::Send(proposal.message()));
+                }
+                // A close request or its acceptance may have been lost with the old link.
+                if let Some(terms) = self.closing {
+                    actions.push(Action::Send(PeerMessage::CloseRequest { terms }));
                 }
             }
             Input::CloseTransactionBuilt(transaction) => {
@@ -174,22 +200,47 @@ impl ChannelEngine {
     }
 
     fn on_pay(&mut self, payment: Payment, actions: &mut Vec<Action>) -> Result<(), EngineError> {
+        if self.unilateral {
+            return Err(EngineError::ClosingOnChain);
+        }
         if self.close_wanted {
             return Err(EngineError::Closing);
         }
         if payment.amount == 0 {
             return Err(EngineError::ZeroPayment);
         }
-        let queued = self
-            .queue
-            .iter()
-            .try_fold(payment.amount, |sum, p| sum.checked_add(p.amount))
-            .ok_or(EngineError::Overflow)?;
-        if queued > self.spendable()? {
-            return Err(EngineError::InsufficientBalance);
-        }
-        self.queue.push_back(payment);
+        let spendable = self.spendable()?;
+        self.queue.push_within(payment, spendable)?;
         self.maybe_propose(actions)
+    }
+
+    /// Stops signing new seqs for good (durably first), failing the own round in flight and
+    /// every queued payment.
+    fn go_unilateral(&mut self, actions: &mut Vec<Action>) {
+        if self.unilateral {
+            return;
+        }
+        self.unilateral = true;
+        self.parked = None;
+        actions.push(Action::Persist(Record::Unilateral));
+        if let Round::Proposing(own) = std::mem::replace(&mut self.round, Round::Idle) {
+            let seq = own.state.seq;
+            actions.push(Action::Persist(Record::ProposalWithdrawn { seq }));
+            self.drop_payments(own.payments, RejectReason::Closing, actions);
+        }
+        let queued = self.queue.take_all();
+        self.drop_payments(queued, RejectReason::Closing, actions);
+    }
+
+    fn drop_payments(
+        &mut self,
+        payments: Vec<Payment>,
+        reason: RejectReason,
+        actions: &mut Vec<Action>,
+    ) {
+        if !payments.is_empty() {
+            actions.push(Action::Notify(Event::Dropped { payments, reason }));
+        }
     }
 
     /// What this party could pay now: its balance in the newest (or in-flight own) state plus
@@ -218,11 +269,10 @@ impl ChannelEngine {
     }
 
     fn maybe_propose(&mut self, actions: &mut Vec<Action>) -> Result<(), EngineError> {
-        if !self.is_idle() || self.close_wanted || self.queue.is_empty() {
+        if !self.is_idle() || self.close_wanted || self.unilateral || self.queue.is_empty() {
             return Ok(());
         }
-        let take = self.queue.len().min(MAX_OPS_PER_ROUND);
-        let payments: Vec<Payment> = self.queue.drain(..take).collect();
+        let payments = self.queue.take_front(MAX_OPS_PER_ROUND);
         let ops: Vec<_> = payments.iter().map(Payment::op).collect();
         let base = self.newest_state();
         let state = next_state(&base, self.params.me, &ops, self.deposits_for(&base))?;
@@ -248,6 +298,8 @@ impl ChannelEngine {
         self.closing = Some(terms);
         actions.push(Action::Persist(Record::Closing(terms)));
         actions.push(Action::Send(PeerMessage::CloseRequest { terms }));
+        let queued = self.queue.take_all();
+        self.drop_payments(queued, RejectReason::Closing, actions);
         Ok(())
     }
 
@@ -265,15 +317,57 @@ impl ChannelEngine {
         })
     }
 
-    fn on_chain(&mut self, view: ChainView, actions: &mut Vec<Action>) {
+    fn on_chain(&mut self, view: ChainView, actions: &mut Vec<Action>) -> Result<(), EngineError> {
         self.chain = ChainView {
             deposited_a: self.chain.deposited_a.max(view.deposited_a),
             deposited_b: self.chain.deposited_b.max(view.deposited_b),
             ..view
         };
+        if self.chain.closing.is_some() {
+            self.go_unilateral(actions);
+        } else {
+            self.reterm_close(actions)?;
+        }
         if let Some(request) = watcher::decide(self.newest_co_signed().as_ref(), &self.chain) {
             actions.push(Action::Submit(request));
         }
+        match self.parked.take() {
+            Some(message) => self.on_peer(message, actions),
+            None => Ok(()),
+        }
+    }
+
+    /// A close asked for before this party saw a deposit the peer saw asks again at the new
+    /// terms (deposits only rise, so this settles). Nothing was signed for the old terms.
+    fn reterm_close(&mut self, actions: &mut Vec<Action>) -> Result<(), EngineError> {
+        let Some(terms) = self.closing else {
+            return Ok(());
+        };
+        let current = self.close_terms()?;
+        if current != terms && current.seq == terms.seq {
+            self.closing = Some(current);
+            actions.push(Action::Persist(Record::Closing(current)));
+            actions.push(Action::Send(PeerMessage::CloseRequest { terms: current }));
+        }
+        Ok(())
+    }
+
+    /// Whether `state` counts deposits this party's chain view does not show yet.
+    fn deposits_unseen(&self, deposited_a: u64, deposited_b: u64) -> bool {
+        let newest = self.newest_state();
+        deposited_a > self.chain.deposited_a.max(newest.deposited_a)
+            || deposited_b > self.chain.deposited_b.max(newest.deposited_b)
+    }
+
+    /// Keeps `message` until the chain shows what the peer already saw (the driver looks at
+    /// the chain at once when [`Self::waits_for_chain`], then at every tick).
+    fn park(&mut self, message: PeerMessage) {
+        self.parked = Some(message);
+    }
+
+    /// Whether a peer message waits for the chain to show a deposit.
+    pub fn waits_for_chain(&self) -> bool {
+        self.parked.is_some()
     }
 
     fn on_peer(
@@ -289,10 +383,7 @@ impl ChannelEngine {
                 seq,
                 log_root,
                 reason,
-            } => {
-                self.on_reject(seq, log_root, reason, actions);
-                Ok(())
-            }
+            } => self.on_reject(seq, log_root, reason, actions),
             PeerMessage::Hello { newest, pending } => {
                 self.on_hello(newest.map(|e| *e), pending.map(|p| *p), actions)
             }
@@ -330,7 +421,7 @@ impl ChannelEngine {
                 reason,
             })
         };
-        if self.closing.is_some() {
+        if self.closing.is_some() || self.unilateral {
             actions.push(reject(RejectReason::Closing));
             return Ok(());
         }
@@ -351,13 +442,17 @@ impl ChannelEngine {
                 }));
                 return Ok(());
             }
-            // A peer that lost its proposal in a crash proposes afresh: point it to the state
-            // we signed, which is the only one we will ever sign for this seq.
-            actions.push(reject(RejectReason::Conflict));
+            // A peer whose store lost its proposal proposes afresh: tell it we signed another
+            // state for this seq, the only one we will ever sign for it.
+            actions.push(reject(RejectReason::AlreadySigned));
             actions.push(Action::Send(self.hello()));
             actions.push(Action::Notify(Event::PeerFault(EngineError::Equivocation(
                 seq,
             ))));
+            return Ok(());
+        }
+        if self.deposits_unseen(state.deposited_a, state.deposited_b) {
+            self.park(PeerMessage::Propose { seq, ops, state });
             return Ok(());
         }
         if let Err(error) = self.check_proposal(&newest, &ops, &state) {
@@ -372,9 +467,7 @@ impl ChannelEngine {
                 actions.push(reject(RejectReason::Conflict));
                 return Ok(());
             }
-            for payment in own.payments.iter().rev() {
-                self.queue.push_front(*payment);
-            }
+            self.queue.requeue(&own.payments);
             self.round = Round::Idle;
         }
         let signature = sign_state(&self.key, &state, &self.params.binding).signature;
@@ -420,6 +513,9 @@ impl ChannelEngine {
         signature: [u8; 64],
         actions: &mut Vec<Action>,
     ) -> Result<(), EngineError> {
+        if self.unilateral {
+            return Ok(()); // the own round was failed when the close began; sign nothing new
+        }
         let Round::Proposing(proposal) = &self.round else {
             return self.stale_or_unexpected("accept", seq);
         };
@@ -504,31 +600,39 @@ impl ChannelEngine {
         log_root: [u8; 32],
         reason: RejectReason,
         actions: &mut Vec<Action>,
-    ) {
+    ) -> Result<(), EngineError> {
         let Round::Proposing(proposal) = &self.round else {
-            return;
+            return Ok(());
         };
         if proposal.state.seq != seq || proposal.state.log_root != log_root {
-            return;
+            return Ok(());
         }
         if reason == RejectReason::WrongSeq {
             // The peer is behind or ahead and sent a Hello with it: once it catches up, the
             // proposal (which it may still sign) is sent again.
-            return;
+            return Ok(());
+        }
+        if reason == RejectReason::AlreadySigned {
+            // The peer signed another state for this seq, which this store does not hold: it
+            // lost writes (restored from an old copy?). Proposing again would loop forever.
+            return Err(EngineError::PeerSignedOtherState(seq));
         }
         let Round::Proposing(proposal) = std::mem::replace(&mut self.round, Round::Idle) else {
-            return;
+            return Ok(());
         };
+        actions.push(Action::Notify(Event::ProposalRejected { seq, reason }));
         match reason {
             // Not the payments' fault: they go first into the next proposal.
-            RejectReason::Conflict | RejectReason::WrongSeq => {
-                for payment in proposal.payments.iter().rev() {
-                    self.queue.push_front(*payment);
-                }
+            RejectReason::Conflict | RejectReason::WrongSeq | RejectReason::AlreadySigned => {
+                self.queue.requeue(&proposal.payments);
             }
-            RejectReason::Invalid | RejectReason::Closing => {}
+            // Refused for good: never complete it after a restart either.
+            RejectReason::Invalid | RejectReason::Closing => {
+                actions.push(Action::Persist(Record::ProposalWithdrawn { seq }));
+                self.drop_payments(proposal.payments, reason, actions);
+            }
         }
-        actions.push(Action::Notify(Event::ProposalRejected { seq, reason }));
+        Ok(())
     }
 
     fn on_hello(
@@ -564,9 +668,7 @@ impl ChannelEngine {
                 return Err(EngineError::StateMismatch);
             }
             if let Round::Proposing(own) = std::mem::replace(&mut self.round, Round::Idle) {
-                for payment in own.payments.iter().rev() {
-                    self.queue.push_front(*payment);
-                }
+                self.queue.requeue(&own.payments);
             }
             self.accept_entry(entry, actions);
             // Tell the peer we caught up, so it can (re)send a proposal for the next seq.
@@ -591,18 +693,38 @@ impl ChannelEngine {
         terms: CloseTerms,
         actions: &mut Vec<Action>,
     ) -> Result<(), EngineError> {
+        if self.closing == Some(terms) {
+            // Both asked (or a reconnect repeats the request): A drives the close, so only B
+            // answers, and exactly one CloseCooperative transaction is built.
+            if self.params.me == Party::B {
+                actions.push(Action::Send(PeerMessage::CloseAccept { terms }));
+            }
+            return Ok(());
+        }
         if terms != self.close_terms()? {
+            let total = terms.balance_a.checked_add(terms.balance_b);
+            let own = self.close_terms()?;
+            if total > own.balance_a.checked_add(own.balance_b) {
+                // The peer counts a deposit our chain view does not show yet.
+                self.park(PeerMessage::CloseRequest { terms });
+                return Ok(());
+            }
             actions.push(Action::Send(self.hello()));
             return Err(EngineError::CloseTermsMismatch);
         }
         // An own proposal in flight fails; a signature of ours on a newer seq stays valid but
         // the close pays the newest fully signed state.
         if let Round::Proposing(own) = std::mem::replace(&mut self.round, Round::Idle) {
+            let seq = own.state.seq;
             actions.push(Action::Notify(Event::ProposalRejected {
-                seq: own.state.seq,
+                seq,
                 reason: RejectReason::Closing,
             }));
+            actions.push(Action::Persist(Record::ProposalWithdrawn { seq }));
+            self.drop_payments(own.payments, RejectReason::Closing, actions);
         }
+        let queued = self.queue.take_all();
+        self.drop_payments(queued, RejectReason::Closing, actions);
         self.close_wanted = true;
         self.closing = Some(terms);
         actions.push(Action::Persist(Record::Closing(terms)));

@@ -120,6 +120,11 @@ pub enum Record {
     FullySigned(LogEntry),
     /// This party committed to a cooperative close: it proposes and accepts nothing more.
     Closing(CloseTerms),
+    /// A unilateral close was requested or seen on-chain: this party signs no new seq.
+    Unilateral,
+    /// The peer refused this party's proposal for `seq` for good: a restart must not complete
+    /// it (its payments were reported failed).
+    ProposalWithdrawn { seq: u64 },
 }
 
 /// What the engine tells its user.
@@ -132,6 +137,12 @@ pub enum Event {
     /// The peer refused a proposal; its payments are queued again or failed.
     ProposalRejected {
         seq: u64,
+        reason: super::messages::RejectReason,
+    },
+    /// These payments will never be made: the peer refused their round, or the channel is
+    /// closing. (Payments of a round refused for a reason that is not theirs are retried.)
+    Dropped {
+        payments: Vec<Payment>,
         reason: super::messages::RejectReason,
     },
     /// The peer sent something invalid; it was refused and nothing changed.
@@ -147,6 +158,8 @@ pub enum Input {
     Pay(Payment),
     /// Close cooperatively at the newest state once idle.
     Close,
+    /// Close unilaterally now: stop signing, then register the newest co-signed state.
+    ForceClose,
     /// A message from the peer.
     Peer(PeerMessage),
     /// A fresh view of the chain.

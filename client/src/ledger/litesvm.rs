@@ -73,6 +73,11 @@ impl Ledger for LiteSvmLedger {
         Ok(self.next_slot())
     }
 
+    async fn wait_for_next_slot(&mut self) -> Result<(), LedgerError> {
+        self.next_slot();
+        Ok(())
+    }
+
     async fn account(
         &mut self,
         address: &Address,

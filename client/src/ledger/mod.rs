@@ -54,6 +54,12 @@ pub trait Ledger {
     /// The Clock sysvar's unix timestamp.
     async fn unix_timestamp(&mut self) -> Result<i64, LedgerError>;
 
+    /// Returns once the chain has moved past the slot it is in now (as far as this backend
+    /// can tell: a test bank that moves only when warped returns at once).
+    async fn wait_for_next_slot(&mut self) -> Result<(), LedgerError> {
+        Ok(())
+    }
+
     /// The decoded channel account, if the channel exists.
     async fn channel(&mut self, address: &Address) -> Result<Option<Channel>, LedgerError> {
         match self.account(address).await? {

@@ -119,6 +119,20 @@ impl Ledger for RpcLedger {
             .map_err(from_client)
     }
 
+    async fn wait_for_next_slot(&mut self) -> Result<(), LedgerError> {
+        let start = self.client.get_slot().await.map_err(from_client)?;
+        // A slot is ~400 ms; a cluster that makes none in 5 s is not producing blocks.
+        for _ in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            if self.client.get_slot().await.map_err(from_client)? > start {
+                return Ok(());
+            }
+        }
+        Err(LedgerError::Unreachable(format!(
+            "the cluster stays at slot {start}"
+        )))
+    }
+
     async fn account(
         &mut self,
         address: &Address,

@@ -51,4 +51,8 @@ impl<L: Ledger> Ledger for SharedLedger<L> {
     async fn unix_timestamp(&mut self) -> Result<i64, LedgerError> {
         self.0.borrow_mut().unix_timestamp().await
     }
+
+    async fn wait_for_next_slot(&mut self) -> Result<(), LedgerError> {
+        self.0.borrow_mut().wait_for_next_slot().await
+    }
 }

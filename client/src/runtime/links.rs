@@ -2,12 +2,13 @@
 //! doing so for as long as the channel runs. Only authenticated links reach the runtime; a
 //! connection that fails the handshake (garbage, a wrong key, a replay) is refused and logged.
 
-use std::time::Duration;
+use std::{collections::VecDeque, time::Duration};
 
 use ed25519_dalek::SigningKey;
 use tokio::{
     net::TcpListener,
     sync::{mpsc, watch},
+    task::AbortHandle,
 };
 
 use super::{LinkState, Notice};
@@ -17,8 +18,15 @@ use crate::transport::PeerLink;
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LAST_RETRY: Duration = Duration::from_secs(5);
 
+/// Unauthenticated connections in their handshake at once. Each holds a socket and buffers
+/// (~128 KiB); beyond this the oldest is dropped, so a flood of idle connections costs a
+/// bounded amount and cannot keep the real peer out: its handshake takes a millisecond, a
+/// flooder's slot is the one that ages out.
+pub const MAX_PENDING_HANDSHAKES: usize = 64;
+
 /// Accepts connections on `listener` and hands each authenticated one to the runtime. Each
-/// handshake runs as its own task, so a slow or hostile client cannot hold up the peer.
+/// handshake runs as its own task (bounded by the handshake timeout), so a slow or hostile
+/// client cannot hold up the peer; at most [`MAX_PENDING_HANDSHAKES`] run at once.
 pub async fn accept_forever(
     listener: TcpListener,
     me: SigningKey,
@@ -27,6 +35,7 @@ pub async fn accept_forever(
     links: mpsc::Sender<PeerLink>,
     notices: mpsc::UnboundedSender<Notice>,
 ) {
+    let mut pending: VecDeque<AbortHandle> = VecDeque::new();
     loop {
         let (stream, from) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -36,8 +45,14 @@ pub async fn accept_forever(
                 continue;
             }
         };
+        pending.retain(|handshake| !handshake.is_finished());
+        if pending.len() >= MAX_PENDING_HANDSHAKES {
+            if let Some(oldest) = pending.pop_front() {
+                oldest.abort(); // drops its socket and buffers
+            }
+        }
         let (me, links, notices) = (me.clone(), links.clone(), notices.clone());
-        tokio::task::spawn_local(async move {
+        let handshake = tokio::task::spawn_local(async move {
             match PeerLink::accept(stream, &me, &peer, channel).await {
                 Ok(link) => {
                     let _ = links.send(link).await;
@@ -47,6 +62,7 @@ pub async fn accept_forever(
                 }
             }
         });
+        pending.push_back(handshake.abort_handle());
     }
 }
 

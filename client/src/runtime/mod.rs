@@ -10,10 +10,10 @@ use std::time::Duration;
 use paychan_interface::{channel::ChannelStatus, client::CoSignedState, state::ChannelState};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-pub use links::{accept_forever, dial_forever};
+pub use links::{accept_forever, dial_forever, MAX_PENDING_HANDSHAKES};
 
 use crate::{
-    engine::{CloseTerms, Event, Input},
+    engine::{CloseTerms, EngineError, Event, Input},
     ledger::{chain_view, Ledger},
     node::{ChannelNode, NodeError},
     peer::Session,
@@ -115,7 +115,7 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
     }
 
     /// Runs until the channel is closed on-chain or `commands` closes. Only a storage failure
-    /// is an error: the process must stop and restart from its store.
+    /// (or a store found behind the peer) is an error: the process must stop.
     pub async fn run(
         &mut self,
         commands: &mut mpsc::Receiver<Command>,
@@ -142,21 +142,20 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
                     self.absorb(result)?;
                 }
                 incoming = next_incoming(&mut self.session) => match incoming {
-                    Ok(Some(message)) => {
+                    Ok(message) => {
                         let result = self.node.handle(Input::Peer(message)).await;
                         self.absorb(result)?;
                     }
-                    Ok(None) => {} // a keepalive is due: the flush below sends it
                     Err(e) => self.lose_link(e),
                 },
                 _ = ticks.tick() => {
                     if self.look_at_chain().await?.is_none() {
-                        self.flush().await;
+                        self.flush();
                         return Ok(RuntimeEnd::ChannelClosed);
                     }
                 }
             }
-            self.flush().await;
+            self.flush();
         }
     }
 
@@ -234,7 +233,8 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
         let _ = self.notices.send(notice);
     }
 
-    async fn flush(&mut self) {
+    /// Hands events to the application and the outbox to the link's writer: neither waits.
+    fn flush(&mut self) {
         for event in self.node.events.drain(..) {
             // Nobody may be subscribed; the channel goes on.
             let _ = self.events.send(event);
@@ -242,7 +242,7 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
         let outbox = std::mem::take(&mut self.node.outbox);
         // Offline, the outbox is dropped: the resync on reconnect sends what is still pending.
         if let Some(session) = &mut self.session {
-            if let Err(e) = session.send_all(outbox).await {
+            if let Err(e) = session.send_all(outbox) {
                 self.lose_link(e);
             }
         }
@@ -251,17 +251,20 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
 
 async fn next_incoming(
     session: &mut Option<Session>,
-) -> Result<Option<crate::engine::PeerMessage>, TransportError> {
+) -> Result<crate::engine::PeerMessage, TransportError> {
     match session {
         Some(session) => session.next().await,
         None => std::future::pending().await,
     }
 }
 
-/// Splits a storage failure (fatal: stop and restart from the store) from everything else.
+/// Splits what must stop the channel from everything else: a storage failure (restart from
+/// the store), or a store that lost writes the peer has seen (signing on would risk signing
+/// two states for one seq).
 fn fatal_or<T>(result: Result<T, NodeError>) -> Result<Result<T, NodeError>, NodeError> {
     match result {
         Err(e @ NodeError::Store(_)) => Err(e),
+        Err(e @ NodeError::Engine(EngineError::PeerSignedOtherState(_))) => Err(e),
         other => Ok(other),
     }
 }

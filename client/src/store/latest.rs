@@ -12,6 +12,7 @@ pub(super) struct Latest {
     pub signed: Option<SignedByMe>,
     pub proposed: Option<Proposed>,
     pub closing: Option<CloseTerms>,
+    pub unilateral: bool,
 }
 
 impl Latest {
@@ -45,6 +46,12 @@ impl Latest {
                 }
             }
             Record::Closing(terms) => self.closing = Some(*terms),
+            Record::Unilateral => self.unilateral = true,
+            Record::ProposalWithdrawn { seq } => {
+                if self.proposed.as_ref().is_some_and(|p| p.state.seq == *seq) {
+                    self.proposed = None;
+                }
+            }
         }
     }
 
@@ -65,6 +72,7 @@ impl Latest {
             signed: self.signed,
             proposed: self.proposed,
             closing: self.closing,
+            unilateral: self.unilateral,
         }
     }
 }

@@ -15,7 +15,7 @@ mod latest;
 mod memory;
 mod redb;
 
-pub use self::redb::RedbStore;
+pub use self::redb::{sync_parent_dir, RedbStore};
 pub use fault::{FaultPoint, FaultyStore};
 pub use memory::MemoryStore;
 

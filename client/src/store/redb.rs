@@ -43,6 +43,8 @@ impl RedbStore {
         txn.open_table(LOG).map_err(db_error)?;
         txn.open_table(LATEST).map_err(db_error)?;
         txn.commit().map_err(db_error)?;
+        // A new file is durable only once its directory entry is: fsync the directory too.
+        sync_parent_dir(&path)?;
         Ok(Self { db, path })
     }
 
@@ -50,6 +52,16 @@ impl RedbStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Fsyncs the directory holding `path`, so a file just created (or renamed into place)
+/// survives a power loss.
+pub fn sync_parent_dir(path: &Path) -> Result<(), std::io::Error> {
+    let parent = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(parent)?.sync_all()
 }
 
 /// The params of `channel`, read inside a write transaction.

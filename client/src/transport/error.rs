@@ -8,6 +8,10 @@ pub enum TransportError {
     Closed,
     #[error("the peer was silent for {0:?} (not even a keepalive)")]
     Idle(std::time::Duration),
+    #[error("the peer stopped reading: {0} batches of messages wait for it")]
+    Stalled(usize),
+    #[error("the peer took no data for {0:?}")]
+    WriteTimeout(std::time::Duration),
     #[error("the handshake did not finish within {0:?}")]
     HandshakeTimeout(std::time::Duration),
     #[error("encryption failed: {0}")]

@@ -20,6 +20,9 @@ use crate::engine::PeerMessage;
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often a session sends a keepalive (see `peer::Session`).
 pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+/// A write the peer does not take within this long (it stopped reading, its buffers are
+/// full) fails the link rather than wait on it.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A peer silent this long (three keepalives missed) is gone, even if TCP has not noticed: a
 /// half-open connection would otherwise stall the channel until the next write failed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);

@@ -19,4 +19,5 @@ pub use error::TransportError;
 pub use frame::MAX_MESSAGE_LEN;
 pub use link::{
     LinkReader, LinkWriter, PeerLink, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT, KEEPALIVE_INTERVAL,
+    WRITE_TIMEOUT,
 };

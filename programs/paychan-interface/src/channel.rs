@@ -21,8 +21,11 @@
 //! 192  8  deadline               i64 unix seconds
 //! 200  8  unclaimed_a
 //! 208  8  unclaimed_b
-//! 216     end
+//! 216  8  accountable_seq        the seq registered_by registered with StartClose (SPEC §4)
+//! 224     end
 //! ```
+//! Layout v2 added `accountable_seq`: v1 measured staleness from whatever was registered last,
+//! so a replacement could launder the registrant's punishment.
 //! Lamports beyond the deposits (the rent reserve, and anything sent to the PDA by others)
 //! belong to the opener and are returned to party A when the account closes.
 
@@ -31,8 +34,8 @@ use bytemuck::{Pod, Zeroable};
 use crate::{error::PaychanError, state::ChannelState, Address};
 
 pub const CHANNEL_DISCRIMINATOR: u8 = 0xC4;
-pub const CHANNEL_VERSION: u8 = 1;
-pub const CHANNEL_ACCOUNT_LEN: usize = 216;
+pub const CHANNEL_VERSION: u8 = 2;
+pub const CHANNEL_ACCOUNT_LEN: usize = 224;
 
 // Fields are native-endian in memory; every Solana target and host is little-endian.
 const _: () = assert!(cfg!(target_endian = "little"));
@@ -60,6 +63,7 @@ pub struct ChannelAccount {
     pub deadline: i64,
     pub unclaimed_a: u64,
     pub unclaimed_b: u64,
+    pub accountable_seq: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,8 +108,11 @@ pub struct Channel {
     pub deposited_b: u64,
     /// The state registered by StartClose or Dispute (all zero while Open).
     pub registered: ChannelState,
-    /// Who registered `registered`, if a party did (watchtower disputes register None).
+    /// The party that called StartClose (None while Open). A Dispute never changes it.
     pub registered_by: Option<Party>,
+    /// The seq `registered_by` registered with StartClose: a Dispute with seq ≥ this + 2
+    /// punishes it, whatever replaced the registered state in between (SPEC §4).
+    pub accountable_seq: u64,
     /// Unix seconds after which Finalize may run.
     pub deadline: i64,
     pub unclaimed_a: u64,
@@ -129,6 +136,12 @@ impl Channel {
             Party::A => &self.party_a,
             Party::B => &self.party_b,
         }
+    }
+
+    /// The StartClose registrant and the seq it answers for (SPEC §4), once Closing.
+    pub fn accountable(&self) -> Option<(Party, u64)> {
+        self.registered_by
+            .map(|party| (party, self.accountable_seq))
     }
 
     /// Total value locked by the parties (excludes the opener's rent reserve).
@@ -184,6 +197,7 @@ impl Channel {
             deadline: raw.deadline,
             unclaimed_a: raw.unclaimed_a,
             unclaimed_b: raw.unclaimed_b,
+            accountable_seq: raw.accountable_seq,
         })
     }
 
@@ -207,6 +221,7 @@ impl Channel {
             deadline: self.deadline,
             unclaimed_a: self.unclaimed_a,
             unclaimed_b: self.unclaimed_b,
+            accountable_seq: self.accountable_seq,
         }
     }
 
@@ -254,6 +269,7 @@ mod tests {
             deadline: 1_700_000_000,
             unclaimed_a: 11,
             unclaimed_b: 12,
+            accountable_seq: 8,
         }
     }
 
@@ -301,13 +317,14 @@ mod tests {
         assert_eq!(data[192..200], 1_700_000_000i64.to_le_bytes());
         assert_eq!(data[200..208], 11u64.to_le_bytes());
         assert_eq!(data[208..216], 12u64.to_le_bytes());
+        assert_eq!(data[216..224], 8u64.to_le_bytes());
     }
 
     #[test]
     fn foreign_or_corrupt_data_is_not_a_channel() {
         let mut data = [0u8; CHANNEL_ACCOUNT_LEN];
         sample().pack(&mut data).expect("exact length");
-        for (at, value) in [(0, 0u8), (1, 2), (2, 0), (2, 4), (184, 3)] {
+        for (at, value) in [(0, 0u8), (1, 1), (1, 3), (2, 0), (2, 4), (184, 3)] {
             let mut bad = data;
             bad[at] = value;
             assert_eq!(
@@ -316,7 +333,7 @@ mod tests {
             );
         }
         assert_eq!(
-            Channel::unpack(&data[..215]),
+            Channel::unpack(&data[..CHANNEL_ACCOUNT_LEN - 1]),
             Err(PaychanError::InvalidChannelAccount)
         );
         assert_eq!(
@@ -324,14 +341,14 @@ mod tests {
             Err(PaychanError::InvalidChannelAccount)
         );
         assert_eq!(
-            sample().pack(&mut [0u8; 215]),
+            sample().pack(&mut [0u8; CHANNEL_ACCOUNT_LEN - 1]),
             Err(PaychanError::InvalidChannelAccount)
         );
     }
 
     proptest::proptest! {
         #[test]
-        fn unpack_never_panics(data in proptest::collection::vec(0u8.., 0..300)) {
+        fn unpack_never_panics(data in proptest::collection::vec(0u8.., 0..320)) {
             let _ = Channel::unpack(&data);
         }
     }

@@ -86,11 +86,21 @@ pub enum PaychanError {
     InvalidSystemProgram = 37,
     #[error("there is no channel at this address (never opened, or already closed)")]
     ChannelNotFound = 38,
+    #[error(
+        "party B must be an account that can receive lamports: writable, not executable, not a \
+         sysvar and not this program"
+    )]
+    PartyBCannotReceive = 39,
+    #[error(
+        "a channel cannot settle in the slot it was opened (retry in the next slot), so a \
+         channel re-opened at its address can never share its opened_slot"
+    )]
+    ChannelOpenedThisSlot = 40,
 }
 
 impl PaychanError {
     /// All errors, in code order.
-    pub const ALL: [PaychanError; 39] = {
+    pub const ALL: [PaychanError; 41] = {
         use PaychanError::*;
         [
             InvalidInstructionData,
@@ -132,6 +142,8 @@ impl PaychanError {
             DestinationIsChannel,
             InvalidSystemProgram,
             ChannelNotFound,
+            PartyBCannotReceive,
+            ChannelOpenedThisSlot,
         ]
     };
 

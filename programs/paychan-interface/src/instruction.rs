@@ -2,18 +2,20 @@
 //! little-endian fields. States are never in instruction data: StartClose and Dispute read the
 //! co-signed state from the Ed25519 precompile instruction right before them.
 
-use crate::{error::PaychanError, Address};
+use crate::error::PaychanError;
 
 /// A paychan instruction. Each variant lists its accounts in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PaychanInstruction {
-    /// Creates the channel PDA (rent paid by A) and locks `deposit` from A.
+    /// Creates the channel PDA (rent paid by A) and locks `deposit` from A. Party B is an
+    /// account, not data, so the runtime itself shows whether it can ever be written: a key it
+    /// keeps read-only (a sysvar, a builtin program) could never receive B's payout.
     ///
     /// 0. `[signer, writable]` party A, the opener and payer
-    /// 1. `[writable]` channel PDA `["channel", party_a, party_b, nonce]`
-    /// 2. `[]` System program
+    /// 1. `[writable]` party B's wallet
+    /// 2. `[writable]` channel PDA `["channel", party_a, party_b, nonce]`
+    /// 3. `[]` System program
     Open {
-        party_b: Address,
         nonce: u64,
         deposit: u64,
         challenge_period_secs: u64,
@@ -71,8 +73,8 @@ pub mod tag {
     pub const WITHDRAW: u8 = 6;
 }
 
-/// Longest instruction data (Open: tag + 32 + 3 × 8).
-pub const MAX_DATA_LEN: usize = 57;
+/// Longest instruction data (Open: tag + 3 × 8).
+pub const MAX_DATA_LEN: usize = 25;
 
 fn u64_at(data: &[u8], at: usize) -> Result<u64, PaychanError> {
     data.get(at..at.wrapping_add(8))
@@ -97,16 +99,11 @@ impl PaychanInstruction {
             .ok_or(PaychanError::InvalidInstructionData)?;
         Ok(match tag {
             tag::OPEN => {
-                exact(data, 57)?;
-                let party_b: [u8; 32] = data
-                    .get(1..33)
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or(PaychanError::InvalidInstructionData)?;
+                exact(data, 25)?;
                 Self::Open {
-                    party_b: Address::new_from_array(party_b),
-                    nonce: u64_at(data, 33)?,
-                    deposit: u64_at(data, 41)?,
-                    challenge_period_secs: u64_at(data, 49)?,
+                    nonce: u64_at(data, 1)?,
+                    deposit: u64_at(data, 9)?,
+                    challenge_period_secs: u64_at(data, 17)?,
                 }
             }
             tag::DEPOSIT => {
@@ -152,16 +149,14 @@ impl PaychanInstruction {
         let mut put = |at: usize, v: u64| out[at..][..8].copy_from_slice(&v.to_le_bytes());
         let (tag, len) = match *self {
             Self::Open {
-                party_b,
                 nonce,
                 deposit,
                 challenge_period_secs,
             } => {
-                put(33, nonce);
-                put(41, deposit);
-                put(49, challenge_period_secs);
-                out[1..33].copy_from_slice(party_b.as_ref());
-                (tag::OPEN, 57)
+                put(1, nonce);
+                put(9, deposit);
+                put(17, challenge_period_secs);
+                (tag::OPEN, 25)
             }
             Self::Deposit { amount } => {
                 put(1, amount);
@@ -202,7 +197,6 @@ mod tests {
     fn all() -> [PaychanInstruction; 8] {
         [
             PaychanInstruction::Open {
-                party_b: Address::new_from_array([7; 32]),
                 nonce: 1,
                 deposit: u64::MAX,
                 challenge_period_secs: 86_400,

@@ -51,5 +51,11 @@ pub const INSTRUCTIONS_SYSVAR_ID: Address = Address::new_from_array([
 /// `11111111111111111111111111111111`, the System program.
 pub const SYSTEM_PROGRAM_ID: Address = Address::new_from_array([0; 32]);
 
+/// `Sysvar1111111111111111111111111111111111111`, the owner of every sysvar account.
+pub const SYSVAR_OWNER_ID: Address = Address::new_from_array([
+    6, 167, 213, 23, 24, 117, 247, 41, 199, 61, 147, 64, 143, 33, 97, 32, 6, 126, 216, 140, 118,
+    224, 140, 40, 127, 193, 148, 96, 0, 0, 0, 0,
+]);
+
 /// Longest challenge period the program accepts: one year.
 pub const MAX_CHALLENGE_PERIOD_SECS: u64 = 365 * 24 * 60 * 60;

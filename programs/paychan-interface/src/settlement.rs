@@ -83,21 +83,27 @@ pub enum DisputeOutcome {
 }
 
 /// The punishment rule (SPEC §4). Honest parties sign seq k+1 only while holding seq k fully
-/// signed, so a co-signed seq ≥ r + 2 proves both held r + 1: registering r was knowingly stale.
-/// Exactly r + 1 only replaces: the registrant may have lacked the last countersignature.
+/// signed, so a co-signed seq ≥ r + 2 proves both held r + 1: registering r with StartClose was
+/// knowingly stale. Exactly r + 1 only replaces: the registrant may have lacked the last
+/// countersignature. `r` is the seq the StartClose registrant is accountable for, not whatever
+/// a later Dispute registered: a replacement (even by the cheater's own second key) must not
+/// reset the measure.
 pub fn dispute_outcome(
     registered_seq: u64,
-    registered_by: Option<Party>,
+    accountable: Option<(Party, u64)>,
     new_seq: u64,
 ) -> Result<DisputeOutcome, PaychanError> {
     if new_seq <= registered_seq {
         return Err(PaychanError::StaleState);
     }
-    let proves_stale = registered_seq
-        .checked_add(2)
-        .is_some_and(|two_newer| new_seq >= two_newer);
-    Ok(match registered_by {
-        Some(cheater) if proves_stale => DisputeOutcome::Punish { cheater },
+    Ok(match accountable {
+        Some((cheater, accountable_seq))
+            if accountable_seq
+                .checked_add(2)
+                .is_some_and(|two_newer| new_seq >= two_newer) =>
+        {
+            DisputeOutcome::Punish { cheater }
+        }
         _ => DisputeOutcome::Replace,
     })
 }
@@ -165,28 +171,36 @@ mod tests {
     #[test]
     fn dispute_rule_replaces_at_plus_one_and_punishes_from_plus_two() {
         use DisputeOutcome::*;
+        let a5 = Some((Party::A, 5));
+        assert_eq!(dispute_outcome(5, a5, 5), Err(PaychanError::StaleState));
+        assert_eq!(dispute_outcome(5, a5, 4), Err(PaychanError::StaleState));
+        assert_eq!(dispute_outcome(5, a5, 6), Ok(Replace));
+        assert_eq!(dispute_outcome(5, a5, 7), Ok(Punish { cheater: Party::A }));
         assert_eq!(
-            dispute_outcome(5, Some(Party::A), 5),
-            Err(PaychanError::StaleState)
-        );
-        assert_eq!(
-            dispute_outcome(5, Some(Party::A), 4),
-            Err(PaychanError::StaleState)
-        );
-        assert_eq!(dispute_outcome(5, Some(Party::A), 6), Ok(Replace));
-        assert_eq!(
-            dispute_outcome(5, Some(Party::A), 7),
-            Ok(Punish { cheater: Party::A })
-        );
-        assert_eq!(
-            dispute_outcome(0, Some(Party::B), u64::MAX),
+            dispute_outcome(0, Some((Party::B, 0)), u64::MAX),
             Ok(Punish { cheater: Party::B })
         );
         assert_eq!(dispute_outcome(5, None, 9), Ok(Replace));
         assert_eq!(
-            dispute_outcome(u64::MAX - 1, Some(Party::A), u64::MAX),
+            dispute_outcome(u64::MAX - 1, Some((Party::A, u64::MAX - 1)), u64::MAX),
             Ok(Replace)
         );
+    }
+
+    #[test]
+    fn a_replacement_does_not_launder_the_registrants_accountability() {
+        use DisputeOutcome::*;
+        // A registered 5, something replaced it with 6: 7 is still two past A's 5.
+        assert_eq!(
+            dispute_outcome(6, Some((Party::A, 5)), 7),
+            Ok(Punish { cheater: Party::A })
+        );
+        // and a replacement at 6 then 7 leaves 8 punishing too; 7 over 6 alone replaces.
+        assert_eq!(
+            dispute_outcome(7, Some((Party::A, 5)), 8),
+            Ok(Punish { cheater: Party::A })
+        );
+        assert_eq!(dispute_outcome(6, Some((Party::A, 6)), 7), Ok(Replace));
     }
 
     proptest::proptest! {

@@ -1,15 +1,19 @@
 //! Moving lamports out of the channel without letting a recipient block the payout (G6).
 //!
-//! A credit the runtime would reject (the recipient would stay below rent exemption, or is
-//! executable) is kept in the channel as `unclaimed_*` for a later Withdraw instead of failing
-//! the instruction.
+//! A credit the runtime would reject (the recipient is read-only or executable, or would stay
+//! below rent exemption) is kept in the channel as `unclaimed_*` for a later Withdraw instead
+//! of failing the instruction.
 
 use paychan_interface::{
     channel::{Channel, ChannelStatus, Party},
     error::PaychanError,
     settlement::Payouts,
 };
-use pinocchio::{error::ProgramError, AccountView};
+use pinocchio::{
+    error::ProgramError,
+    sysvars::{clock::Clock, Sysvar},
+    AccountView,
+};
 
 use crate::{
     accounts::{require_wallet, store_channel},
@@ -21,7 +25,7 @@ pub fn can_receive(rent: &Rent, recipient: &AccountView, amount: u64) -> bool {
     if amount == 0 {
         return true;
     }
-    if recipient.executable() {
+    if !recipient.is_writable() || recipient.executable() {
         return false;
     }
     match (
@@ -91,6 +95,12 @@ pub fn settle(
         wallet_a,
         wallet_b,
     } = accounts;
+    // Every settlement is in a later slot than the Open, so an incarnation re-opened at this
+    // address (in the settling slot or after) never has this one's opened_slot: states signed
+    // for this one can never be valid for it.
+    if Clock::get()?.slot <= channel.opened_slot {
+        return Err(PaychanError::ChannelOpenedThisSlot.into());
+    }
     let rent = Rent::get()?;
     for (wallet, amount, unclaimed) in [
         (&mut *wallet_a, payouts.a, &mut channel.unclaimed_a),

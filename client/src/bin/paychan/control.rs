@@ -37,6 +37,8 @@ pub enum Reply {
     },
     Paid {
         count: u64,
+        /// Hex of the batch: the payments' ids are `batch-0` … `batch-(count − 1)`.
+        batch: String,
         seq: u64,
         balance_a: u64,
         balance_b: u64,

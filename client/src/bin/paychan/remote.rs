@@ -55,18 +55,20 @@ pub async fn pay(cluster: &Cluster, args: Pay) -> Result<(), String> {
     match reply? {
         Reply::Paid {
             count,
+            batch,
             seq,
             balance_a,
             balance_b,
         } => {
             cluster.print(
                 format!(
-                    "paid {count} × {} SOL; state seq {seq}: A {} SOL, B {} SOL",
+                    "paid {count} × {} SOL (ids {batch}-0 … {batch}-{}); state seq {seq}: A {} SOL, B {} SOL",
                     Sol(amount),
+                    count - 1,
                     Sol(balance_a),
                     Sol(balance_b)
                 ),
-                serde_json::json!({"paid": count, "seq": seq, "balance_a": balance_a, "balance_b": balance_b}),
+                serde_json::json!({"paid": count, "batch": batch, "seq": seq, "balance_a": balance_a, "balance_b": balance_b}),
             );
             Ok(())
         }

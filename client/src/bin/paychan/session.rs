@@ -213,7 +213,7 @@ pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), Strin
                 format!(
                     "pay {} SOL (id {})",
                     Sol(*amount),
-                    crate::tower::hex(payment_id)
+                    payment_label(payment_id)
                 )
             })
             .collect();
@@ -349,4 +349,12 @@ fn request_name(request: &ChainRequest) -> &'static str {
         ChainRequest::StartClose(_) => "a close",
         ChainRequest::CloseCooperative(_) => "a cooperative close",
     }
+}
+
+/// A payment id as `pay` shows it: its batch in hex, a dash, its index in the batch.
+fn payment_label(id: &[u8; 16]) -> String {
+    let (batch, index) = id.split_at(8);
+    let mut le = [0u8; 8];
+    le.copy_from_slice(index);
+    format!("{}-{}", crate::tower::hex(batch), u64::from_le_bytes(le))
 }

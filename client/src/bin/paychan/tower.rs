@@ -48,8 +48,14 @@ pub fn write(path: &Path, channel: &ChannelAddress, state: &CoSignedState) -> Re
     };
     let text = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
     let partial = path.with_extension("partial");
-    std::fs::write(&partial, text)
+    // Data, then the rename, each durable: a crash leaves the old file or the new one.
+    std::fs::File::create(&partial)
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, text.as_bytes())?;
+            f.sync_all()
+        })
         .and_then(|()| std::fs::rename(&partial, path))
+        .and_then(|()| paychan_client::store::sync_parent_dir(path))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 

@@ -87,7 +87,10 @@ impl Node {
             .filter_map(|r| match r {
                 Record::Signed(s) => Some(s.state),
                 Record::FullySigned(e) => Some(e.state),
-                Record::Proposed(_) | Record::Closing(_) => None,
+                Record::Proposed(_)
+                | Record::Closing(_)
+                | Record::Unilateral
+                | Record::ProposalWithdrawn { .. } => None,
             })
             .collect()
     }

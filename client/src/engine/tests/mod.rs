@@ -1,3 +1,4 @@
 mod byzantine;
 mod harness;
 mod rounds;
+mod safety;

@@ -164,7 +164,7 @@ fn a_second_different_state_for_a_signed_seq_is_refused() {
     match &b.outbox[..] {
         [PeerMessage::Reject {
             seq: 1,
-            reason: RejectReason::Conflict,
+            reason: RejectReason::AlreadySigned,
             ..
         }, PeerMessage::Hello {
             pending: Some(pending),
@@ -205,15 +205,6 @@ fn invalid_proposals_are_rejected_with_a_reason_and_change_nothing() {
                 ..valid
             },
             EngineError::StateMismatch,
-        ),
-        // a deposit B has not seen
-        (
-            vec![pay(SOL)],
-            ChannelState {
-                deposited_b: 6 * SOL,
-                ..valid
-            },
-            EngineError::DepositsNotSeen,
         ),
         // a log root that is not the chain's
         (

@@ -79,13 +79,13 @@ pub fn open(channel: &ChannelAddress, deposit: u64, challenge_period_secs: u64) 
     paychan_instruction(
         &channel.program_id,
         PaychanInstruction::Open {
-            party_b: channel.party_b,
             nonce: channel.nonce,
             deposit,
             challenge_period_secs,
         },
         std::vec![
             AccountMeta::new(channel.party_a, true),
+            AccountMeta::new(channel.party_b, false),
             AccountMeta::new(channel.address, false),
             AccountMeta::new_readonly(SYSTEM_PROGRAM_ID, false),
         ],

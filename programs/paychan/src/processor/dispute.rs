@@ -1,6 +1,6 @@
-//! Dispute: anyone brings a newer co-signed state during the challenge period. Exactly one newer
-//! replaces the registered state; two or more newer proves the registrant knowingly registered
-//! a stale state, and the other party takes the whole channel (SPEC §4).
+//! Dispute: anyone brings a newer co-signed state during the challenge period. Two or more past
+//! the seq the StartClose registrant registered proves it knowingly registered a stale state,
+//! and the other party takes the whole channel (SPEC §4); anything else newer replaces.
 
 use paychan_interface::{
     channel::ChannelStatus,
@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// Checks, in order:
-/// 1. The submitter signed (it becomes accountable if it is a party).
+/// 1. The submitter signed (it pays the fee; it never becomes accountable).
 /// 2. The channel is a live paychan channel, Closing, and the deadline has not passed.
 /// 3. Accounts 3 and 4 are the parties' writable wallets.
 /// 4. The preceding instruction proves a state of this channel signed by A and B, which claims
@@ -43,10 +43,10 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramRes
         &channel,
     )?;
     check_state(&state, channel.deposited_a, channel.deposited_b)?;
-    match dispute_outcome(channel.registered.seq, channel.registered_by, state.seq)? {
+    match dispute_outcome(channel.registered.seq, channel.accountable(), state.seq)? {
         DisputeOutcome::Replace => {
+            // The StartClose registrant stays accountable for its seq (SPEC §4).
             channel.registered = state;
-            channel.registered_by = channel.party_of(submitter.address());
             store_channel(accounts.channel, &channel)
         }
         DisputeOutcome::Punish { cheater } => {

@@ -21,7 +21,6 @@ pub fn process_instruction(
 ) -> ProgramResult {
     match PaychanInstruction::unpack(data)? {
         PaychanInstruction::Open {
-            party_b,
             nonce,
             deposit,
             challenge_period_secs,
@@ -29,7 +28,6 @@ pub fn process_instruction(
             program_id,
             accounts,
             open::Args {
-                party_b,
                 nonce,
                 deposit,
                 challenge_period_secs,

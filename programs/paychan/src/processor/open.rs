@@ -5,7 +5,7 @@ use paychan_interface::{
     error::PaychanError,
     pda::channel_seeds,
     state::ChannelState,
-    MAX_CHALLENGE_PERIOD_SECS, SYSTEM_PROGRAM_ID,
+    MAX_CHALLENGE_PERIOD_SECS, SYSTEM_PROGRAM_ID, SYSVAR_OWNER_ID,
 };
 use pinocchio::{
     cpi::{Seed, Signer},
@@ -20,7 +20,6 @@ use crate::{
 };
 
 pub struct Args {
-    pub party_b: Address,
     pub nonce: u64,
     pub deposit: u64,
     pub challenge_period_secs: u64,
@@ -28,25 +27,26 @@ pub struct Args {
 
 /// Checks, in order:
 /// 1. A signed and is writable; the channel is writable; the System program is the real one.
-/// 2. party_b differs from party_a; the challenge period is within (0, 1 year].
+/// 2. B differs from A and can receive a payout; the challenge period is within (0, 1 year].
 /// 3. The channel address is the canonical PDA of (party_a, party_b, nonce).
 /// 4. Nothing lives at that address yet (a prefunded empty address is taken over).
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: Args) -> ProgramResult {
-    let [party_a, channel_account, system_program] = take_accounts(accounts)?;
+    let [party_a, party_b, channel_account, system_program] = take_accounts(accounts)?;
     require_signer(party_a)?;
     require_writable(party_a)?;
     require_writable(channel_account)?;
     require_system_program(system_program)?;
 
-    if &args.party_b == party_a.address() {
+    if party_b.address() == party_a.address() {
         return Err(PaychanError::PartiesEqual.into());
     }
+    require_can_receive(program_id, party_b)?;
     if args.challenge_period_secs == 0 || args.challenge_period_secs > MAX_CHALLENGE_PERIOD_SECS {
         return Err(PaychanError::InvalidChallengePeriod.into());
     }
 
     let nonce_le = args.nonce.to_le_bytes();
-    let seeds = channel_seeds(party_a.address(), &args.party_b, &nonce_le);
+    let seeds = channel_seeds(party_a.address(), party_b.address(), &nonce_le);
     let (expected, bump) = Address::try_find_program_address(&seeds, program_id)
         .ok_or(PaychanError::ChannelAddressMismatch)?;
     if channel_account.address() != &expected {
@@ -111,7 +111,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: Args) -
         status: ChannelStatus::Open,
         bump,
         party_a: *party_a.address(),
-        party_b: args.party_b,
+        party_b: *party_b.address(),
         nonce: args.nonce,
         opened_slot: now()?.slot,
         challenge_period_secs: args.challenge_period_secs,
@@ -122,6 +122,21 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: Args) -
         deadline: 0,
         unclaimed_a: 0,
         unclaimed_b: 0,
+        accountable_seq: 0,
     };
     store_channel(channel_account, &channel)
+}
+
+/// A key the runtime keeps read-only (sysvars, builtin programs: it demotes them even when
+/// passed writable), a program, or this program itself could never take B's payout: B's
+/// deposits and winnings would be stuck and A's Finalize would fail forever.
+fn require_can_receive(program_id: &Address, party_b: &AccountView) -> Result<(), PaychanError> {
+    if !party_b.is_writable()
+        || party_b.executable()
+        || party_b.owned_by(&SYSVAR_OWNER_ID)
+        || party_b.address() == program_id
+    {
+        return Err(PaychanError::PartyBCannotReceive);
+    }
+    Ok(())
 }

@@ -49,6 +49,7 @@ pub fn process(
         .ok_or(PaychanError::ArithmeticOverflow)?;
     channel.registered = state;
     channel.registered_by = Some(party);
+    channel.accountable_seq = state.seq;
     channel.status = ChannelStatus::Closing;
     store_channel(channel_account, &channel)
 }

@@ -39,7 +39,8 @@ async fn input(commands: &mpsc::Sender<Command>, input: Input) -> Result<(), Str
         .map_err(|e| e.to_string())
 }
 
-/// Queues `count` payments and reports progress until all are final (fully signed and stored).
+/// Queues `count` payments and reports progress until all are final (fully signed and stored)
+/// or failed. Their ids are `batch-0` … `batch-(count − 1)` (see [`payment_id`]).
 pub async fn pay<W: AsyncWrite + Unpin>(
     commands: &mpsc::Sender<Command>,
     events: &broadcast::Sender<Event>,
@@ -51,19 +52,24 @@ pub async fn pay<W: AsyncWrite + Unpin>(
     if count == 0 || amount == 0 {
         return Reply::Error("nothing to pay: amount and count must be positive".into());
     }
+    let batch: [u8; 8] = rand::random();
+    let label = crate::tower::hex(&batch);
     let mut seen = events.subscribe();
     let mut pending = HashSet::new();
-    for _ in 0..count {
-        let id: [u8; 16] = rand::random();
+    for index in 0..count {
+        let id = payment_id(batch, index);
         if let Err(e) = input(commands, Input::Pay(Payment { id, amount })).await {
             return Reply::Error(match pending.len() {
                 0 => format!("payment refused: {e}"),
-                queued => format!("{queued} payments are queued; the next was refused: {e}"),
+                queued => format!(
+                    "{queued} payments are queued (ids {label}-0 … {label}-{}); the next was refused: {e}",
+                    queued - 1
+                ),
             });
         }
         pending.insert(id);
     }
-    let mut done = 0;
+    let (mut done, mut failed) = (0u64, 0u64);
     let mut refusal = None;
     while !pending.is_empty() {
         match tokio::time::timeout(patience, seen.recv()).await {
@@ -72,17 +78,13 @@ pub async fn pay<W: AsyncWrite + Unpin>(
                     format!(" (the peer refused a round: {r:?})")
                 });
                 return Reply::Error(format!(
-                    "{} of {count} payments are not final after {} s without progress{why}: is the peer connected? They stay queued and go out when it is",
+                    "{} of {count} payments (batch {label}) are not final after {} s without progress{why}: is the peer connected? They stay queued in the daemon and go out when it is; if the daemon stops first, payments not yet co-signed are dropped, never half-made",
                     pending.len(),
                     patience.as_secs()
                 ));
             }
             Ok(Ok(Event::Paid { payments, .. })) => {
-                let before = pending.len();
-                for payment in &payments {
-                    pending.remove(&payment.id);
-                }
-                done += (before - pending.len()) as u64;
+                done += remove_all(&mut pending, &payments);
                 if write_line(out, &Reply::Progress { done, of: count })
                     .await
                     .is_err()
@@ -91,20 +93,50 @@ pub async fn pay<W: AsyncWrite + Unpin>(
                     return Reply::Error("the caller left".into());
                 }
             }
+            Ok(Ok(Event::Dropped { payments, reason })) => {
+                failed += remove_all(&mut pending, &payments);
+                refusal = Some(reason);
+            }
             Ok(Ok(Event::ProposalRejected { reason, .. })) => refusal = Some(reason),
-            Ok(Ok(_)) | Ok(Err(RecvError::Lagged(_))) => {}
+            Ok(Ok(_)) => {}
+            Ok(Err(RecvError::Lagged(missed))) => {
+                return Reply::Error(format!(
+                    "lost track after {done} of {count} payments (batch {label}): the daemon's events ran {missed} ahead of this command. The rest go on; `paychan history` shows which are final"
+                ))
+            }
             Ok(Err(RecvError::Closed)) => return Reply::Error(STOPPED.into()),
         }
+    }
+    if failed > 0 {
+        let why = refusal.map_or(String::new(), |r| format!(": {r:?}"));
+        return Reply::Error(format!(
+            "{failed} of {count} payments (batch {label}) failed and were not made{why}; {done} are final"
+        ));
     }
     match ask(commands, Command::Status).await {
         Ok(status) => Reply::Paid {
             count,
+            batch: label,
             seq: status.newest.seq,
             balance_a: status.newest.balance_a,
             balance_b: status.newest.balance_b,
         },
         Err(e) => Reply::Error(e),
     }
+}
+
+/// A payment's id: its batch, then its index in the batch (little-endian), so `history` can
+/// show which `pay` made it.
+pub fn payment_id(batch: [u8; 8], index: u64) -> [u8; 16] {
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&batch);
+    id[8..].copy_from_slice(&index.to_le_bytes());
+    id
+}
+
+/// Removes `payments` from `pending`, returning how many were there.
+fn remove_all(pending: &mut HashSet<[u8; 16]>, payments: &[Payment]) -> u64 {
+    payments.iter().filter(|p| pending.remove(&p.id)).count() as u64
 }
 
 /// Asks the peer to close; without its agreement within `patience`, closes unilaterally with

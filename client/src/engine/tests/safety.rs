@@ -1,0 +1,242 @@
+//! The engine's side of the safety fixes: a party that registered (or saw) a close signs no
+//! new seq; refused proposals stay refused across restarts; a deposit one side sees first is
+//! waited for, not refused; close requests survive a reconnect; a store that lost writes stops.
+
+use super::harness::*;
+use crate::engine::*;
+
+fn registered(deposits: (u64, u64), seq: u64) -> ChainView {
+    ChainView {
+        deposited_a: deposits.0,
+        deposited_b: deposits.1,
+        closing: Some(RegisteredClose {
+            seq,
+            deadline: 2_000,
+        }),
+        now: 1_000,
+    }
+}
+
+fn pay_rounds(a: &mut Node, b: &mut Node, rounds: u8) {
+    for id in 0..rounds {
+        a.pay(SOL / 10, id).expect("pay");
+        settle(a, b);
+    }
+}
+
+/// The attack that cost an honest registrant everything: A force-closes at seq s, both go on
+/// paying, and seq s + 2 co-signed would punish A for its own registration.
+#[test]
+fn a_party_that_force_closed_signs_no_new_seq() {
+    let (mut a, mut b) = pair();
+    pay_rounds(&mut a, &mut b, 3);
+    a.run(Input::ForceClose).expect("force close");
+    match &a.submitted[..] {
+        [ChainRequest::StartClose(Some(state))] => assert_eq!(state.state.seq, 3),
+        other => panic!("expected StartClose at seq 3, got {other:?}"),
+    }
+    assert!(a.records.contains(&Record::Unilateral));
+    let a_signed = a.signed_states().len();
+
+    // B has not seen the registration yet and keeps paying: A refuses every proposal.
+    for id in 10..13u8 {
+        b.pay(SOL / 10, id).expect("B queues");
+        settle(&mut a, &mut b);
+    }
+    assert_eq!(a.pay(1, 20), Err(EngineError::ClosingOnChain));
+    assert_eq!(a.signed_states().len(), a_signed, "A signed nothing new");
+    assert_eq!(a.engine.newest_state().seq, 3);
+    assert_eq!(b.engine.newest_state().seq, 3);
+
+    // Across a restart too.
+    a.restart();
+    assert!(a.engine.is_closing_on_chain());
+    b.run(Input::Connected).expect("reconnect");
+    a.run(Input::Connected).expect("reconnect");
+    settle(&mut a, &mut b);
+    assert_eq!(a.signed_states().len(), a_signed);
+}
+
+#[test]
+fn a_close_registered_on_chain_stops_both_sides_signing() {
+    let (mut a, mut b) = pair();
+    pay_rounds(&mut a, &mut b, 2);
+    // A's proposal for seq 3 is in flight when B sees a registration on-chain.
+    a.pay(SOL / 10, 7).expect("pay");
+    let proposal = a.outbox.remove(0);
+    b.run(Input::Chain(registered((10 * SOL, 5 * SOL), 2)))
+        .expect("chain view");
+    assert!(b.records.contains(&Record::Unilateral));
+    b.run(Input::Peer(proposal)).expect("answered");
+    assert!(matches!(
+        b.outbox[..],
+        [PeerMessage::Reject {
+            reason: RejectReason::Closing,
+            ..
+        }]
+    ));
+    settle(&mut a, &mut b);
+    // A's round failed for good and its payment is reported dropped, not queued.
+    assert!(a.events.iter().any(|e| matches!(
+        e,
+        Event::Dropped { payments, reason: RejectReason::Closing } if payments.len() == 1
+    )));
+    assert_eq!(a.engine.queued(), 0);
+    assert_eq!(b.pay(1, 8), Err(EngineError::ClosingOnChain));
+
+    // A then sees it too; its own in-flight proposal (if any) is withdrawn, not completed.
+    a.pay(SOL / 10, 9).expect("A has not seen the chain yet");
+    let late = a.outbox.remove(0);
+    a.run(Input::Chain(registered((10 * SOL, 5 * SOL), 2)))
+        .expect("chain view");
+    b.run(Input::Peer(late)).expect("refused");
+    let accept_would_be = PeerMessage::Accept {
+        seq: 3,
+        signature: [0; 64],
+    };
+    a.run(Input::Peer(accept_would_be))
+        .expect("ignored, not signed");
+    assert!(!a
+        .records
+        .iter()
+        .any(|r| matches!(r, Record::FullySigned(e) if e.state.seq == 3)));
+}
+
+#[test]
+fn a_refused_proposal_is_never_completed_after_a_restart() {
+    let (mut a, mut b) = pair();
+    a.pay(SOL, 1).expect("pay");
+    let PeerMessage::Propose { seq, state, .. } = a.outbox.remove(0) else {
+        panic!("expected a proposal");
+    };
+    a.run(Input::Peer(PeerMessage::Reject {
+        seq,
+        log_root: state.log_root,
+        reason: RejectReason::Invalid,
+    }))
+    .expect("rejection");
+    assert!(a.events.iter().any(|e| matches!(e, Event::Dropped { .. })));
+    a.restart();
+    assert!(a.engine.is_idle(), "the refused proposal did not come back");
+    a.run(Input::Connected).expect("reconnect");
+    b.run(Input::Connected).expect("reconnect");
+    settle(&mut a, &mut b);
+    assert_eq!(a.engine.newest_state().seq, 0);
+    assert_eq!((paid(&a), received(&b)), (0, 0));
+}
+
+/// A deposited 2 SOL and sees it; B's view lags. A's payment that needs it waits at B until
+/// B's chain view shows the deposit, then goes through: nothing is refused or dropped.
+#[test]
+fn a_deposit_the_acceptor_has_not_seen_yet_is_waited_for() {
+    let (mut a, mut b) = pair();
+    a.chain(12 * SOL, 5 * SOL);
+    a.pay(11 * SOL, 1).expect("A can spend its new deposit");
+    let proposal = a.outbox.remove(0);
+    b.run(Input::Peer(proposal)).expect("parked");
+    assert!(b.outbox.is_empty(), "neither signed nor refused");
+    assert!(b.engine.waits_for_chain());
+    b.chain(12 * SOL, 5 * SOL);
+    settle(&mut a, &mut b);
+    assert_eq!((paid(&a), received(&b)), (1, 1));
+    assert_eq!(b.engine.newest_state().deposited_a, 12 * SOL);
+    assert!(!a
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::ProposalRejected { .. } | Event::Dropped { .. })));
+}
+
+#[test]
+fn a_close_in_the_deposit_race_is_agreed_whichever_side_saw_it_first() {
+    // The requester saw the deposit first: the acceptor waits for its chain view.
+    let (mut a, mut b) = pair();
+    a.chain(12 * SOL, 5 * SOL);
+    a.run(Input::Close).expect("close");
+    b.run(Input::Peer(a.outbox.remove(0))).expect("parked");
+    assert!(b.outbox.is_empty());
+    b.chain(12 * SOL, 5 * SOL);
+    settle(&mut a, &mut b);
+    let terms = CloseTerms {
+        seq: 0,
+        balance_a: 12 * SOL,
+        balance_b: 5 * SOL,
+    };
+    assert_eq!(
+        (a.engine.closing(), b.engine.closing()),
+        (Some(terms), Some(terms))
+    );
+    assert_eq!(a.submitted, vec![ChainRequest::CloseCooperative(terms)]);
+
+    // The acceptor saw it first: the requester asks again at the new terms once it sees it.
+    let (mut a, mut b) = pair();
+    b.chain(10 * SOL, 6 * SOL);
+    a.run(Input::Close).expect("close");
+    let request = a.outbox.remove(0);
+    assert_eq!(
+        b.run(Input::Peer(request)),
+        Err(EngineError::CloseTermsMismatch)
+    );
+    b.outbox.clear();
+    a.chain(10 * SOL, 6 * SOL);
+    settle(&mut a, &mut b);
+    let terms = CloseTerms {
+        seq: 0,
+        balance_a: 10 * SOL,
+        balance_b: 6 * SOL,
+    };
+    assert_eq!(b.engine.closing(), Some(terms));
+    assert_eq!(a.submitted, vec![ChainRequest::CloseCooperative(terms)]);
+}
+
+#[test]
+fn a_close_request_lost_with_the_link_is_sent_again_and_driven_once() {
+    let (mut a, mut b) = pair();
+    pay_rounds(&mut a, &mut b, 1);
+    a.run(Input::Close).expect("close");
+    a.outbox.clear(); // the link drops with the request on it
+    a.run(Input::Connected).expect("reconnect");
+    b.run(Input::Connected).expect("reconnect");
+    settle(&mut a, &mut b);
+    assert!(b.engine.closing().is_some());
+    assert_eq!(a.submitted.len(), 1, "A drives the close");
+    assert!(b.submitted.is_empty());
+
+    // Another reconnect with both closing still builds exactly one transaction.
+    a.run(Input::Connected).expect("reconnect");
+    b.run(Input::Connected).expect("reconnect");
+    settle(&mut a, &mut b);
+    assert_eq!(
+        a.submitted.len(),
+        2,
+        "A submits the same close again (idempotent)"
+    );
+    assert!(b.submitted.is_empty(), "B never builds a second one");
+}
+
+/// A's store lost its proposal (restored from an old copy) after B signed it: proposing the
+/// seq again would loop Propose/Reject forever. A stops with a clear error instead.
+#[test]
+fn a_store_behind_the_peer_stops_with_a_clear_error() {
+    let (mut a, mut b) = pair();
+    a.pay(SOL, 1).expect("pay");
+    b.run(Input::Peer(a.outbox.remove(0)))
+        .expect("B signs seq 1");
+    b.outbox.clear();
+    a.records.clear(); // the rollback
+    a.restart();
+    a.chain(10 * SOL, 5 * SOL);
+    a.pay(2 * SOL, 2).expect("A proposes seq 1 afresh");
+    b.run(Input::Peer(a.outbox.remove(0))).expect("answered");
+    let reject = b.outbox.remove(0);
+    assert!(matches!(
+        reject,
+        PeerMessage::Reject {
+            reason: RejectReason::AlreadySigned,
+            ..
+        }
+    ));
+    assert_eq!(
+        a.run(Input::Peer(reject)),
+        Err(EngineError::PeerSignedOtherState(1))
+    );
+}

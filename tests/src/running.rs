@@ -1,0 +1,102 @@
+//! Runtimes (what `paychan daemon` runs) in a test: start one for a node, drive it with
+//! commands and follow its events. Every wait has a deadline.
+
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use paychan_client::{
+    engine::{Event, Input},
+    node::{ChannelNode, NodeError},
+    runtime::{Command, LinkState, Notice, Runtime, RuntimeEnd, Status},
+    store::MemoryStore,
+    transport::PeerLink,
+};
+use solana_keypair::Keypair;
+use solana_program_test::tokio::{
+    self,
+    sync::{broadcast, mpsc, oneshot, watch},
+    task::spawn_local,
+    time::timeout,
+};
+
+use crate::chain::{SvmChain, TestChain};
+
+/// The bound on every wait: far above what any step takes, so only a hang trips it.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+/// How often each runtime looks at the chain.
+pub const TICK: Duration = Duration::from_millis(20);
+
+pub fn signing_key(keypair: &Keypair) -> SigningKey {
+    SigningKey::from_bytes(keypair.secret_bytes())
+}
+
+pub type Node = ChannelNode<MemoryStore, <SvmChain as TestChain>::Ledger>;
+
+/// One party's running channel and the handles the application keeps.
+pub struct Party {
+    pub commands: mpsc::Sender<Command>,
+    pub events: broadcast::Receiver<Event>,
+    pub link: watch::Receiver<LinkState>,
+    pub done: tokio::task::JoinHandle<Result<RuntimeEnd, NodeError>>,
+}
+
+impl Party {
+    /// Feeds the engine; the result says whether it took the input.
+    pub async fn try_input(&self, input: Input) -> Result<(), NodeError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Input { input, reply })
+            .await
+            .expect("the runtime runs");
+        answer.await.expect("answered")
+    }
+
+    pub async fn input(&self, input: Input) {
+        self.try_input(input).await.expect("the engine takes it");
+    }
+
+    pub async fn status(&self) -> Status {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Status(reply))
+            .await
+            .expect("the runtime runs");
+        answer.await.expect("answered")
+    }
+
+    /// Waits until `count` payments are final (co-signed and stored) for this party: its own
+    /// (`Paid`), or the peer's to it (`Received`) when `from_peer`.
+    pub async fn settled(&mut self, count: usize, from_peer: bool) {
+        let mut seen = 0;
+        while seen < count {
+            match timeout(DEADLINE, self.events.recv())
+                .await
+                .expect("in time")
+            {
+                Ok(Event::Paid { payments, .. }) if !from_peer => seen += payments.len(),
+                Ok(Event::Received { payments, .. }) if from_peer => seen += payments.len(),
+                Ok(_) => {}
+                Err(e) => panic!("events: {e} after {seen} payments"),
+            }
+        }
+    }
+}
+
+/// Starts a runtime for `node`; its authenticated links arrive on `links`.
+pub fn start(
+    node: Node,
+    mut links: mpsc::Receiver<PeerLink>,
+    notices: mpsc::UnboundedSender<Notice>,
+    (link, link_state): (watch::Sender<LinkState>, watch::Receiver<LinkState>),
+) -> Party {
+    let (events, subscribed) = broadcast::channel(4_096);
+    let (commands, mut commands_rx) = mpsc::channel(64);
+    let mut runtime = Runtime::new(node, events, notices, link);
+    let done = spawn_local(async move { runtime.run(&mut commands_rx, &mut links, TICK).await });
+    Party {
+        commands,
+        events: subscribed,
+        link: link_state,
+        done,
+    }
+}

@@ -1,0 +1,287 @@
+//! Safety of a running channel (`Runtime`, what `paychan daemon` runs) against a hostile or
+//! merely unlucky peer, over real TCP on the embedded LiteSVM ledger:
+//! - a party that force-closed is never punished for its own registration, however the peer
+//!   keeps paying;
+//! - a peer that stops reading cannot stall the watcher: a stale registration is still
+//!   disputed (and punished);
+//! - a flood of idle connections is bounded and cannot keep the real peer out.
+//!
+//! Bounded: every wait has a deadline.
+
+use paychan_client::{
+    engine::{EngineError, Event, PeerMessage},
+    ledger::Ledger,
+    node::NodeError,
+    runtime::{
+        accept_forever, dial_forever, Command, LinkState, Notice, RuntimeEnd,
+        MAX_PENDING_HANDSHAKES,
+    },
+    transport::{PeerLink, TransportError},
+};
+use paychan_interface::client::ChannelAddress;
+use paychan_tests::{
+    chain::{SvmChain, TestChain},
+    pair::{deliver, join_in_memory, on_chain, open_channel, payment, submit_as},
+    running::{signing_key, start, Party, DEADLINE},
+    SOL,
+};
+use solana_keypair::Keypair;
+use solana_program_test::tokio::{
+    io::AsyncReadExt,
+    net::{TcpListener, TcpStream},
+    sync::{mpsc, oneshot, watch},
+    task::spawn_local,
+    time::timeout,
+};
+use solana_signer::Signer;
+
+async fn lamports(chain: &SvmChain, key: &Keypair) -> u64 {
+    chain
+        .ledger()
+        .account(&key.pubkey())
+        .await
+        .expect("the ledger answers")
+        .map_or(0, |a| a.lamports)
+}
+
+/// Waits for a runtime to end on its own (the chain shows nothing left to guard).
+async fn ended(party: Party) -> RuntimeEnd {
+    timeout(DEADLINE, party.done)
+        .await
+        .expect("the runtime ends in time")
+        .expect("task")
+        .expect("no failure")
+}
+
+/// Bob accepts on a port, Alice dials it; both run.
+async fn connected_pair(
+    chain: &SvmChain,
+    a: &Keypair,
+    b: &Keypair,
+    channel: ChannelAddress,
+) -> (Party, Party) {
+    let (alice_node, bob_node) = join_in_memory(chain, a, b, channel).await;
+    let id = channel.address.to_bytes();
+    let (notices, _) = mpsc::unbounded_channel();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    let (b_links_tx, b_links) = mpsc::channel(4);
+    spawn_local(accept_forever(
+        listener,
+        signing_key(b),
+        a.pubkey().to_bytes(),
+        id,
+        b_links_tx,
+        notices.clone(),
+    ));
+    let bob = start(
+        bob_node,
+        b_links,
+        notices.clone(),
+        watch::channel(LinkState::default()),
+    );
+    let (a_links_tx, a_links) = mpsc::channel(4);
+    let a_link = watch::channel(LinkState::default());
+    spawn_local(dial_forever(
+        address,
+        signing_key(a),
+        b.pubkey().to_bytes(),
+        id,
+        a_links_tx,
+        a_link.1.clone(),
+        notices.clone(),
+    ));
+    (start(alice_node, a_links, notices, a_link), bob)
+}
+
+#[test]
+fn a_party_that_force_closed_is_never_punished_for_it() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 5 * SOL).await;
+        let (mut alice, mut bob) = connected_pair(&chain, &a, &b, channel).await;
+        for _ in 0..3 {
+            alice.input(payment(SOL)).await;
+        }
+        alice.settled(3, false).await;
+
+        let (alice_before, bob_before) = (lamports(&chain, &a).await, lamports(&chain, &b).await);
+        let (reply, answer) = oneshot::channel();
+        alice
+            .commands
+            .send(Command::ForceClose(reply))
+            .await
+            .expect("runs");
+        let registered = answer.await.expect("answered").expect("registered");
+        assert_eq!(registered, alice.status().await.newest);
+
+        // Bob has not necessarily seen the registration and keeps paying: every payment is
+        // refused (once he has) or dropped when Alice refuses its round; none is made.
+        let mut queued = 0;
+        for _ in 0..5 {
+            match bob.try_input(payment(SOL / 10)).await {
+                Ok(()) => queued += 1,
+                Err(NodeError::Engine(EngineError::ClosingOnChain)) => {}
+                Err(e) => panic!("unexpected refusal: {e}"),
+            }
+        }
+        let mut dropped = 0;
+        while dropped < queued {
+            match timeout(DEADLINE, bob.events.recv()).await.expect("in time") {
+                Ok(Event::Dropped { payments, .. }) => dropped += payments.len(),
+                Ok(Event::Paid { seq, .. }) => panic!("Bob's payment made it into seq {seq}"),
+                Ok(_) => {}
+                Err(e) => panic!("events: {e}"),
+            }
+        }
+        assert_eq!(bob.status().await.newest, registered);
+
+        // After the window either side finalizes: the registered balances, no punishment.
+        chain
+            .advance_time(chain.challenge_period() as i64 + 1)
+            .await;
+        assert_eq!(ended(alice).await, RuntimeEnd::ChannelClosed);
+        assert_eq!(ended(bob).await, RuntimeEnd::ChannelClosed);
+        assert!(on_chain(&chain, &channel).await.is_none());
+        let fees = 100_000; // a few transactions' fees at most
+        let alice_gain = lamports(&chain, &a).await + fees - alice_before;
+        assert!(
+            alice_gain >= registered.balance_a
+                && alice_gain <= registered.balance_a + 2 * fees + SOL / 100,
+            "Alice got {alice_gain}, her registered balance is {}",
+            registered.balance_a
+        );
+        assert!(lamports(&chain, &b).await <= bob_before + registered.balance_b);
+    });
+}
+
+#[test]
+fn a_peer_that_stops_reading_cannot_stall_the_watcher() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 5 * SOL).await;
+        let (mut alice, mut bob) = join_in_memory(&chain, &a, &b, channel).await;
+        alice.handle(payment(SOL)).await.expect("pay");
+        deliver(&mut alice, &mut bob).await.expect("round 1");
+        let stale = alice.engine().newest_co_signed().expect("seq 1");
+        // Then a round of 3,999 payments: each Hello Bob answers carries it (~100 KB).
+        for _ in 0..4_000 {
+            alice.handle(payment(1_000)).await.expect("pay");
+        }
+        deliver(&mut alice, &mut bob).await.expect("rounds 2 and 3");
+        assert_eq!(bob.engine().newest_state().seq, 3);
+        drop(alice);
+
+        let id = channel.address.to_bytes();
+        let (notices, mut notices_rx) = mpsc::unbounded_channel();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (links_tx, links) = mpsc::channel(4);
+        spawn_local(accept_forever(
+            listener,
+            signing_key(&b),
+            a.pubkey().to_bytes(),
+            id,
+            links_tx,
+            notices.clone(),
+        ));
+        let bob_before = lamports(&chain, &b).await;
+        let bob = start(bob, links, notices, watch::channel(LinkState::default()));
+
+        // Alice asks Bob to resync again and again and never reads an answer.
+        let mut link = PeerLink::connect(address, &signing_key(&a), &b.pubkey().to_bytes(), id)
+            .await
+            .expect("connect");
+        let flood = spawn_local(async move {
+            for _ in 0..2_000 {
+                let hello = PeerMessage::Hello {
+                    newest: None,
+                    pending: None,
+                };
+                if link.send(hello).await.is_err() {
+                    return; // Bob hung up on the stalled link
+                }
+            }
+            std::future::pending::<()>().await; // keeps the link open, unread
+        });
+        // Bob gives up on the link instead of waiting on it...
+        loop {
+            match timeout(DEADLINE, notices_rx.recv())
+                .await
+                .expect("Bob drops the stalled link in time")
+            {
+                Some(Notice::LinkLost(
+                    TransportError::Stalled(_) | TransportError::WriteTimeout(_),
+                )) => break,
+                Some(_) => {}
+                None => panic!("notices closed"),
+            }
+        }
+        // ...so the stale registration Alice makes now is disputed, and she is punished.
+        submit_as(
+            &mut chain.ledger(),
+            &a,
+            &stale.start_close(&channel, &a.pubkey()),
+        )
+        .await
+        .expect("Alice registers seq 1");
+        assert_eq!(ended(bob).await, RuntimeEnd::ChannelClosed);
+        flood.abort();
+        assert!(on_chain(&chain, &channel).await.is_none());
+        assert!(
+            lamports(&chain, &b).await > bob_before + 14 * SOL,
+            "Bob took the whole channel"
+        );
+    });
+}
+
+#[test]
+fn a_flood_of_idle_connections_is_bounded_and_the_peer_still_gets_in() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 0).await;
+        let id = channel.address.to_bytes();
+        let (notices, _) = mpsc::unbounded_channel();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (links_tx, mut links) = mpsc::channel(4);
+        spawn_local(accept_forever(
+            listener,
+            signing_key(&b),
+            a.pubkey().to_bytes(),
+            id,
+            links_tx,
+            notices,
+        ));
+
+        let flood_size = 3 * MAX_PENDING_HANDSHAKES;
+        let mut flood = Vec::with_capacity(flood_size);
+        for _ in 0..flood_size {
+            flood.push(TcpStream::connect(address).await.expect("connect"));
+        }
+        // The real peer still gets an authenticated link at once.
+        let dialed = timeout(
+            DEADLINE,
+            PeerLink::connect(address, &signing_key(&a), &b.pubkey().to_bytes(), id),
+        )
+        .await
+        .expect("in time")
+        .expect("the peer's handshake succeeds");
+        drop(dialed);
+        timeout(DEADLINE, links.recv())
+            .await
+            .expect("in time")
+            .expect("Bob's side hands the link on");
+
+        // Only the newest MAX_PENDING_HANDSHAKES idle connections were kept: the older ones
+        // were closed as soon as newer ones came (not after the 10 s handshake timeout).
+        let evicted = flood_size - MAX_PENDING_HANDSHAKES;
+        for (i, stream) in flood.iter_mut().take(evicted).enumerate() {
+            let mut byte = [0u8; 1];
+            let read = timeout(std::time::Duration::from_secs(2), stream.read(&mut byte))
+                .await
+                .unwrap_or_else(|_| panic!("flood connection {i} is still held open"));
+            assert!(matches!(read, Ok(0) | Err(_)), "connection {i}: {read:?}");
+        }
+    });
+}
