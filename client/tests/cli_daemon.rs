@@ -268,3 +268,47 @@ fn wrong_key_handshake(address: &str, channel: &str, a: &str) {
     ));
     assert!(result.is_err(), "B accepted an impostor");
 }
+
+/// A party that closes unilaterally while both daemons run is never punished for it: its
+/// daemon signs nothing more, so the peer's payments after the registration are refused or
+/// dropped, and the window ends with the registered balances.
+#[test]
+fn a_unilateral_close_with_both_daemons_running_pays_the_registered_state() {
+    let ledger = Ledger::start();
+    let (a, b) = (Party::new(&ledger), Party::new(&ledger));
+    let channel = a.open(&b, "2");
+    let b_daemon = b.daemon(&channel, &["--listen", "127.0.0.1:0"]);
+    let a_daemon = a.daemon(
+        &channel,
+        &[
+            "--connect",
+            b_daemon.listening.as_deref().expect("B listens"),
+        ],
+    );
+    a.ok(&["pay", &channel, "--amount", "0.5", "--count", "2"]);
+    let closed = a.ok(&["close", &channel, "--unilateral", "--output", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&closed).expect("json");
+    assert_eq!(json["cooperative"], false);
+    let registered_a = json["balance_a"].as_u64().expect("balance_a");
+    assert_eq!(registered_a, SOL);
+
+    // B keeps paying A back: every attempt fails, none is made.
+    for _ in 0..3 {
+        let refused = b.fails(&["pay", &channel, "--amount", "0.1", "--timeout", "30"]);
+        assert!(
+            refused.contains("registered on-chain") || refused.contains("failed and were not made"),
+            "{refused}"
+        );
+    }
+    a.ok(&["warp", "86401"]);
+    assert!(a_daemon.exits().contains("is closed"), "{}", a.daemon_log());
+    assert!(b_daemon.exits().contains("is closed"));
+    // A registered (its signature and the precompile's two) and paid the open; one of the
+    // daemons finalized. A got its registered balance, not nothing.
+    let a_balance = a.balance();
+    assert!(
+        a_balance >= 10 * SOL - 2 * SOL - 5 * FEE + registered_a,
+        "A was punished: {a_balance}"
+    );
+    assert!(b.balance() <= 10 * SOL + SOL);
+}

@@ -70,12 +70,12 @@ fn measure(backend: &mut dyn Backend) -> Vec<Row> {
     );
     record(
         "Dispute (replace, seq + 1)",
-        4_000,
+        2_500,
         backend.send(&s2.dispute(&f.channel, &f.b.address()), b, &[]),
     );
     record(
         "Dispute (punish, seq + 2)",
-        4_000,
+        2_500,
         backend.send(&s4.dispute(&f.channel, &f.a.address()), a, &[]),
     );
 

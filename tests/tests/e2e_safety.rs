@@ -285,3 +285,65 @@ fn a_flood_of_idle_connections_is_bounded_and_the_peer_still_gets_in() {
         }
     });
 }
+
+/// A channel closed and opened again at the same address (same parties and nonce) is a new
+/// incarnation: a store that served the first never transacts on the second.
+#[test]
+fn a_store_never_serves_a_channel_reopened_at_its_address() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (a, b, channel) = open_channel(&mut chain, 2 * SOL, 0).await;
+        let mut alice = paychan_client::node::ChannelNode::join(
+            paychan_client::store::MemoryStore::new(),
+            chain.ledger(),
+            a.insecure_clone(),
+            channel,
+        )
+        .await
+        .expect("A joins");
+        alice.force_close().await.expect("registered");
+        chain
+            .advance_time(chain.challenge_period() as i64 + 1)
+            .await;
+        alice.sync_chain().await.expect("finalized");
+        assert!(on_chain(&chain, &channel).await.is_none());
+
+        submit_as(
+            &mut chain.ledger(),
+            &a,
+            &[paychan_interface::client::open(
+                &channel,
+                SOL,
+                chain.challenge_period(),
+            )],
+        )
+        .await
+        .expect("reopened at the same address");
+        let (store, _) = alice.into_parts();
+        let rejoined = paychan_client::node::ChannelNode::join(
+            store,
+            chain.ledger(),
+            a.insecure_clone(),
+            channel,
+        )
+        .await;
+        assert!(
+            matches!(rejoined, Err(NodeError::Reincarnated(address)) if address == channel.address),
+            "{rejoined:?}"
+        );
+        // A key that is neither party cannot join at all.
+        let stranger = Keypair::new();
+        let joined = paychan_client::node::ChannelNode::join(
+            paychan_client::store::MemoryStore::new(),
+            chain.ledger(),
+            stranger,
+            channel,
+        )
+        .await;
+        assert!(
+            matches!(joined, Err(NodeError::NotAParty { .. })),
+            "{joined:?}"
+        );
+        let _ = b;
+    });
+}

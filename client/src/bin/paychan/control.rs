@@ -19,9 +19,12 @@ pub enum Request {
         count: u64,
         timeout_ms: u64,
     },
-    /// Close cooperatively; after `timeout_ms` without the peer's agreement, unilaterally.
+    /// Close cooperatively; after `timeout_ms` without the peer's agreement (or at once with
+    /// `unilateral`), unilaterally.
     Close {
         timeout_ms: u64,
+        #[serde(default)]
+        unilateral: bool,
     },
     /// Look at the chain now and dispute a stale registration.
     Dispute,

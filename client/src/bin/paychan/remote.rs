@@ -83,6 +83,10 @@ pub struct Close {
     /// Seconds to wait for the peer's agreement before closing unilaterally.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
+    /// Do not ask the peer: register the newest co-signed state now (the daemon signs nothing
+    /// more and finalizes after the challenge period).
+    #[arg(long, conflicts_with = "timeout")]
+    unilateral: bool,
     /// After a unilateral close, wait out the challenge period until the channel is paid out.
     #[arg(long)]
     wait: bool,
@@ -95,6 +99,7 @@ pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
     let socket = args.store.socket(&me, &channel)?;
     let request = Request::Close {
         timeout_ms: args.timeout.saturating_mul(1_000),
+        unilateral: args.unilateral,
     };
     let Reply::Closed {
         cooperative,
@@ -107,17 +112,22 @@ pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
     };
     let (a, b) = (Sol(balance_a), Sol(balance_b));
     let mut ledger = RpcLedger::new(cluster.url.clone());
+    let why = if args.unilateral {
+        "as asked".to_string()
+    } else {
+        format!("the peer did not agree within {} s", args.timeout)
+    };
     let human = if cooperative {
         // Both signed: the transaction lands right away.
         progress::until_paid_out(&mut ledger, &channel).await?;
         format!("closed {channel} cooperatively at seq {seq}: A got {a} SOL, B got {b} SOL")
     } else if args.wait {
         progress::until_paid_out(&mut ledger, &channel).await?;
-        format!("the peer did not agree within {} s: closed {channel} unilaterally at seq {seq} and paid out after the challenge period: A {a} SOL, B {b} SOL", args.timeout)
+        format!("{why}: closed {channel} unilaterally at seq {seq} and paid out after the challenge period: A {a} SOL, B {b} SOL")
     } else if seq == 0 {
-        format!("the peer did not agree within {} s: registered the opening state unilaterally (each deposit goes back); the daemon finalizes {channel} after the challenge period", args.timeout)
+        format!("{why}: registered the opening state unilaterally (each deposit goes back); the daemon finalizes {channel} after the challenge period")
     } else {
-        format!("the peer did not agree within {} s: registered seq {seq} (A {a} SOL, B {b} SOL) unilaterally; the daemon finalizes {channel} after the challenge period", args.timeout)
+        format!("{why}: registered seq {seq} (A {a} SOL, B {b} SOL) unilaterally; the daemon finalizes {channel} after the challenge period")
     };
     cluster.print(
         human,

@@ -166,6 +166,17 @@ pub async fn close(
             Err(_) => break,
         }
     }
+    match force_close(commands).await {
+        Reply::Error(e) => Reply::Error(format!(
+            "the peer did not agree to close within {} s, and {e}",
+            patience.as_secs()
+        )),
+        closed => closed,
+    }
+}
+
+/// Registers the newest co-signed state now; the channel signs nothing new from here on.
+pub async fn force_close(commands: &mpsc::Sender<Command>) -> Reply {
     match ask(commands, Command::ForceClose).await {
         Ok(Ok(registered)) => Reply::Closed {
             cooperative: false,
@@ -173,10 +184,7 @@ pub async fn close(
             balance_a: registered.balance_a,
             balance_b: registered.balance_b,
         },
-        Ok(Err(e)) => Reply::Error(format!(
-            "the peer did not agree to close within {} s, and the unilateral close failed: {e}",
-            patience.as_secs()
-        )),
+        Ok(Err(e)) => Reply::Error(format!("the unilateral close failed: {e}")),
         Err(e) => Reply::Error(e),
     }
 }

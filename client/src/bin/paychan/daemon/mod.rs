@@ -203,7 +203,10 @@ async fn serve_control(
                     let patience = Duration::from_millis(timeout_ms);
                     answers::pay(&commands, &events, amount, count, patience, &mut write).await
                 }
-                Ok(Request::Close { timeout_ms }) => {
+                Ok(Request::Close {
+                    unilateral: true, ..
+                }) => answers::force_close(&commands).await,
+                Ok(Request::Close { timeout_ms, .. }) => {
                     answers::close(&commands, &events, Duration::from_millis(timeout_ms)).await
                 }
                 Ok(Request::Dispute) => answers::dispute(&commands).await,
