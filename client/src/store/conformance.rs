@@ -8,7 +8,7 @@ use paychan_interface::{channel::Party, Address};
 
 use super::{ChannelStore, StoreError};
 use crate::engine::{Record, Recovered};
-use fixtures::{address, entry, params, signed, terms};
+use fixtures::{address, entry, ops, params, signed, state, terms};
 
 /// How a property gets stores: `open` a fresh empty one, `reopen` one as after a restart (for a
 /// disk store: drop it and open the same file again).
@@ -48,6 +48,10 @@ pub fn properties<S: ChannelStore>() -> Vec<(&'static str, Property<S>)> {
             fully_signed_supersedes_signed,
         ),
         ("closing_is_the_last", closing_is_the_last),
+        (
+            "unilateral_and_withdrawals_survive_reopen",
+            unilateral_and_withdrawals_survive_reopen,
+        ),
         ("lower_seq_never_regresses", lower_seq_never_regresses),
         (
             "a_second_state_for_a_seq_is_refused",
@@ -184,6 +188,33 @@ pub fn closing_is_the_last<S: ChannelStore>(h: &mut Harness<'_, S>) -> Result<()
     assert_eq!(r.closing, Some(terms(1)));
     assert_eq!(r.newest, Some(entry(1)));
     assert_eq!(r.signed, Some(signed(1, Party::A)));
+    Ok(())
+}
+
+/// A unilateral close stays recorded, and a withdrawn proposal never comes back, across a
+/// restart; withdrawing another seq's proposal leaves the stored one alone.
+pub fn unilateral_and_withdrawals_survive_reopen<S: ChannelStore>(
+    h: &mut Harness<'_, S>,
+) -> Result<(), StoreError> {
+    let proposed = |seq| {
+        Record::Proposed(crate::engine::Proposed {
+            state: state(seq),
+            ops: ops(seq),
+        })
+    };
+    let mut store = h.open();
+    store.create_channel(&params(1, Party::A))?;
+    store.persist(&address(1), &[proposed(2)])?;
+    store.persist(&address(1), &[Record::ProposalWithdrawn { seq: 1 }])?;
+    assert!(recovered(&store, &address(1))?.proposed.is_some());
+    store.persist(
+        &address(1),
+        &[Record::ProposalWithdrawn { seq: 2 }, Record::Unilateral],
+    )?;
+    let store = h.reopen(store);
+    let r = recovered(&store, &address(1))?;
+    assert_eq!(r.proposed, None);
+    assert!(r.unilateral);
     Ok(())
 }
 
