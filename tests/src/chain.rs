@@ -175,7 +175,10 @@ impl TestChain for RpcChain {
     async fn advance_time(&mut self, secs: i64) {
         let mut ledger = self.ledger();
         // At least into the next slot, as the bank-backed chains do.
-        ledger.wait_for_next_slot().await.expect("the validator makes slots");
+        ledger
+            .wait_for_next_slot()
+            .await
+            .expect("the validator makes slots");
         let target = ledger.unix_timestamp().await.expect("clock") + secs;
         let started = std::time::Instant::now();
         while ledger.unix_timestamp().await.expect("clock") < target {

@@ -327,6 +327,15 @@ pub fn assert_rejected(result: &SendResult, instruction_index: u8, expected: Pay
         Some((instruction_index, expected)),
         "expected {expected:?} ({expected}) at instruction {instruction_index}, got {result:?}"
     );
+    if let Err(rejected) = result {
+        // The program names the error in its log, not only its code.
+        let line = format!("Program log: {}", expected.log_line());
+        assert!(
+            rejected.logs.contains(&line),
+            "no `{line}` in the logs: {:?}",
+            rejected.logs
+        );
+    }
 }
 
 /// Lamports of each address, to compare before and after an attack.

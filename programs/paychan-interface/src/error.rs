@@ -1,152 +1,96 @@
 //! Every way a paychan instruction can fail, with a stable code and a message for people.
+//!
+//! One table defines each error once: its code, its name and its message. The program logs
+//! `paychan error <code> <Name>: <message>` before failing, so explorers and `simulateTransaction`
+//! name the error, not only its number.
 
 use solana_program_error::ProgramError;
 
-/// Custom error codes returned by the paychan program (`InstructionError::Custom(code)`).
-///
-/// Codes are part of the interface: never renumber, only append.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[repr(u32)]
-pub enum PaychanError {
-    #[error("instruction data is malformed: unknown instruction or wrong length")]
-    InvalidInstructionData = 0,
-    #[error("the instruction is missing required accounts")]
-    MissingAccounts = 1,
-    #[error("a required signer did not sign the transaction")]
-    MissingSignature = 2,
-    #[error("an account that must be writable was passed read-only")]
-    AccountNotWritable = 3,
-    #[error("the channel account is not owned by the paychan program")]
-    ChannelNotOwnedByProgram = 4,
-    #[error("the channel account is not a paychan channel (wrong size, discriminator or version)")]
-    InvalidChannelAccount = 5,
-    #[error("the channel address is not the PDA of (party_a, party_b, nonce)")]
-    ChannelAddressMismatch = 6,
-    #[error("a channel already exists at this address")]
-    ChannelAlreadyExists = 7,
-    #[error("party_b must be a different key than party_a")]
-    PartiesEqual = 8,
-    #[error("the challenge period must be between 1 second and 1 year")]
-    InvalidChallengePeriod = 9,
-    #[error("the amount must be greater than zero")]
-    ZeroAmount = 10,
-    #[error("the signer is not a party of this channel")]
-    NotAParty = 11,
-    #[error("the channel is not open")]
-    ChannelNotOpen = 12,
-    #[error("the channel is not closing")]
-    ChannelNotClosing = 13,
-    #[error("the channel is not settled")]
-    ChannelNotSettled = 14,
-    #[error("the channel is already being closed or settled")]
-    ChannelNotOpenOrClosing = 15,
-    #[error("the balances do not sum to the deposits")]
-    BalancesDoNotSumToDeposits = 16,
-    #[error("the state's deposit counters exceed the channel's on-chain deposits")]
-    DepositsExceedChain = 17,
-    #[error("arithmetic overflow")]
-    ArithmeticOverflow = 18,
-    #[error("the account passed as the Instructions sysvar is not the Instructions sysvar")]
-    InvalidInstructionsSysvar = 19,
-    #[error("the instruction immediately before must be an Ed25519 precompile instruction")]
-    MissingEd25519Instruction = 20,
-    #[error("the Ed25519 instruction must carry exactly 2 signatures")]
-    InvalidSignatureCount = 21,
-    #[error("the Ed25519 instruction data has the wrong length or padding")]
-    InvalidEd25519Layout = 22,
-    #[error("the Ed25519 instruction offsets or instruction indices are not the canonical ones")]
-    InvalidEd25519Offsets = 23,
-    #[error("the Ed25519 signers are not party_a then party_b of this channel")]
-    SignerKeysMismatch = 24,
-    #[error("the signed message is not a paychan v1 state")]
-    WrongStateDomain = 25,
-    #[error("the signed state is for another program")]
-    StateForOtherProgram = 26,
-    #[error("the signed state is for another channel")]
-    StateForOtherChannel = 27,
-    #[error("the signed state belongs to an earlier channel at this address")]
-    StateFromEarlierChannel = 28,
-    #[error("signed states start at seq 1; seq 0 is the implicit opening state")]
-    SignedSeqZero = 29,
-    #[error("the disputing state must have a higher seq than the registered one")]
-    StaleState = 30,
-    #[error("the challenge period is over")]
-    ChallengePeriodOver = 31,
-    #[error("the challenge period has not ended yet")]
-    ChallengePeriodActive = 32,
-    #[error("a payout account is not the channel party's wallet")]
-    PayoutAccountMismatch = 33,
-    #[error("there is nothing to withdraw")]
-    NothingToWithdraw = 34,
-    #[error("the destination cannot receive lamports (executable or below rent exemption)")]
-    DestinationCannotReceive = 35,
-    #[error("the destination must not be the channel account")]
-    DestinationIsChannel = 36,
-    #[error("the account passed as the System program is not the System program")]
-    InvalidSystemProgram = 37,
-    #[error("there is no channel at this address (never opened, or already closed)")]
-    ChannelNotFound = 38,
-    #[error(
-        "party B must be an account that can receive lamports: writable, not executable, not a \
-         sysvar and not this program"
-    )]
-    PartyBCannotReceive = 39,
-    #[error(
-        "a channel cannot settle in the slot it was opened (retry in the next slot), so a \
-         channel re-opened at its address can never share its opened_slot"
-    )]
-    ChannelOpenedThisSlot = 40,
+macro_rules! errors {
+    ($($code:literal $name:ident $message:literal,)*) => {
+        /// Custom error codes returned by the paychan program (`InstructionError::Custom(code)`).
+        ///
+        /// Codes are part of the interface: never renumber, only append.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u32)]
+        pub enum PaychanError {
+            $(#[doc = $message] $name = $code,)*
+        }
+
+        impl PaychanError {
+            /// All errors, in code order.
+            pub const ALL: &'static [PaychanError] = &[$(PaychanError::$name,)*];
+
+            /// What went wrong, for people.
+            pub const fn message(self) -> &'static str {
+                match self { $(PaychanError::$name => $message,)* }
+            }
+
+            /// The line the program logs when it fails with this error.
+            pub const fn log_line(self) -> &'static str {
+                match self {
+                    $(PaychanError::$name => concat!(
+                        "paychan error ", stringify!($code), " ", stringify!($name), ": ", $message
+                    ),)*
+                }
+            }
+        }
+    };
 }
 
-impl PaychanError {
-    /// All errors, in code order.
-    pub const ALL: [PaychanError; 41] = {
-        use PaychanError::*;
-        [
-            InvalidInstructionData,
-            MissingAccounts,
-            MissingSignature,
-            AccountNotWritable,
-            ChannelNotOwnedByProgram,
-            InvalidChannelAccount,
-            ChannelAddressMismatch,
-            ChannelAlreadyExists,
-            PartiesEqual,
-            InvalidChallengePeriod,
-            ZeroAmount,
-            NotAParty,
-            ChannelNotOpen,
-            ChannelNotClosing,
-            ChannelNotSettled,
-            ChannelNotOpenOrClosing,
-            BalancesDoNotSumToDeposits,
-            DepositsExceedChain,
-            ArithmeticOverflow,
-            InvalidInstructionsSysvar,
-            MissingEd25519Instruction,
-            InvalidSignatureCount,
-            InvalidEd25519Layout,
-            InvalidEd25519Offsets,
-            SignerKeysMismatch,
-            WrongStateDomain,
-            StateForOtherProgram,
-            StateForOtherChannel,
-            StateFromEarlierChannel,
-            SignedSeqZero,
-            StaleState,
-            ChallengePeriodOver,
-            ChallengePeriodActive,
-            PayoutAccountMismatch,
-            NothingToWithdraw,
-            DestinationCannotReceive,
-            DestinationIsChannel,
-            InvalidSystemProgram,
-            ChannelNotFound,
-            PartyBCannotReceive,
-            ChannelOpenedThisSlot,
-        ]
-    };
+errors! {
+    0 InvalidInstructionData "instruction data is malformed: unknown instruction or wrong length",
+    1 MissingAccounts "the instruction is missing required accounts",
+    2 MissingSignature "a required signer did not sign the transaction",
+    3 AccountNotWritable "an account that must be writable was passed read-only",
+    4 ChannelNotOwnedByProgram "the channel account is not owned by the paychan program",
+    5 InvalidChannelAccount "the channel account is not a paychan channel (wrong size, discriminator or version)",
+    6 ChannelAddressMismatch "the channel address is not the PDA of (party_a, party_b, nonce)",
+    7 ChannelAlreadyExists "a channel already exists at this address",
+    8 PartiesEqual "party_b must be a different key than party_a",
+    9 InvalidChallengePeriod "the challenge period must be between 1 second and 1 year",
+    10 ZeroAmount "the amount must be greater than zero",
+    11 NotAParty "the signer is not a party of this channel",
+    12 ChannelNotOpen "the channel is not open",
+    13 ChannelNotClosing "the channel is not closing",
+    14 ChannelNotSettled "the channel is not settled",
+    15 ChannelNotOpenOrClosing "the channel is already being closed or settled",
+    16 BalancesDoNotSumToDeposits "the balances do not sum to the deposits",
+    17 DepositsExceedChain "the state's deposit counters exceed the channel's on-chain deposits",
+    18 ArithmeticOverflow "arithmetic overflow",
+    19 InvalidInstructionsSysvar "the account passed as the Instructions sysvar is not the Instructions sysvar",
+    20 MissingEd25519Instruction "the instruction immediately before must be an Ed25519 precompile instruction",
+    21 InvalidSignatureCount "the Ed25519 instruction must carry exactly 2 signatures",
+    22 InvalidEd25519Layout "the Ed25519 instruction data has the wrong length or padding",
+    23 InvalidEd25519Offsets "the Ed25519 instruction offsets or instruction indices are not the canonical ones",
+    24 SignerKeysMismatch "the Ed25519 signers are not party_a then party_b of this channel",
+    25 WrongStateDomain "the signed message is not a paychan v1 state",
+    26 StateForOtherProgram "the signed state is for another program",
+    27 StateForOtherChannel "the signed state is for another channel",
+    28 StateFromEarlierChannel "the signed state belongs to an earlier channel at this address",
+    29 SignedSeqZero "signed states start at seq 1; seq 0 is the implicit opening state",
+    30 StaleState "the disputing state must have a higher seq than the registered one",
+    31 ChallengePeriodOver "the challenge period is over",
+    32 ChallengePeriodActive "the challenge period has not ended yet",
+    33 PayoutAccountMismatch "a payout account is not the channel party's wallet",
+    34 NothingToWithdraw "there is nothing to withdraw",
+    35 DestinationCannotReceive "the destination cannot receive lamports (executable or below rent exemption)",
+    36 DestinationIsChannel "the destination must not be the channel account",
+    37 InvalidSystemProgram "the account passed as the System program is not the System program",
+    38 ChannelNotFound "there is no channel at this address (never opened, or already closed)",
+    39 PartyBCannotReceive "",
+    40 ChannelOpenedThisSlot "",
+}
 
+impl core::fmt::Display for PaychanError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl core::error::Error for PaychanError {}
+
+impl PaychanError {
     /// The error for a custom program error code, if it is one of ours.
     pub fn from_code(code: u32) -> Option<Self> {
         Self::ALL.get(code as usize).copied()
@@ -176,6 +120,8 @@ mod tests {
             assert_eq!(PaychanError::from_code(e.code()), Some(*e));
             assert_eq!(ProgramError::from(*e), ProgramError::Custom(i as u32));
             assert!(!e.to_string().is_empty());
+            let line = std::format!("paychan error {i} {e:?}: {e}");
+            assert_eq!(e.log_line(), line);
         }
         assert_eq!(
             PaychanError::from_code(PaychanError::ALL.len() as u32),

@@ -13,12 +13,25 @@ use pinocchio::{
     error::ProgramError, sysvars::clock::Clock, sysvars::Sysvar, AccountView, Address,
     ProgramResult,
 };
+use solana_program_log::log;
 
+/// Runs one instruction; a paychan error is logged by name and message before it is returned,
+/// so logs and simulations say what went wrong, not only its code.
 pub fn process_instruction(
     program_id: &Address,
     accounts: &mut [AccountView],
     data: &[u8],
 ) -> ProgramResult {
+    let result = dispatch(program_id, accounts, data);
+    if let Err(ProgramError::Custom(code)) = result {
+        if let Some(error) = PaychanError::from_code(code) {
+            log(error.log_line());
+        }
+    }
+    result
+}
+
+fn dispatch(program_id: &Address, accounts: &mut [AccountView], data: &[u8]) -> ProgramResult {
     match PaychanInstruction::unpack(data)? {
         PaychanInstruction::Open {
             nonce,
