@@ -31,8 +31,8 @@ impl<S: ChannelStore> Side<S> {
                 channel: Address::new_from_array([9; 32]),
                 opened_slot: 1,
             },
-            party_a: Address::new_from_array(keys[0].verifying_key().to_bytes()),
-            party_b: Address::new_from_array(keys[1].verifying_key().to_bytes()),
+            signer_a: Address::new_from_array(keys[0].verifying_key().to_bytes()),
+            signer_b: Address::new_from_array(keys[1].verifying_key().to_bytes()),
             me,
         };
         store.create_channel(&params).expect("create");

@@ -42,6 +42,14 @@ pub enum NodeError {
         channel: paychan_interface::Address,
     },
     #[error(
+        "the channel names {named} as your state-signing key, not {signer}: pass that key \
+         (--signer), or do not transact on a channel that another key signs for you"
+    )]
+    SignerMismatch {
+        named: paychan_interface::Address,
+        signer: paychan_interface::Address,
+    },
+    #[error(
         "channel {0} was closed and opened again since this store joined it: the store's \
          states belong to the earlier channel; refusing to transact on the address"
     )]
@@ -75,11 +83,26 @@ pub struct ChannelNode<S, L> {
 
 impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
     /// Joins `channel`, which must be open on-chain, and remembers it in `store`. Resumes from
-    /// the store if it already knows the channel.
+    /// the store if it already knows the channel. `keypair` is this party's wallet and signs
+    /// its states too.
     pub async fn join(
+        store: S,
+        ledger: L,
+        keypair: Keypair,
+        channel: ChannelAddress,
+    ) -> Result<Self, NodeError> {
+        let signer = ed25519_dalek::SigningKey::from_bytes(keypair.secret_bytes());
+        Self::join_with_signer(store, ledger, keypair, signer, channel).await
+    }
+
+    /// Joins with a state-signing key apart from the wallet (a session key): the channel must
+    /// name it as this party's signer. The wallet pays fees and signs transactions; `signer`
+    /// signs every state and authenticates the peer link.
+    pub async fn join_with_signer(
         mut store: S,
         mut ledger: L,
         keypair: Keypair,
+        signer: ed25519_dalek::SigningKey,
         channel: ChannelAddress,
     ) -> Result<Self, NodeError> {
         let me = match keypair.pubkey() {
@@ -92,8 +115,12 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
                 })
             }
         };
-        let key = ed25519_dalek::SigningKey::from_bytes(keypair.secret_bytes());
+        let key = signer;
+        let signer = paychan_interface::Address::new_from_array(key.verifying_key().to_bytes());
         let account = ledger.channel(&channel.address).await?;
+        if let Some(named) = account.map(|a| *a.signer_key(me)).filter(|k| *k != signer) {
+            return Err(NodeError::SignerMismatch { named, signer });
+        }
         let engine = match store.recover(&channel.address)? {
             Some((params, recovered)) => {
                 // States are bound to opened_slot: another incarnation at this address must
@@ -111,8 +138,8 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
                         channel: channel.address,
                         opened_slot: account.opened_slot,
                     },
-                    party_a: channel.party_a,
-                    party_b: channel.party_b,
+                    signer_a: account.signer_a,
+                    signer_b: account.signer_b,
                     me,
                 };
                 store.create_channel(&params)?;

@@ -264,6 +264,8 @@ fn plant_channel(backend: &mut dyn Backend, f: &ChannelFixture, owner: Address) 
         unclaimed_a: 0,
         unclaimed_b: 0,
         accountable_seq: 0,
+        signer_a: f.a.address(),
+        signer_b: f.outsider.address(),
     }
     .pack(&mut data)
     .expect("pack");

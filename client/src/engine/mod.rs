@@ -772,11 +772,11 @@ impl ChannelEngine {
             binding: self.params.binding,
             state: entry.state,
             a: PartySignature {
-                pubkey: self.params.party_a.to_bytes(),
+                pubkey: self.params.signer_a.to_bytes(),
                 signature: entry.signature_a,
             },
             b: PartySignature {
-                pubkey: self.params.party_b.to_bytes(),
+                pubkey: self.params.signer_b.to_bytes(),
                 signature: entry.signature_b,
             },
         }
@@ -784,7 +784,7 @@ impl ChannelEngine {
 
     fn check_co_signed(&self, entry: &LogEntry) -> Result<(), EngineError> {
         self.co_signed(entry)
-            .verify(&self.params.party_a, &self.params.party_b)
+            .verify(&self.params.signer_a, &self.params.signer_b)
             .map_err(|_| EngineError::BadSignature)
     }
 }

@@ -16,8 +16,10 @@ use crate::watcher::ChainRequest;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChannelParams {
     pub binding: StateBinding,
-    pub party_a: Address,
-    pub party_b: Address,
+    /// The keys that sign states for A and B (the channel's `signer_a`/`signer_b`: the
+    /// wallets, or session keys).
+    pub signer_a: Address,
+    pub signer_b: Address,
     pub me: Party,
 }
 
@@ -28,8 +30,8 @@ impl ChannelParams {
 
     pub fn key_of(&self, party: Party) -> &Address {
         match party {
-            Party::A => &self.party_a,
-            Party::B => &self.party_b,
+            Party::A => &self.signer_a,
+            Party::B => &self.signer_b,
         }
     }
 }

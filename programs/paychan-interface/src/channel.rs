@@ -22,10 +22,13 @@
 //! 200  8  unclaimed_a
 //! 208  8  unclaimed_b
 //! 216  8  accountable_seq        the seq registered_by registered with StartClose (SPEC §4)
-//! 224     end
+//! 224 32  signer_a               the key that signs states for A (its wallet, or a session key)
+//! 256 32  signer_b               the key that signs states for B
+//! 288     end
 //! ```
-//! Layout v2 added `accountable_seq`: v1 measured staleness from whatever was registered last,
-//! so a replacement could launder the registrant's punishment.
+//! Layout v2 added `accountable_seq` (v1 measured staleness from whatever was registered last,
+//! so a replacement could launder the registrant's punishment) and the state-signing keys,
+//! named at Open, so a browser wallet signs only Open, Deposit and payouts, not every payment.
 //! Lamports beyond the deposits (the rent reserve, and anything sent to the PDA by others)
 //! belong to the opener and are returned to party A when the account closes.
 
@@ -35,7 +38,7 @@ use crate::{error::PaychanError, state::ChannelState, Address};
 
 pub const CHANNEL_DISCRIMINATOR: u8 = 0xC4;
 pub const CHANNEL_VERSION: u8 = 2;
-pub const CHANNEL_ACCOUNT_LEN: usize = 224;
+pub const CHANNEL_ACCOUNT_LEN: usize = 288;
 
 // Fields are native-endian in memory; every Solana target and host is little-endian.
 const _: () = assert!(cfg!(target_endian = "little"));
@@ -64,6 +67,8 @@ pub struct ChannelAccount {
     pub unclaimed_a: u64,
     pub unclaimed_b: u64,
     pub accountable_seq: u64,
+    pub signer_a: [u8; 32],
+    pub signer_b: [u8; 32],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +122,9 @@ pub struct Channel {
     pub deadline: i64,
     pub unclaimed_a: u64,
     pub unclaimed_b: u64,
+    /// The keys that sign states for A and B (the wallets themselves, or session keys).
+    pub signer_a: Address,
+    pub signer_b: Address,
 }
 
 impl Channel {
@@ -128,6 +136,25 @@ impl Channel {
             Some(Party::B)
         } else {
             None
+        }
+    }
+
+    /// Which party `key` is or signs for (its wallet or its state-signing key), if any.
+    pub fn party_or_signer_of(&self, key: &Address) -> Option<Party> {
+        self.party_of(key).or(if *key == self.signer_a {
+            Some(Party::A)
+        } else if *key == self.signer_b {
+            Some(Party::B)
+        } else {
+            None
+        })
+    }
+
+    /// The key that signs states for `party`.
+    pub fn signer_key(&self, party: Party) -> &Address {
+        match party {
+            Party::A => &self.signer_a,
+            Party::B => &self.signer_b,
         }
     }
 
@@ -198,6 +225,8 @@ impl Channel {
             unclaimed_a: raw.unclaimed_a,
             unclaimed_b: raw.unclaimed_b,
             accountable_seq: raw.accountable_seq,
+            signer_a: Address::new_from_array(raw.signer_a),
+            signer_b: Address::new_from_array(raw.signer_b),
         })
     }
 
@@ -222,6 +251,8 @@ impl Channel {
             unclaimed_a: self.unclaimed_a,
             unclaimed_b: self.unclaimed_b,
             accountable_seq: self.accountable_seq,
+            signer_a: self.signer_a.to_bytes(),
+            signer_b: self.signer_b.to_bytes(),
         }
     }
 
@@ -270,6 +301,8 @@ mod tests {
             unclaimed_a: 11,
             unclaimed_b: 12,
             accountable_seq: 8,
+            signer_a: Address::new_from_array([4; 32]),
+            signer_b: Address::new_from_array([5; 32]),
         }
     }
 
@@ -318,6 +351,8 @@ mod tests {
         assert_eq!(data[200..208], 11u64.to_le_bytes());
         assert_eq!(data[208..216], 12u64.to_le_bytes());
         assert_eq!(data[216..224], 8u64.to_le_bytes());
+        assert_eq!(data[224..256], [4; 32]);
+        assert_eq!(data[256..288], [5; 32]);
     }
 
     #[test]
@@ -348,7 +383,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn unpack_never_panics(data in proptest::collection::vec(0u8.., 0..320)) {
+        fn unpack_never_panics(data in proptest::collection::vec(0u8.., 0..400)) {
             let _ = Channel::unpack(&data);
         }
     }

@@ -129,15 +129,16 @@ pub fn parse_ed25519_instruction_data(data: &[u8]) -> Result<CoSignedMessage<'_>
     })
 }
 
-/// Parses precompile data into the state it proves both parties of this channel signed.
+/// Parses precompile data into the state it proves both parties of this channel signed, with
+/// their state-signing keys `signer_a` then `signer_b`.
 pub fn verified_state(
     data: &[u8],
-    party_a: &Address,
-    party_b: &Address,
+    signer_a: &Address,
+    signer_b: &Address,
     binding: &StateBinding,
 ) -> Result<ChannelState, PaychanError> {
     let signed = parse_ed25519_instruction_data(data)?;
-    if signed.pubkey_a != party_a.as_array() || signed.pubkey_b != party_b.as_array() {
+    if signed.pubkey_a != signer_a.as_array() || signed.pubkey_b != signer_b.as_array() {
         return Err(PaychanError::SignerKeysMismatch);
     }
     ChannelState::from_message(signed.message, binding)

@@ -63,7 +63,7 @@ errors! {
     21 InvalidSignatureCount "the Ed25519 instruction must carry exactly 2 signatures",
     22 InvalidEd25519Layout "the Ed25519 instruction data has the wrong length or padding",
     23 InvalidEd25519Offsets "the Ed25519 instruction offsets or instruction indices are not the canonical ones",
-    24 SignerKeysMismatch "the Ed25519 signers are not party_a then party_b of this channel",
+    24 SignerKeysMismatch "the Ed25519 signers are not signer_a then signer_b of this channel",
     25 WrongStateDomain "the signed message is not a paychan v1 state",
     26 StateForOtherProgram "the signed state is for another program",
     27 StateForOtherChannel "the signed state is for another channel",
@@ -78,8 +78,9 @@ errors! {
     36 DestinationIsChannel "the destination must not be the channel account",
     37 InvalidSystemProgram "the account passed as the System program is not the System program",
     38 ChannelNotFound "there is no channel at this address (never opened, or already closed)",
-    39 PartyBCannotReceive "",
-    40 ChannelOpenedThisSlot "",
+    39 PartyBCannotReceive "party B must be an account that can receive lamports: writable, not executable, not a sysvar and not this program",
+    40 ChannelOpenedThisSlot "a channel cannot settle in the slot it was opened (retry in the next slot), so a channel re-opened at its address can never share its opened_slot",
+    41 SignerKeysOverlap "a state-signing key must belong to one party only: signer_a and signer_b must differ, and neither may be the other party's wallet",
 }
 
 impl core::fmt::Display for PaychanError {
@@ -119,7 +120,7 @@ mod tests {
             assert_eq!(e.code(), i as u32, "{e:?} is out of order in ALL");
             assert_eq!(PaychanError::from_code(e.code()), Some(*e));
             assert_eq!(ProgramError::from(*e), ProgramError::Custom(i as u32));
-            assert!(!e.to_string().is_empty());
+            assert!(e.to_string().len() > 10, "{e:?} has a message");
             let line = std::format!("paychan error {i} {e:?}: {e}");
             assert_eq!(e.log_line(), line);
         }

@@ -2,7 +2,7 @@
 //! little-endian fields. States are never in instruction data: StartClose and Dispute read the
 //! co-signed state from the Ed25519 precompile instruction right before them.
 
-use crate::error::PaychanError;
+use crate::{error::PaychanError, Address};
 
 /// A paychan instruction. Each variant lists its accounts in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -10,6 +10,8 @@ pub enum PaychanInstruction {
     /// Creates the channel PDA (rent paid by A) and locks `deposit` from A. Party B is an
     /// account, not data, so the runtime itself shows whether it can ever be written: a key it
     /// keeps read-only (a sysvar, a builtin program) could never receive B's payout.
+    /// `signer_a`/`signer_b` sign the states (the wallets themselves, or session keys); B
+    /// checks that `signer_b` is its own key before it deposits or signs anything.
     ///
     /// 0. `[signer, writable]` party A, the opener and payer
     /// 1. `[writable]` party B's wallet
@@ -19,6 +21,8 @@ pub enum PaychanInstruction {
         nonce: u64,
         deposit: u64,
         challenge_period_secs: u64,
+        signer_a: Address,
+        signer_b: Address,
     },
     /// Adds `amount` to the signer's deposit while the channel is Open (dual funding, top-ups).
     ///
@@ -73,13 +77,20 @@ pub mod tag {
     pub const WITHDRAW: u8 = 6;
 }
 
-/// Longest instruction data (Open: tag + 3 × 8).
-pub const MAX_DATA_LEN: usize = 25;
+/// Longest instruction data (Open: tag + 3 × 8 + 2 × 32).
+pub const MAX_DATA_LEN: usize = 89;
 
 fn u64_at(data: &[u8], at: usize) -> Result<u64, PaychanError> {
     data.get(at..at.wrapping_add(8))
         .and_then(|b| b.try_into().ok())
         .map(u64::from_le_bytes)
+        .ok_or(PaychanError::InvalidInstructionData)
+}
+
+fn address_at(data: &[u8], at: usize) -> Result<Address, PaychanError> {
+    data.get(at..at.wrapping_add(32))
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .map(Address::new_from_array)
         .ok_or(PaychanError::InvalidInstructionData)
 }
 
@@ -99,11 +110,13 @@ impl PaychanInstruction {
             .ok_or(PaychanError::InvalidInstructionData)?;
         Ok(match tag {
             tag::OPEN => {
-                exact(data, 25)?;
+                exact(data, 89)?;
                 Self::Open {
                     nonce: u64_at(data, 1)?,
                     deposit: u64_at(data, 9)?,
                     challenge_period_secs: u64_at(data, 17)?,
+                    signer_a: address_at(data, 25)?,
+                    signer_b: address_at(data, 57)?,
                 }
             }
             tag::DEPOSIT => {
@@ -152,11 +165,15 @@ impl PaychanInstruction {
                 nonce,
                 deposit,
                 challenge_period_secs,
+                signer_a,
+                signer_b,
             } => {
                 put(1, nonce);
                 put(9, deposit);
                 put(17, challenge_period_secs);
-                (tag::OPEN, 25)
+                out[25..57].copy_from_slice(signer_a.as_ref());
+                out[57..89].copy_from_slice(signer_b.as_ref());
+                (tag::OPEN, 89)
             }
             Self::Deposit { amount } => {
                 put(1, amount);
@@ -200,6 +217,8 @@ mod tests {
                 nonce: 1,
                 deposit: u64::MAX,
                 challenge_period_secs: 86_400,
+                signer_a: Address::new_from_array([3; 32]),
+                signer_b: Address::new_from_array([4; 32]),
             },
             PaychanInstruction::Deposit { amount: 5 },
             PaychanInstruction::CloseCooperative {

@@ -12,7 +12,8 @@ use pinocchio::{error::ProgramError, sysvars::instructions::Instructions, Accoun
 
 /// The state both parties of `channel` signed, proven by the preceding precompile instruction.
 /// The precompile has already verified the signatures; this checks that they are the canonical
-/// two signatures, by party A then party B, over a state of this exact channel incarnation.
+/// two signatures, by A's then B's state-signing key, over a state of this exact channel
+/// incarnation.
 pub fn co_signed_state(
     instructions_sysvar: &AccountView,
     program_id: &Address,
@@ -40,8 +41,8 @@ pub fn co_signed_state(
     };
     Ok(verified_state(
         precompile.get_instruction_data(),
-        &channel.party_a,
-        &channel.party_b,
+        &channel.signer_a,
+        &channel.signer_b,
         &binding,
     )?)
 }

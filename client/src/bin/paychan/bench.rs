@@ -101,8 +101,8 @@ async fn node<S: ChannelStore>(
             channel: channel.address,
             opened_slot: 1,
         },
-        party_a: alice.pubkey(),
-        party_b: bob.pubkey(),
+        signer_a: alice.pubkey(),
+        signer_b: bob.pubkey(),
         me: if me.pubkey() == alice.pubkey() {
             paychan_interface::channel::Party::A
         } else {

@@ -31,6 +31,10 @@ pub struct Cluster {
     /// Keypair of this party (fee payer and signer).
     #[arg(long, short = 'k', global = true)]
     pub keypair: Option<PathBuf>,
+    /// Keypair that signs this party's states (a session key kept apart from the wallet);
+    /// default: the keypair itself.
+    #[arg(long, global = true)]
+    pub signer: Option<PathBuf>,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value = "display")]
     pub output: Output,
@@ -51,6 +55,17 @@ impl Cluster {
         crate::keys::read(&path)
     }
 
+    /// The key that signs this party's states: `--signer`, else the keypair.
+    pub fn signer(&self) -> Result<ed25519_dalek::SigningKey, String> {
+        let keypair = match &self.signer {
+            Some(path) => crate::keys::read(path)?,
+            None => self.keypair()?,
+        };
+        Ok(ed25519_dalek::SigningKey::from_bytes(
+            keypair.secret_bytes(),
+        ))
+    }
+
     /// Prints a result; a closed stdout (say, `| head`) is not an error worth a panic.
     pub fn print(&self, human: String, json: serde_json::Value) {
         use std::io::Write;
@@ -60,6 +75,10 @@ impl Cluster {
             Output::Json => writeln!(out, "{json}"),
         };
     }
+}
+
+pub fn signer_address(key: &ed25519_dalek::SigningKey) -> Address {
+    Address::new_from_array(key.verifying_key().to_bytes())
 }
 
 pub fn address(text: &str) -> Result<Address, String> {
@@ -107,6 +126,9 @@ pub struct Open {
     /// The other party's public key.
     #[arg(long)]
     peer: String,
+    /// The key that signs the other party's states (its session key); default: its wallet.
+    #[arg(long)]
+    peer_signer: Option<String>,
     /// SOL to lock.
     #[arg(long, allow_negative_numbers = true)]
     deposit: String,
@@ -128,12 +150,23 @@ pub async fn open(cluster: &Cluster, args: Open) -> Result<(), String> {
     let peer = address(&args.peer)?;
     let deposit = lamports(&args.deposit)?;
     let me = cluster.keypair()?;
+    let peer_signer = match &args.peer_signer {
+        Some(text) => address(text)?,
+        None => peer,
+    };
+    let signer = signer_address(&cluster.signer()?);
     let channel = ChannelAddress::new_random(&paychan_interface::ID, &me.pubkey(), &peer);
     let mut ledger = RpcLedger::new(cluster.url.clone());
     send(
         &mut ledger,
         &me,
-        &[client::open(&channel, deposit, args.period)],
+        &[client::open_with_signers(
+            &channel,
+            deposit,
+            args.period,
+            &signer,
+            &peer_signer,
+        )],
     )
     .await?;
     cluster.print(
@@ -156,7 +189,18 @@ pub async fn deposit(cluster: &Cluster, args: Deposit) -> Result<(), String> {
     let me = cluster.keypair()?;
     let amount = lamports(&args.amount)?;
     let mut ledger = RpcLedger::new(cluster.url.clone());
-    let (channel, _) = channel_at(&mut ledger, &args.channel).await?;
+    let (channel, account) = channel_at(&mut ledger, &args.channel).await?;
+    // Before locking funds: the channel must name this party's own key as its state signer,
+    // or the opener (holding both signers) could sign away the deposit.
+    if let Some(party) = account.party_of(&me.pubkey()) {
+        let signer = signer_address(&cluster.signer()?);
+        if *account.signer_key(party) != signer {
+            return Err(format!(
+                "the channel names {} as your state-signing key, not {signer}: not depositing (pass that key with --signer, or do not use this channel)",
+                account.signer_key(party)
+            ));
+        }
+    }
     send(
         &mut ledger,
         &me,

@@ -16,8 +16,6 @@ use paychan_client::{
     watchtower::Watchtower,
 };
 use paychan_interface::{channel::ChannelStatus, client::log::Op, Address};
-use solana_keypair::Keypair;
-use solana_signer::Signer;
 use tokio::{net::TcpListener, sync::mpsc};
 
 use crate::{
@@ -30,24 +28,27 @@ pub async fn node(
     cluster: &Cluster,
     store: &StoreArg,
     channel: &str,
-) -> Result<(ChannelNode<RedbStore, RpcLedger>, Keypair), String> {
+) -> Result<ChannelNode<RedbStore, RpcLedger>, String> {
     let me = cluster.keypair()?;
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let (address, _) = channel_at(&mut ledger, channel).await?;
     let store = store.open(&me, &address.address)?;
-    let node = ChannelNode::join(store, ledger, me.insecure_clone(), address)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok((node, me))
+    let node =
+        ChannelNode::join_with_signer(store, ledger, me.insecure_clone(), cluster.signer()?, address)
+            .await
+            .map_err(|e| e.to_string())?;
+    Ok(node)
 }
 
-pub fn peer_key(node: &ChannelNode<RedbStore, RpcLedger>, me: &Keypair) -> [u8; 32] {
-    let channel = node.channel();
-    if channel.party_a == me.pubkey() {
-        channel.party_b.to_bytes()
-    } else {
-        channel.party_a.to_bytes()
-    }
+/// The key the peer authenticates the link with: its state-signing key.
+pub fn peer_key(node: &ChannelNode<RedbStore, RpcLedger>) -> [u8; 32] {
+    let params = node.engine().params();
+    params.key_of(params.peer()).to_bytes()
+}
+
+/// The key this party authenticates the link with: its state-signing key.
+pub fn link_key(cluster: &Cluster) -> Result<SigningKey, String> {
+    cluster.signer()
 }
 
 #[derive(clap::Args, Debug)]
@@ -63,7 +64,7 @@ pub struct Listen {
 
 /// Serves one session with the peer: accepts its payments and countersigns its close.
 pub async fn listen(cluster: &Cluster, args: Listen) -> Result<(), String> {
-    let (mut node, me) = node(cluster, &args.store, &args.channel).await?;
+    let mut node = node(cluster, &args.store, &args.channel).await?;
     let listener = TcpListener::bind(&args.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
@@ -72,9 +73,9 @@ pub async fn listen(cluster: &Cluster, args: Listen) -> Result<(), String> {
         listener.local_addr().map_err(|e| e.to_string())?
     );
     let (stream, from) = listener.accept().await.map_err(|e| e.to_string())?;
-    let key = SigningKey::from_bytes(me.secret_bytes());
+    let key = link_key(cluster)?;
     let channel = node.channel().address.to_bytes();
-    let link = PeerLink::accept(stream, &key, &peer_key(&node, &me), channel)
+    let link = PeerLink::accept(stream, &key, &peer_key(&node), channel)
         .await
         .map_err(|e| format!("{from}: {e}"))?;
     let (_inputs, mut inputs_rx) = mpsc::unbounded_channel::<Input>();
@@ -120,10 +121,10 @@ pub struct Connect {
 /// Dials the peer, makes the payments (batched into rounds), optionally closes.
 pub async fn connect(cluster: &Cluster, args: Connect) -> Result<(), String> {
     let amount = lamports(&args.amount)?;
-    let (mut node, me) = node(cluster, &args.store, &args.channel).await?;
-    let key = SigningKey::from_bytes(me.secret_bytes());
+    let mut node = node(cluster, &args.store, &args.channel).await?;
+    let key = link_key(cluster)?;
     let channel = node.channel().address.to_bytes();
-    let link = PeerLink::connect(&args.peer, &key, &peer_key(&node, &me), channel)
+    let link = PeerLink::connect(&args.peer, &key, &peer_key(&node), channel)
         .await
         .map_err(|e| format!("{}: {e}", args.peer))?;
     let (inputs, mut inputs_rx) = mpsc::unbounded_channel();
@@ -231,7 +232,7 @@ pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), Strin
 
 /// Registers the newest fully signed state this node holds and starts the challenge period.
 pub async fn force_close(cluster: &Cluster, args: StoredChannel) -> Result<(), String> {
-    let (mut node, _) = node(cluster, &args.store, &args.channel).await?;
+    let mut node = node(cluster, &args.store, &args.channel).await?;
     node.force_close().await.map_err(|e| e.to_string())?;
     println!(
         "registered seq {} for {}; finalize after the challenge period",
@@ -265,7 +266,7 @@ pub async fn watch(cluster: &Cluster, args: Watch) -> Result<(), String> {
     if let Some(file) = &args.tower {
         return watch_as_tower(cluster, address, file, interval).await;
     }
-    let (mut node, _) = node(cluster, &args.store, &args.channel).await?;
+    let mut node = node(cluster, &args.store, &args.channel).await?;
     let mut submitted = 0;
     loop {
         // A refused submission (say, a finalize a moment early) is reported and retried.

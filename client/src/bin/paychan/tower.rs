@@ -20,6 +20,9 @@ struct TowerFile {
     channel: String,
     party_a: String,
     party_b: String,
+    /// The keys that signed the state for A and B (the wallets, or session keys).
+    signer_a: String,
+    signer_b: String,
     nonce: u64,
     bump: u8,
     opened_slot: u64,
@@ -38,6 +41,8 @@ pub fn write(path: &Path, channel: &ChannelAddress, state: &CoSignedState) -> Re
         channel: channel.address.to_string(),
         party_a: channel.party_a.to_string(),
         party_b: channel.party_b.to_string(),
+        signer_a: Address::new_from_array(state.a.pubkey).to_string(),
+        signer_b: Address::new_from_array(state.b.pubkey).to_string(),
         nonce: channel.nonce,
         bump: channel.bump,
         opened_slot: state.binding.opened_slot,
@@ -75,6 +80,10 @@ pub fn read(path: &Path) -> Result<(ChannelAddress, CoSignedState), String> {
         address: address(&file.channel, "channel")?,
         bump: file.bump,
     };
+    let (signer_a, signer_b) = (
+        address(&file.signer_a, "signer_a")?,
+        address(&file.signer_b, "signer_b")?,
+    );
     let binding = StateBinding {
         program_id: channel.program_id,
         channel: channel.address,
@@ -97,11 +106,11 @@ pub fn read(path: &Path) -> Result<(ChannelAddress, CoSignedState), String> {
     let co_signed = CoSignedState {
         binding,
         state,
-        a: signature(&file.signature_a, &channel.party_a, "signature_a")?,
-        b: signature(&file.signature_b, &channel.party_b, "signature_b")?,
+        a: signature(&file.signature_a, &signer_a, "signature_a")?,
+        b: signature(&file.signature_b, &signer_b, "signature_b")?,
     };
     co_signed
-        .verify(&channel.party_a, &channel.party_b)
+        .verify(&signer_a, &signer_b)
         .map_err(|e| format!("{}: the signatures do not verify ({e})", path.display()))?;
     Ok((channel, co_signed))
 }

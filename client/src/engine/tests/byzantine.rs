@@ -228,7 +228,7 @@ impl World {
         }
         if let Some(newest) = b.engine.newest_co_signed() {
             newest
-                .verify(&b.engine.params().party_a, &b.engine.params().party_b)
+                .verify(&b.engine.params().signer_a, &b.engine.params().signer_b)
                 .expect("B's newest state is validly co-signed");
         }
         let newest = b.engine.newest_state();

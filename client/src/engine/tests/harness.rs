@@ -110,8 +110,8 @@ pub fn params(me: Party, keys: &[SigningKey; 2]) -> ChannelParams {
             channel: Address::new_from_array([9; 32]),
             opened_slot: 5,
         },
-        party_a: Address::new_from_array(keys[0].verifying_key().to_bytes()),
-        party_b: Address::new_from_array(keys[1].verifying_key().to_bytes()),
+        signer_a: Address::new_from_array(keys[0].verifying_key().to_bytes()),
+        signer_b: Address::new_from_array(keys[1].verifying_key().to_bytes()),
         me,
     }
 }

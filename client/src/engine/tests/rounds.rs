@@ -34,7 +34,7 @@ fn one_payment_is_one_round_that_both_store_fully_signed() {
     ));
     let cosigned = a.engine.newest_co_signed().expect("signed");
     cosigned
-        .verify(&a.engine.params().party_a, &a.engine.params().party_b)
+        .verify(&a.engine.params().signer_a, &a.engine.params().signer_b)
         .expect("both signatures verify");
 }
 

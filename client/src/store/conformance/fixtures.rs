@@ -17,8 +17,8 @@ pub fn params(channel: u8, me: Party) -> ChannelParams {
             channel: address(channel),
             opened_slot: 7,
         },
-        party_a: Address::new_from_array([0xAA; 32]),
-        party_b: Address::new_from_array([0xBB; 32]),
+        signer_a: Address::new_from_array([0xAA; 32]),
+        signer_b: Address::new_from_array([0xBB; 32]),
         me,
     }
 }

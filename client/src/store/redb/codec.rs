@@ -11,8 +11,8 @@ struct StoredParams {
     program_id: [u8; 32],
     channel: [u8; 32],
     opened_slot: u64,
-    party_a: [u8; 32],
-    party_b: [u8; 32],
+    signer_a: [u8; 32],
+    signer_b: [u8; 32],
     me: u8,
 }
 
@@ -30,8 +30,8 @@ pub(super) fn encode_params(params: &ChannelParams) -> Result<Vec<u8>, StoreErro
         program_id: params.binding.program_id.to_bytes(),
         channel: params.binding.channel.to_bytes(),
         opened_slot: params.binding.opened_slot,
-        party_a: params.party_a.to_bytes(),
-        party_b: params.party_b.to_bytes(),
+        signer_a: params.signer_a.to_bytes(),
+        signer_b: params.signer_b.to_bytes(),
         me: params.me as u8,
     })
 }
@@ -53,8 +53,8 @@ pub(super) fn decode_params(bytes: &[u8]) -> Result<ChannelParams, StoreError> {
             channel: Address::new_from_array(stored.channel),
             opened_slot: stored.opened_slot,
         },
-        party_a: Address::new_from_array(stored.party_a),
-        party_b: Address::new_from_array(stored.party_b),
+        signer_a: Address::new_from_array(stored.signer_a),
+        signer_b: Address::new_from_array(stored.signer_b),
         me,
     })
 }

@@ -74,14 +74,34 @@ impl ChannelAddress {
     }
 }
 
-/// Open: A creates the channel and locks `deposit`.
+/// Open: A creates the channel and locks `deposit`; each party's wallet signs its states.
 pub fn open(channel: &ChannelAddress, deposit: u64, challenge_period_secs: u64) -> Instruction {
+    open_with_signers(
+        channel,
+        deposit,
+        challenge_period_secs,
+        &channel.party_a,
+        &channel.party_b,
+    )
+}
+
+/// Open with state-signing keys apart from the wallets (session keys): the wallets sign only
+/// Open, Deposit, CloseCooperative and Withdraw, the signers every payment.
+pub fn open_with_signers(
+    channel: &ChannelAddress,
+    deposit: u64,
+    challenge_period_secs: u64,
+    signer_a: &Address,
+    signer_b: &Address,
+) -> Instruction {
     paychan_instruction(
         &channel.program_id,
         PaychanInstruction::Open {
             nonce: channel.nonce,
             deposit,
             challenge_period_secs,
+            signer_a: *signer_a,
+            signer_b: *signer_b,
         },
         std::vec![
             AccountMeta::new(channel.party_a, true),

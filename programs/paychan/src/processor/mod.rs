@@ -37,6 +37,8 @@ fn dispatch(program_id: &Address, accounts: &mut [AccountView], data: &[u8]) -> 
             nonce,
             deposit,
             challenge_period_secs,
+            signer_a,
+            signer_b,
         } => open::process(
             program_id,
             accounts,
@@ -44,6 +46,8 @@ fn dispatch(program_id: &Address, accounts: &mut [AccountView], data: &[u8]) -> 
                 nonce,
                 deposit,
                 challenge_period_secs,
+                signer_a,
+                signer_b,
             },
         ),
         PaychanInstruction::Deposit { amount } => deposit::process(program_id, accounts, amount),

@@ -23,11 +23,14 @@ pub struct Args {
     pub nonce: u64,
     pub deposit: u64,
     pub challenge_period_secs: u64,
+    pub signer_a: Address,
+    pub signer_b: Address,
 }
 
 /// Checks, in order:
 /// 1. A signed and is writable; the channel is writable; the System program is the real one.
-/// 2. B differs from A and can receive a payout; the challenge period is within (0, 1 year].
+/// 2. B differs from A and can receive a payout; each state-signing key belongs to one party;
+///    the challenge period is within (0, 1 year].
 /// 3. The channel address is the canonical PDA of (party_a, party_b, nonce).
 /// 4. Nothing lives at that address yet (a prefunded empty address is taken over).
 pub fn process(program_id: &Address, accounts: &mut [AccountView], args: Args) -> ProgramResult {
@@ -41,6 +44,13 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: Args) -
         return Err(PaychanError::PartiesEqual.into());
     }
     require_can_receive(program_id, party_b)?;
+    // One key signing for both parties could forge every co-signed state.
+    if args.signer_a == args.signer_b
+        || &args.signer_a == party_b.address()
+        || &args.signer_b == party_a.address()
+    {
+        return Err(PaychanError::SignerKeysOverlap.into());
+    }
     if args.challenge_period_secs == 0 || args.challenge_period_secs > MAX_CHALLENGE_PERIOD_SECS {
         return Err(PaychanError::InvalidChallengePeriod.into());
     }
@@ -123,6 +133,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: Args) -
         unclaimed_a: 0,
         unclaimed_b: 0,
         accountable_seq: 0,
+        signer_a: args.signer_a,
+        signer_b: args.signer_b,
     };
     store_channel(channel_account, &channel)
 }

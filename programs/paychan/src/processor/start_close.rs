@@ -8,13 +8,14 @@ use pinocchio::{AccountView, Address, ProgramResult};
 
 use super::{now, take_accounts};
 use crate::{
-    accounts::{load_channel, signing_party, store_channel},
+    accounts::{load_channel, require_signer, store_channel},
     ed25519::co_signed_state,
 };
 
 /// Checks, in order:
 /// 1. The channel is a live paychan channel and Open (so StartClose runs once).
-/// 2. The registrant signed and is A or B.
+/// 2. The registrant signed and is A or B: its wallet, or its state-signing key (a session key
+///    can close without the wallet; either way the party is accountable).
 /// 3. With a state: the preceding instruction is the canonical precompile proof of a state of
 ///    this channel signed by A and B; the state claims no unseen deposit and sums correctly.
 pub fn process(
@@ -27,7 +28,10 @@ pub fn process(
     if channel.status != ChannelStatus::Open {
         return Err(PaychanError::ChannelNotOpen.into());
     }
-    let party = signing_party(&channel, registrant)?;
+    require_signer(registrant)?;
+    let party = channel
+        .party_or_signer_of(registrant.address())
+        .ok_or(PaychanError::NotAParty)?;
 
     let state = if with_state {
         co_signed_state(

@@ -7,7 +7,6 @@ mod answers;
 
 use std::{os::unix::fs::PermissionsExt, path::Path, path::PathBuf, time::Duration};
 
-use ed25519_dalek::SigningKey;
 use paychan_client::{
     engine::Event,
     runtime::{accept_forever, dial_forever, Command, LinkState, Notice, Runtime, RuntimeEnd},
@@ -53,7 +52,7 @@ pub async fn run(cluster: &Cluster, args: Daemon) -> Result<(), String> {
         .store
         .socket(&me, &crate::onchain::address(&args.channel)?)?;
     let control = bind_control(&socket).await?;
-    let (node, me) = match session::node(cluster, &args.store, &args.channel).await {
+    let node = match session::node(cluster, &args.store, &args.channel).await {
         Ok(node) => node,
         Err(e) => {
             let _ = std::fs::remove_file(&socket);
@@ -61,8 +60,8 @@ pub async fn run(cluster: &Cluster, args: Daemon) -> Result<(), String> {
         }
     };
     let channel = *node.channel();
-    let key = SigningKey::from_bytes(me.secret_bytes());
-    let peer = session::peer_key(&node, &me);
+    let key = session::link_key(cluster)?;
+    let peer = session::peer_key(&node);
     let (links_tx, mut links) = mpsc::channel(4);
     let (notices_tx, notices) = mpsc::unbounded_channel();
     let (link_tx, link_rx) = watch::channel(LinkState::default());
