@@ -312,3 +312,54 @@ fn a_unilateral_close_with_both_daemons_running_pays_the_registered_state() {
     );
     assert!(b.balance() <= 10 * SOL + SOL);
 }
+
+/// Each party's states are signed by a session key file (`--signer`) while its wallet pays:
+/// B refuses to fund a channel that does not name its own session key, and both daemons
+/// authenticate the link and sign every payment with their session keys.
+#[test]
+fn session_keys_sign_the_payments_and_the_wallets_are_paid() {
+    let ledger = Ledger::start();
+    let (a, b) = (Party::new(&ledger), Party::new(&ledger));
+    let session = |party: &Party| {
+        let path = party.home().join("session.json");
+        let text = path.to_str().expect("path").to_string();
+        let address = party.ok(&["keygen", "-o", &text]).trim().to_string();
+        (text, address)
+    };
+    let ((a_signer, _), (b_signer, b_signer_address)) = (session(&a), session(&b));
+    let opened = a.ok(&[
+        "open",
+        "--peer",
+        &b.pubkey,
+        "--peer-signer",
+        &b_signer_address,
+        "--deposit",
+        "2",
+        "--signer",
+        &a_signer,
+        "--output",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&opened).expect("json");
+    let channel = json["channel"].as_str().expect("channel").to_string();
+    assert!(b
+        .fails(&["deposit", &channel, "--amount", "1"])
+        .contains("state-signing key"));
+    b.ok(&["deposit", &channel, "--amount", "1", "--signer", &b_signer]);
+
+    let b_daemon = b.daemon(
+        &channel,
+        &["--listen", "127.0.0.1:0", "--signer", &b_signer],
+    );
+    let b_address = b_daemon.listening.clone().expect("B listens");
+    let a_daemon = a.daemon(&channel, &["--connect", &b_address, "--signer", &a_signer]);
+    let paid = a.ok(&["pay", &channel, "--amount", "0.25", "--count", "2"]);
+    assert!(paid.contains("A 1.5 SOL, B 1.5 SOL"), "{paid}");
+    let closed = a.ok(&["close", &channel, "--output", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&closed).expect("json");
+    assert_eq!(json["cooperative"], true);
+    assert!(a_daemon.exits().contains("is closed"));
+    assert!(b_daemon.exits().contains("is closed"));
+    // B paid one fee (its deposit): its wallet got 1.5 SOL back for its 1 SOL.
+    assert_eq!(b.balance(), 10 * SOL - SOL - FEE + 3 * SOL / 2);
+}

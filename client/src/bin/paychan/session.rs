@@ -33,10 +33,15 @@ pub async fn node(
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let (address, _) = channel_at(&mut ledger, channel).await?;
     let store = store.open(&me, &address.address)?;
-    let node =
-        ChannelNode::join_with_signer(store, ledger, me.insecure_clone(), cluster.signer()?, address)
-            .await
-            .map_err(|e| e.to_string())?;
+    let node = ChannelNode::join_with_signer(
+        store,
+        ledger,
+        me.insecure_clone(),
+        cluster.signer()?,
+        address,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(node)
 }
 
