@@ -215,3 +215,93 @@ fn bad_requests_get_errors_and_the_ledger_keeps_serving() {
         assert_eq!(ledger.client().get_health().await.ok(), Some(()));
     });
 }
+
+/// The PubSub websocket on the next port, as web3.js uses it to confirm transactions: a
+/// signature subscription is notified once the transaction has landed (at once if it already
+/// has), an account subscription whenever the account changes, a slot subscription when the
+/// slot moves.
+#[test]
+fn the_websocket_notifies_signatures_accounts_and_slots() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (address, mut ledger) = start();
+    block_on(async {
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", address.port() + 1))
+            .await
+            .expect("the websocket port answers");
+        let (mut socket, _) = tokio_tungstenite::client_async(
+            format!("ws://127.0.0.1:{}", address.port() + 1),
+            stream,
+        )
+        .await
+        .expect("websocket handshake");
+        let payer = funded(&ledger).await;
+        let recipient = Keypair::new();
+        socket.send(Message::text(format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"accountSubscribe","params":["{}",{{"encoding":"base64"}}]}}"#,
+            recipient.pubkey()
+        ))).await.expect("sent");
+        socket
+            .send(Message::text(
+                r#"{"jsonrpc":"2.0","id":2,"method":"slotSubscribe"}"#,
+            ))
+            .await
+            .expect("sent");
+
+        // Both subscriptions are in place before anything changes.
+        for _ in 0..2 {
+            let reply = tokio::time::timeout(std::time::Duration::from_secs(30), socket.next())
+                .await
+                .expect("a reply in time")
+                .expect("open")
+                .expect("a message");
+            assert!(
+                reply.to_text().expect("text").contains("\"result\""),
+                "{reply}"
+            );
+        }
+        let transfer = solana_system_interface::instruction::transfer(
+            &payer.pubkey(),
+            &recipient.pubkey(),
+            5_000_000,
+        );
+        let blockhash = ledger.latest_blockhash().await.expect("blockhash");
+        let transaction = Transaction::new_signed_with_payer(
+            &[transfer],
+            Some(&payer.pubkey()),
+            &[&payer],
+            blockhash,
+        );
+        let signature = transaction.signatures[0];
+        ledger.submit(transaction).await.expect("transfer lands");
+        socket.send(Message::text(format!(
+            r#"{{"jsonrpc":"2.0","id":3,"method":"signatureSubscribe","params":["{signature}",{{"commitment":"confirmed"}}]}}"#
+        ))).await.expect("sent");
+
+        let (mut account, mut slot, mut confirmed) = (None, false, false);
+        while account.is_none() || !slot || !confirmed {
+            let message = tokio::time::timeout(std::time::Duration::from_secs(30), socket.next())
+                .await
+                .expect("a notification in time")
+                .expect("open")
+                .expect("a message");
+            let value: serde_json::Value =
+                serde_json::from_str(message.to_text().expect("text")).expect("json");
+            match value["method"].as_str() {
+                Some("accountNotification") => {
+                    account = value["params"]["result"]["value"]["lamports"].as_u64()
+                }
+                Some("slotNotification") => slot = true,
+                Some("signatureNotification") => {
+                    assert_eq!(
+                        value["params"]["result"]["value"]["err"],
+                        serde_json::Value::Null
+                    );
+                    confirmed = true;
+                }
+                _ => assert!(value.get("result").is_some(), "a subscription id: {value}"),
+            }
+        }
+        assert_eq!(account, Some(5_000_000));
+    });
+}

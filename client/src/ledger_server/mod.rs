@@ -4,19 +4,42 @@
 
 mod http;
 mod methods;
+mod pubsub;
 mod state;
 
 use std::{cell::RefCell, net::SocketAddr, rc::Rc};
 
-use tokio::{io::BufReader, net::TcpListener};
+use tokio::{io::BufReader, net::TcpListener, sync::watch};
 
 pub use http::MAX_BODY;
 pub use state::{EmbeddedLedger, RECENT_BLOCKHASHES};
 
-/// Serves `ledger` on `listener` until the task is dropped; one local task per connection.
-/// Needs a `LocalSet` (LiteSVM is single-threaded).
-pub async fn serve(listener: TcpListener, ledger: EmbeddedLedger) {
+/// Binds the JSON-RPC port and, on the next port, the PubSub websocket (as a validator uses
+/// 8899 and 8900). With port 0 it picks a free pair.
+pub fn bind_pair(
+    bind: SocketAddr,
+) -> std::io::Result<(std::net::TcpListener, std::net::TcpListener)> {
+    let mut last = None;
+    for _ in 0..20 {
+        let http = std::net::TcpListener::bind(bind)?;
+        let mut ws = http.local_addr()?;
+        ws.set_port(ws.port().wrapping_add(1));
+        match std::net::TcpListener::bind(ws) {
+            Ok(pubsub) => return Ok((http, pubsub)),
+            Err(e) if bind.port() == 0 => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free port pair")))
+}
+
+/// Serves `ledger`: JSON-RPC on `listener`, the PubSub websocket on `pubsub`, until the task is
+/// dropped; one local task per connection. Needs a `LocalSet` (LiteSVM is single-threaded).
+pub async fn serve(listener: TcpListener, pubsub: TcpListener, ledger: EmbeddedLedger) {
     let ledger = Rc::new(RefCell::new(ledger));
+    let (changes, watching) = watch::channel(0u64);
+    let changes = Rc::new(changes);
+    tokio::task::spawn_local(pubsub::serve(pubsub, ledger.clone(), watching));
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -27,13 +50,18 @@ pub async fn serve(listener: TcpListener, ledger: EmbeddedLedger) {
                 continue;
             }
         };
-        let ledger = ledger.clone();
+        let (ledger, changes) = (ledger.clone(), changes.clone());
         tokio::task::spawn_local(async move {
             let (read, mut write) = stream.into_split();
             let mut read = BufReader::new(read);
             loop {
                 let (status, body) = match http::read_request(&mut read).await {
-                    Ok(body) => ("200 OK", methods::handle(&mut ledger.borrow_mut(), &body)),
+                    Ok(body) => {
+                        let answer = methods::handle(&mut ledger.borrow_mut(), &body);
+                        // Websocket subscribers look again (a transaction landed, the slot moved).
+                        changes.send_modify(|n| *n = n.wrapping_add(1));
+                        ("200 OK", answer)
+                    }
                     Err(http::HttpError::Malformed(why)) => {
                         // Answer once, then close: the connection's framing is lost.
                         let body = format!("{{\"error\":\"{why}\"}}").into_bytes();
@@ -76,10 +104,12 @@ async fn linger(
     let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drain).await;
 }
 
-/// Starts the server on its own thread (for tests and embedding): returns its address.
+/// Starts the server on its own thread (for tests and embedding): returns the JSON-RPC
+/// address (the websocket is on the next port).
 pub fn spawn(ledger: EmbeddedLedger, bind: SocketAddr) -> std::io::Result<SocketAddr> {
-    let listener = std::net::TcpListener::bind(bind)?;
+    let (listener, pubsub) = bind_pair(bind)?;
     listener.set_nonblocking(true)?;
+    pubsub.set_nonblocking(true)?;
     let address = listener.local_addr()?;
     std::thread::Builder::new()
         .name("paychan-ledger".into())
@@ -91,7 +121,8 @@ pub fn spawn(ledger: EmbeddedLedger, bind: SocketAddr) -> std::io::Result<Socket
             let local = tokio::task::LocalSet::new();
             local.block_on(&runtime, async move {
                 let listener = TcpListener::from_std(listener).expect("a tokio listener");
-                serve(listener, ledger).await;
+                let pubsub = TcpListener::from_std(pubsub).expect("a tokio listener");
+                serve(listener, pubsub, ledger).await;
             });
         })?;
     Ok(address)

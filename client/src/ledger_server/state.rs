@@ -16,6 +16,8 @@ use crate::ledger::LedgerError;
 
 /// How many blockhashes stay valid: the real cluster's 150.
 pub const RECENT_BLOCKHASHES: usize = 150;
+/// A cluster's slot time.
+const SLOT_MS: u16 = 400;
 
 pub struct EmbeddedLedger {
     svm: LiteSVM,
@@ -26,6 +28,9 @@ pub struct EmbeddedLedger {
     warped: i64,
     /// False: the clock moves only with `warp` (for tests that must not depend on timing).
     follows_wall_clock: bool,
+    /// When the ledger started: following the wall clock, a slot passes every 400 ms as on a
+    /// cluster (clients that wait for block height, like web3.js, see it move).
+    started: std::time::Instant,
 }
 
 impl std::fmt::Debug for EmbeddedLedger {
@@ -59,6 +64,7 @@ impl EmbeddedLedger {
             slot: 1,
             warped: 0,
             follows_wall_clock: true,
+            started: std::time::Instant::now(),
         };
         let genesis = ledger.svm.latest_blockhash();
         ledger.recent.push_back(genesis);
@@ -83,6 +89,10 @@ impl EmbeddedLedger {
     /// Brings the Clock sysvar up to the slot and, unless manual, the wall clock (never
     /// backwards).
     pub fn tick(&mut self) {
+        if self.follows_wall_clock {
+            let elapsed = self.started.elapsed().as_millis() / u128::from(SLOT_MS);
+            self.slot = self.slot.max(u64::try_from(elapsed).unwrap_or(u64::MAX));
+        }
         let mut clock: Clock = self.svm.get_sysvar();
         clock.slot = self.slot;
         if self.follows_wall_clock {

@@ -44,18 +44,31 @@ pub async fn serve(args: Serve) -> Result<(), String> {
     if let Some(start) = args.manual_clock {
         ledger = ledger.with_manual_clock(start);
     }
-    let listener = TcpListener::bind(&args.bind)
+    let cannot =
+        |e: std::io::Error| format!("cannot serve on {} (and the next port): {e}", args.bind);
+    let bind: std::net::SocketAddr = tokio::net::lookup_host(&args.bind)
         .await
-        .map_err(|e| format!("cannot serve on {}: {e}", args.bind))?;
+        .map_err(cannot)?
+        .next()
+        .ok_or_else(|| format!("{} names no address", args.bind))?;
+    let (listener, pubsub) = ledger_server::bind_pair(bind).map_err(cannot)?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let ws = pubsub.local_addr().map_err(|e| e.to_string())?;
+    let tokio_listener = |l: std::net::TcpListener| {
+        l.set_nonblocking(true)
+            .and_then(|()| TcpListener::from_std(l))
+            .map_err(|e| e.to_string())
+    };
+    let (listener, pubsub) = (tokio_listener(listener)?, tokio_listener(pubsub)?);
     // On stdout, first: scripts and tests read the URL from here.
     println!("serving the embedded ledger on http://{local}");
+    println!("pubsub websocket on ws://{ws}");
     eprintln!(
         "paychan ledger: LiteSVM with {} at {} (state lives in memory until this stops)",
         args.program.display(),
         paychan_interface::ID
     );
-    ledger_server::serve(listener, ledger).await;
+    ledger_server::serve(listener, pubsub, ledger).await;
     Ok(())
 }
 
