@@ -61,10 +61,10 @@ pub async fn serve(args: Serve) -> Result<(), String> {
     };
     let (listener, pubsub) = (tokio_listener(listener)?, tokio_listener(pubsub)?);
     // On stdout, first: scripts and tests read the URL from here.
+    // (Only this line: a reader may close the pipe after it.)
     println!("serving the embedded ledger on http://{local}");
-    println!("pubsub websocket on ws://{ws}");
     eprintln!(
-        "paychan ledger: LiteSVM with {} at {} (state lives in memory until this stops)",
+        "paychan ledger: LiteSVM with {} at {}, PubSub websocket on ws://{ws} (state lives in memory until this stops)",
         args.program.display(),
         paychan_interface::ID
     );
