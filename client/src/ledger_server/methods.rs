@@ -100,10 +100,11 @@ fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result
         }
         "getAccountInfo" => {
             let address = address(param(params, 0)?)?;
+            let slice = config(params, 1, "dataSlice");
             with_context(
                 ledger
                     .account(&address)
-                    .map_or(Value::Null, |a| account(&a)),
+                    .map_or(Value::Null, |a| sliced(&a, slice)),
             )
         }
         "getMultipleAccounts" => {
@@ -115,7 +116,7 @@ fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result
                 .map(|a| {
                     Ok(ledger
                         .account(&address(a)?)
-                        .map_or(Value::Null, |a| account(&a)))
+                        .map_or(Value::Null, |a| sliced(&a, config(params, 1, "dataSlice"))))
                 })
                 .collect::<Result<Vec<_>, RpcError>>()?;
             with_context(Value::Array(accounts))
@@ -139,8 +140,88 @@ fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result
         }
         "sendTransaction" => {
             let transaction = transaction(params)?;
-            json!(ledger.send(transaction).map_err(refused)?.to_string())
+            let preflight = !config(params, 1, "skipPreflight")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            json!(ledger
+                .send(transaction, preflight)
+                .map_err(refused)?
+                .to_string())
         }
+        "simulateTransaction" => {
+            let simulated = ledger.simulate(transaction(params)?);
+            with_context(json!({
+                "err": simulated.err.map(UiTransactionError::from),
+                "logs": simulated.logs,
+                "accounts": null,
+                "unitsConsumed": simulated.units_consumed,
+                "returnData": null,
+            }))
+        }
+        "getProgramAccounts" => {
+            let owner = address(param(params, 0)?)?;
+            let filters = config(params, 1, "filters").cloned().unwrap_or(json!([]));
+            let slice = config(params, 1, "dataSlice").cloned();
+            let accounts = ledger
+                .program_accounts(&owner)
+                .into_iter()
+                .filter(|(_, a)| matches_filters(&a.data, &filters))
+                .map(|(key, a)| json!({"pubkey": key.to_string(), "account": sliced(&a, slice.as_ref())}))
+                .collect::<Vec<_>>();
+            if config(params, 1, "withContext").and_then(Value::as_bool) == Some(true) {
+                with_context(Value::Array(accounts))
+            } else {
+                Value::Array(accounts)
+            }
+        }
+        "getSignaturesForAddress" => {
+            let address = address(param(params, 0)?)?;
+            let limit = config(params, 1, "limit")
+                .and_then(Value::as_u64)
+                .unwrap_or(1_000)
+                .min(1_000) as usize;
+            let signatures = ledger
+                .signatures_for(&address)
+                .take(limit)
+                .filter_map(|signature| {
+                    let landed = ledger.landed(signature)?;
+                    Some(
+                        json!({"signature": signature.to_string(), "slot": landed.slot,
+                                "err": landed.err.clone().map(UiTransactionError::from),
+                                "memo": null, "blockTime": null,
+                                "confirmationStatus": "finalized"}),
+                    )
+                })
+                .collect::<Vec<_>>();
+            Value::Array(signatures)
+        }
+        "getTransaction" => {
+            let signature: Signature = parse(param(params, 0)?, "signature")?;
+            let json_encoding =
+                config(params, 1, "encoding").and_then(Value::as_str) != Some("base64");
+            match ledger.landed(&signature) {
+                Some(landed) => landed_transaction(landed, json_encoding)?,
+                None => Value::Null,
+            }
+        }
+        "getEpochInfo" => json!({
+            "absoluteSlot": ledger.slot(), "blockHeight": ledger.slot(), "epoch": 0,
+            "slotIndex": ledger.slot(), "slotsInEpoch": 432_000,
+            "transactionCount": ledger.transaction_count(),
+        }),
+        "getFeeForMessage" => {
+            let encoded = param(params, 0)?
+                .as_str()
+                .ok_or_else(|| invalid("expected a base64 message"))?;
+            let bytes = BASE64
+                .decode(encoded)
+                .map_err(|_| invalid("the message is not valid base64"))?;
+            let message: solana_message::VersionedMessage = bincode::deserialize(&bytes)
+                .map_err(|e| invalid(format!("failed to deserialize the message: {e}")))?;
+            let signatures = u64::from(message.header().num_required_signatures);
+            with_context(json!(super::state::LAMPORTS_PER_SIGNATURE * signatures))
+        }
+        "getGenesisHash" => json!(ledger.genesis_hash().to_string()),
         "getSignatureStatuses" => {
             let signatures = param(params, 0)?
                 .as_array()
@@ -149,9 +230,14 @@ fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result
                 .iter()
                 .map(|s| {
                     let signature: Signature = parse(s, "signature")?;
-                    Ok(ledger.status(&signature).map_or(Value::Null, |slot| {
-                        json!({"slot": slot, "confirmations": null, "err": null,
-                               "status": {"Ok": null}, "confirmationStatus": "finalized"})
+                    Ok(ledger.landed(&signature).map_or(Value::Null, |landed| {
+                        let err = landed.err.clone().map(UiTransactionError::from);
+                        let status = match &err {
+                            None => json!({"Ok": null}),
+                            Some(err) => json!({"Err": err}),
+                        };
+                        json!({"slot": landed.slot, "confirmations": null, "err": err,
+                               "status": status, "confirmationStatus": "finalized"})
                     }))
                 })
                 .collect::<Result<Vec<_>, RpcError>>()?;
@@ -193,15 +279,112 @@ fn address(value: &Value) -> Result<Address, RpcError> {
     parse(value, "address")
 }
 
-fn account(account: &solana_account::Account) -> Value {
+/// A field of the config object at `index` of the params, if given.
+fn config<'a>(params: &'a Value, index: usize, field: &str) -> Option<&'a Value> {
+    params.get(index).and_then(|config| config.get(field))
+}
+
+/// The account as a validator encodes it (base64), its data cut to `dataSlice` if asked.
+fn sliced(account: &solana_account::Account, slice: Option<&Value>) -> Value {
+    let data = match slice {
+        Some(slice) => {
+            let offset = slice.get("offset").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let length = slice.get("length").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let start = offset.min(account.data.len());
+            let end = start.saturating_add(length).min(account.data.len());
+            &account.data[start..end]
+        }
+        None => &account.data[..],
+    };
     json!({
         "lamports": account.lamports,
         "owner": account.owner.to_string(),
-        "data": [BASE64.encode(&account.data), "base64"],
+        "data": [BASE64.encode(data), "base64"],
         "executable": account.executable,
         "rentEpoch": account.rent_epoch,
         "space": account.data.len(),
     })
+}
+
+/// `getProgramAccounts` filters: every `dataSize` and `memcmp` (base58 or base64 bytes) holds.
+fn matches_filters(data: &[u8], filters: &Value) -> bool {
+    filters.as_array().into_iter().flatten().all(|filter| {
+        if let Some(size) = filter.get("dataSize").and_then(Value::as_u64) {
+            return data.len() as u64 == size;
+        }
+        let Some(memcmp) = filter.get("memcmp") else {
+            return false; // a filter we do not know matches nothing, rather than everything
+        };
+        let offset = memcmp.get("offset").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let encoded = memcmp.get("bytes").and_then(Value::as_str).unwrap_or("");
+        let bytes = match memcmp.get("encoding").and_then(Value::as_str) {
+            Some("base64") => BASE64.decode(encoded).ok(),
+            _ => bs58::decode(encoded).into_vec().ok(),
+        };
+        bytes.is_some_and(|bytes| {
+            data.get(offset..offset.saturating_add(bytes.len())) == Some(&bytes[..])
+        })
+    })
+}
+
+/// A transaction in the validator's "json" encoding (static account keys only).
+fn json_transaction(transaction: &VersionedTransaction) -> Value {
+    let message = &transaction.message;
+    let header = message.header();
+    json!({
+        "signatures": transaction.signatures.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        "message": {
+            "header": {
+                "numRequiredSignatures": header.num_required_signatures,
+                "numReadonlySignedAccounts": header.num_readonly_signed_accounts,
+                "numReadonlyUnsignedAccounts": header.num_readonly_unsigned_accounts,
+            },
+            "accountKeys": message.static_account_keys().iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+            "recentBlockhash": message.recent_blockhash().to_string(),
+            "instructions": message.instructions().iter().map(|ix| json!({
+                "programIdIndex": ix.program_id_index,
+                "accounts": ix.accounts,
+                "data": bs58::encode(&ix.data).into_string(),
+                "stackHeight": null,
+            })).collect::<Vec<_>>(),
+        },
+    })
+}
+
+/// `getTransaction` in the validator's shape, the transaction in "json" or "base64" encoding.
+fn landed_transaction(
+    landed: &super::state::LandedTransaction,
+    json_encoding: bool,
+) -> Result<Value, RpcError> {
+    let encoded = match (&landed.transaction, json_encoding) {
+        (Some(transaction), true) => json_transaction(transaction),
+        (Some(transaction), false) => json!([
+            BASE64.encode(bincode::serialize(transaction).map_err(|e| invalid(e.to_string()))?),
+            "base64"
+        ]),
+        (None, _) => Value::Null,
+    };
+    let status = match &landed.err {
+        None => json!({"Ok": null}),
+        Some(err) => json!({"Err": UiTransactionError::from(err.clone())}),
+    };
+    Ok(json!({
+        "slot": landed.slot,
+        "blockTime": null,
+        "version": "legacy",
+        "transaction": encoded,
+        "meta": {
+            "err": landed.err.clone().map(UiTransactionError::from),
+            "status": status,
+            "fee": landed.fee,
+            "preBalances": [], "postBalances": [],
+            "innerInstructions": [], "preTokenBalances": [], "postTokenBalances": [],
+            "rewards": [],
+            "logMessages": landed.logs,
+            "computeUnitsConsumed": landed.units_consumed,
+            "loadedAddresses": {"writable": [], "readonly": []},
+        },
+    }))
 }
 
 fn transaction(params: &Value) -> Result<VersionedTransaction, RpcError> {

@@ -155,12 +155,16 @@ fn notifications(
     let mut done = Vec::new();
     for (id, subscription) in subscriptions.iter_mut() {
         let (method, result) = match subscription {
-            Subscription::Signature(signature) => match ledger.status(signature) {
+            Subscription::Signature(signature) => match ledger.landed(signature) {
                 Some(landed) => {
                     done.push(*id);
+                    let err = landed
+                        .err
+                        .clone()
+                        .map(solana_transaction_status_client_types::UiTransactionError::from);
                     (
                         "signatureNotification",
-                        json!({"context": {"slot": landed}, "value": {"err": null}}),
+                        json!({"context": {"slot": landed.slot}, "value": {"err": err}}),
                     )
                 }
                 None => continue,

@@ -2,9 +2,9 @@
 //! validator — a window of recent blockhashes (LiteSVM accepts only the newest, and two clients
 //! race for it), signature statuses, and a clock that follows the wall clock (plus any warp).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
-use litesvm::{types::TransactionResult, LiteSVM};
+use litesvm::LiteSVM;
 use paychan_interface::Address;
 use solana_clock::Clock;
 use solana_hash::Hash;
@@ -19,10 +19,31 @@ pub const RECENT_BLOCKHASHES: usize = 150;
 /// A cluster's slot time.
 const SLOT_MS: u16 = 400;
 
+/// What the ledger keeps of a landed transaction, for `getTransaction` and friends.
+#[derive(Clone, Debug)]
+pub struct LandedTransaction {
+    pub slot: u64,
+    /// None for an airdrop (the faucet's transfer is not a client transaction).
+    pub transaction: Option<VersionedTransaction>,
+    /// Set when it landed failed (sent with `skipPreflight`: the fee is still charged).
+    pub err: Option<TransactionError>,
+    pub logs: Vec<String>,
+    pub fee: u64,
+    pub units_consumed: u64,
+}
+
+/// The fee per signature, as LiteSVM charges it.
+pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+
 pub struct EmbeddedLedger {
     svm: LiteSVM,
     recent: VecDeque<Hash>,
-    landed: HashMap<Signature, u64>,
+    genesis: Hash,
+    landed: HashMap<Signature, LandedTransaction>,
+    /// Signatures by every address their transaction names, oldest first.
+    by_address: HashMap<Address, Vec<Signature>>,
+    /// Every address a landed transaction named (what `getProgramAccounts` searches).
+    known: BTreeSet<Address>,
     slot: u64,
     /// Seconds added to the wall clock by `warp`.
     warped: i64,
@@ -50,6 +71,24 @@ pub struct Refused {
     pub units_consumed: u64,
 }
 
+impl Refused {
+    fn before_execution(err: TransactionError) -> Self {
+        Self {
+            err,
+            logs: Vec::new(),
+            units_consumed: 0,
+        }
+    }
+}
+
+/// What a transaction did, or would do: its error if any, its logs, its compute units.
+#[derive(Debug)]
+pub struct Simulated {
+    pub err: Option<TransactionError>,
+    pub logs: Vec<String>,
+    pub units_consumed: u64,
+}
+
 impl EmbeddedLedger {
     /// A ledger with the builtins, the Ed25519 precompile and `program` at `program_id`.
     pub fn new(program_id: Address, program: &[u8]) -> Result<Self, LedgerError> {
@@ -57,10 +96,14 @@ impl EmbeddedLedger {
         let mut svm = LiteSVM::new().with_blockhash_check(false);
         svm.add_program(program_id, program)
             .map_err(|e| LedgerError::Decode(format!("the program did not load: {e}")))?;
+        let genesis = svm.latest_blockhash();
         let mut ledger = Self {
             svm,
             recent: VecDeque::with_capacity(RECENT_BLOCKHASHES),
+            genesis,
             landed: HashMap::new(),
+            by_address: HashMap::new(),
+            known: BTreeSet::new(),
             slot: 1,
             warped: 0,
             follows_wall_clock: true,
@@ -159,29 +202,95 @@ impl EmbeddedLedger {
 
     /// The slot a transaction landed in, if it did.
     pub fn status(&self, signature: &Signature) -> Option<u64> {
-        self.landed.get(signature).copied()
+        self.landed.get(signature).map(|l| l.slot)
     }
 
-    /// Executes `transaction`. A refused one changes nothing, not even the fee: like a
-    /// validator's preflight, it is simulated first (LiteSVM alone would charge the fee).
-    pub fn send(&mut self, transaction: VersionedTransaction) -> Result<Signature, Refused> {
-        if !self.is_blockhash_valid(transaction.message.recent_blockhash()) {
-            return Err(Refused {
-                err: TransactionError::BlockhashNotFound,
-                logs: Vec::new(),
-                units_consumed: 0,
-            });
-        }
+    pub fn landed(&self, signature: &Signature) -> Option<&LandedTransaction> {
+        self.landed.get(signature)
+    }
+
+    /// Signatures of the transactions that named `address`, newest first.
+    pub fn signatures_for(&self, address: &Address) -> impl Iterator<Item = &Signature> {
+        self.by_address.get(address).into_iter().flatten().rev()
+    }
+
+    /// Every account owned by `owner` that a landed transaction named.
+    pub fn program_accounts(&self, owner: &Address) -> Vec<(Address, solana_account::Account)> {
+        self.known
+            .iter()
+            .filter_map(|address| Some((*address, self.account(address)?)))
+            .filter(|(_, account)| account.owner == *owner)
+            .collect()
+    }
+
+    pub fn genesis_hash(&self) -> Hash {
+        self.genesis
+    }
+
+    /// Runs `transaction` without keeping its effects (`simulateTransaction`).
+    pub fn simulate(&mut self, transaction: VersionedTransaction) -> Simulated {
         self.tick();
-        if let Err(failed) = self.svm.simulate_transaction(transaction.clone()) {
-            return Err(Refused {
-                err: failed.err,
+        match self.svm.simulate_transaction(transaction) {
+            Ok(info) => Simulated {
+                err: None,
+                logs: info.meta.logs,
+                units_consumed: info.meta.compute_units_consumed,
+            },
+            Err(failed) => Simulated {
+                err: Some(failed.err),
                 logs: failed.meta.logs,
                 units_consumed: failed.meta.compute_units_consumed,
-            });
+            },
         }
-        let result = self.svm.send_transaction(transaction);
-        self.record(result)
+    }
+
+    /// Executes `transaction`. With `preflight` (the default), a transaction that would fail
+    /// is refused and changes nothing, not even the fee; without (`skipPreflight`), one that
+    /// fails in an instruction lands like on a cluster: fee charged, error recorded.
+    pub fn send(
+        &mut self,
+        transaction: VersionedTransaction,
+        preflight: bool,
+    ) -> Result<Signature, Refused> {
+        let signature = transaction.signatures.first().copied().unwrap_or_default();
+        if self.landed.contains_key(&signature) {
+            return Err(Refused::before_execution(
+                TransactionError::AlreadyProcessed,
+            ));
+        }
+        if !self.is_blockhash_valid(transaction.message.recent_blockhash()) {
+            return Err(Refused::before_execution(
+                TransactionError::BlockhashNotFound,
+            ));
+        }
+        self.tick();
+        let simulated = self.simulate(transaction.clone());
+        match simulated.err {
+            None => match self.svm.send_transaction(transaction.clone()) {
+                Ok(meta) => Ok(self.record(
+                    Some(transaction),
+                    Simulated {
+                        err: None,
+                        logs: meta.logs,
+                        units_consumed: meta.compute_units_consumed,
+                    },
+                )),
+                Err(failed) => Err(Refused {
+                    err: failed.err,
+                    logs: failed.meta.logs,
+                    units_consumed: failed.meta.compute_units_consumed,
+                }),
+            },
+            Some(TransactionError::InstructionError(..)) if !preflight => {
+                self.charge_fee(&transaction);
+                Ok(self.record(Some(transaction), simulated))
+            }
+            Some(err) => Err(Refused {
+                err,
+                logs: simulated.logs,
+                units_consumed: simulated.units_consumed,
+            }),
+        }
     }
 
     /// Lamports from the faucet, as a landed transfer.
@@ -189,13 +298,20 @@ impl EmbeddedLedger {
         let result = self.svm.airdrop(to, lamports);
         // Two airdrops of one amount in one slot would be the same transaction.
         self.new_blockhash();
-        self.record(result)
-    }
-
-    fn record(&mut self, result: TransactionResult) -> Result<Signature, Refused> {
         match result {
             Ok(meta) => {
-                self.landed.insert(meta.signature, self.slot);
+                self.remember(meta.signature, &[*to]);
+                self.landed.insert(
+                    meta.signature,
+                    LandedTransaction {
+                        slot: self.slot,
+                        transaction: None,
+                        err: None,
+                        logs: meta.logs,
+                        fee: LAMPORTS_PER_SIGNATURE,
+                        units_consumed: meta.compute_units_consumed,
+                    },
+                );
                 Ok(meta.signature)
             }
             Err(failed) => Err(Refused {
@@ -203,6 +319,59 @@ impl EmbeddedLedger {
                 logs: failed.meta.logs,
                 units_consumed: failed.meta.compute_units_consumed,
             }),
+        }
+    }
+
+    fn fee(transaction: &VersionedTransaction) -> u64 {
+        LAMPORTS_PER_SIGNATURE.saturating_mul(u64::from(
+            transaction.message.header().num_required_signatures,
+        ))
+    }
+
+    /// What a cluster charges a transaction that failed in an instruction: its fee, nothing more.
+    fn charge_fee(&mut self, transaction: &VersionedTransaction) {
+        let Some(payer) = transaction.message.static_account_keys().first().copied() else {
+            return;
+        };
+        if let Some(mut account) = self.svm.get_account(&payer) {
+            account.lamports = account.lamports.saturating_sub(Self::fee(transaction));
+            let _ = self.svm.set_account(payer, account);
+        }
+    }
+
+    fn record(
+        &mut self,
+        transaction: Option<VersionedTransaction>,
+        outcome: Simulated,
+    ) -> Signature {
+        let (signature, fee, keys) = match &transaction {
+            Some(t) => (
+                t.signatures.first().copied().unwrap_or_default(),
+                Self::fee(t),
+                t.message.static_account_keys().to_vec(),
+            ),
+            None => (Signature::default(), 0, Vec::new()),
+        };
+        self.remember(signature, &keys);
+        self.landed.insert(
+            signature,
+            LandedTransaction {
+                slot: self.slot,
+                transaction,
+                err: outcome.err,
+                logs: outcome.logs,
+                fee,
+                units_consumed: outcome.units_consumed,
+            },
+        );
+        signature
+    }
+
+    /// Indexes a landed transaction by the addresses it named.
+    fn remember(&mut self, signature: Signature, addresses: &[Address]) {
+        for address in addresses {
+            self.known.insert(*address);
+            self.by_address.entry(*address).or_default().push(signature);
         }
     }
 }
