@@ -1,7 +1,8 @@
 //! The `paychan` CLI end to end on the embedded ledger (`paychan ledger`): real processes, real
 //! ports on 127.0.0.1, real redb stores, the encrypted link. Two daemons pay, survive a crash
 //! and reconnect, close cooperatively, fall back to a unilateral close, and a third key's
-//! watchtower punishes a stale close; bad input is refused with one readable line.
+//! watchtower punishes a stale close; bad input is refused with one readable line; a ledger kept
+//! in a directory survives a restart.
 
 mod support;
 
@@ -362,4 +363,26 @@ fn session_keys_sign_the_payments_and_the_wallets_are_paid() {
     assert!(b_daemon.exits().contains("is closed"));
     // B paid one fee (its deposit): its wallet got 1.5 SOL back for its 1 SOL.
     assert_eq!(b.balance(), 10 * SOL - SOL - FEE + 3 * SOL / 2);
+}
+
+/// `paychan ledger --ledger DIR` keeps its state: killed and started again on the same port,
+/// it still has every wallet and the open channel, and goes on from there.
+#[test]
+fn a_ledger_kept_in_a_directory_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kept = dir.path().to_str().expect("path");
+    let ledger = Ledger::start_with("127.0.0.1:0", &["--ledger", kept]);
+    let (a, b) = (Party::new(&ledger), Party::new(&ledger));
+    let channel = a.open(&b, "2");
+    let a_balance = a.balance();
+    let bind = ledger.url.trim_start_matches("http://").to_string();
+    drop(ledger);
+
+    let _ledger = Ledger::start_with(&bind, &["--ledger", kept]);
+    assert_eq!(a.balance(), a_balance);
+    let restored = status(&a, &channel);
+    assert_eq!(restored["status"], "open");
+    assert_eq!(restored["deposited_a"], 2 * SOL);
+    b.ok(&["deposit", &channel, "--amount", "1"]);
+    assert_eq!(status(&b, &channel)["deposited_b"], SOL);
 }

@@ -279,9 +279,13 @@ fn address(value: &Value) -> Result<Address, RpcError> {
     parse(value, "address")
 }
 
-/// A field of the config object at `index` of the params, if given.
+/// A field of the config object at `index` of the params, if given (a null is not given:
+/// `RpcClient` sends `"dataSlice": null`).
 fn config<'a>(params: &'a Value, index: usize, field: &str) -> Option<&'a Value> {
-    params.get(index).and_then(|config| config.get(field))
+    params
+        .get(index)
+        .and_then(|config| config.get(field))
+        .filter(|value| !value.is_null())
 }
 
 /// The account as a validator encodes it (base64), its data cut to `dataSlice` if asked.

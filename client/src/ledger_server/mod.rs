@@ -4,6 +4,7 @@
 
 mod http;
 mod methods;
+mod persist;
 mod pubsub;
 mod state;
 
@@ -12,6 +13,7 @@ use std::{cell::RefCell, net::SocketAddr, rc::Rc};
 use tokio::{io::BufReader, net::TcpListener, sync::watch};
 
 pub use http::MAX_BODY;
+pub use persist::LedgerDir;
 pub use state::{EmbeddedLedger, RECENT_BLOCKHASHES};
 
 /// Binds the JSON-RPC port and, on the next port, the PubSub websocket (as a validator uses

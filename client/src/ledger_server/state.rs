@@ -12,6 +12,7 @@ use solana_signature::Signature;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction_error::TransactionError;
 
+use super::persist::{LedgerDir, Snapshot, StoredAccount, StoredLanded, FORMAT_VERSION};
 use crate::ledger::LedgerError;
 
 /// How many blockhashes stay valid: the real cluster's 150.
@@ -30,6 +31,8 @@ pub struct LandedTransaction {
     pub logs: Vec<String>,
     pub fee: u64,
     pub units_consumed: u64,
+    /// Every address it named.
+    pub addresses: Vec<Address>,
 }
 
 /// The fee per signature, as LiteSVM charges it.
@@ -52,6 +55,8 @@ pub struct EmbeddedLedger {
     /// When the ledger started: following the wall clock, a slot passes every 400 ms as on a
     /// cluster (clients that wait for block height, like web3.js, see it move).
     started: std::time::Instant,
+    /// Where the state is kept across restarts, if anywhere.
+    dir: Option<LedgerDir>,
 }
 
 impl std::fmt::Debug for EmbeddedLedger {
@@ -108,6 +113,7 @@ impl EmbeddedLedger {
             warped: 0,
             follows_wall_clock: true,
             started: std::time::Instant::now(),
+            dir: None,
         };
         let genesis = ledger.svm.latest_blockhash();
         ledger.recent.push_back(genesis);
@@ -123,6 +129,147 @@ impl EmbeddedLedger {
         clock.unix_timestamp = unix_timestamp;
         self.svm.set_sysvar(&clock);
         self
+    }
+
+    /// Keeps the state in `dir`: what it holds is restored now, and every change is saved.
+    /// Returns how many accounts and transactions were restored.
+    pub fn with_dir(mut self, dir: LedgerDir) -> Result<(Self, usize, usize), LedgerError> {
+        let restored = match dir.load().map_err(|e| LedgerError::Decode(e.to_string()))? {
+            Some(snapshot) => self.restore(snapshot)?,
+            None => (0, 0),
+        };
+        self.dir = Some(dir);
+        Ok((self, restored.0, restored.1))
+    }
+
+    fn restore(&mut self, snapshot: Snapshot) -> Result<(usize, usize), LedgerError> {
+        let decode = |what: &str, e: &dyn std::fmt::Display| {
+            LedgerError::Decode(format!("the saved ledger state: {what}: {e}"))
+        };
+        for stored in &snapshot.accounts {
+            let account = solana_account::Account {
+                lamports: stored.lamports,
+                data: stored.data.clone(),
+                owner: Address::new_from_array(stored.owner),
+                executable: stored.executable,
+                rent_epoch: stored.rent_epoch,
+            };
+            self.svm
+                .set_account(Address::new_from_array(stored.address), account)
+                .map_err(|e| decode("an account", &e))?;
+        }
+        for stored in snapshot.landed.iter() {
+            let transaction = match &stored.transaction {
+                Some(bytes) => Some(
+                    bincode::deserialize::<VersionedTransaction>(bytes)
+                        .map_err(|e| decode("a transaction", &e))?,
+                ),
+                None => None,
+            };
+            let err = match &stored.err {
+                Some(bytes) => Some(
+                    bincode::deserialize::<TransactionError>(bytes)
+                        .map_err(|e| decode("an error", &e))?,
+                ),
+                None => None,
+            };
+            let signature = Signature::from(stored.signature);
+            let addresses: Vec<Address> = stored
+                .addresses
+                .iter()
+                .map(|a| Address::new_from_array(*a))
+                .collect();
+            self.remember(signature, &addresses);
+            self.landed.insert(
+                signature,
+                LandedTransaction {
+                    slot: stored.slot,
+                    transaction,
+                    err,
+                    logs: stored.logs.clone(),
+                    fee: stored.fee,
+                    units_consumed: stored.units_consumed,
+                    addresses,
+                },
+            );
+        }
+        self.slot = snapshot.slot;
+        self.warped = snapshot.warped;
+        self.recent = snapshot
+            .recent
+            .iter()
+            .map(|h| Hash::new_from_array(*h))
+            .collect();
+        self.genesis = Hash::new_from_array(snapshot.genesis);
+        let mut clock: Clock = self.svm.get_sysvar();
+        clock.unix_timestamp = snapshot.unix_timestamp;
+        clock.slot = snapshot.slot;
+        self.svm.set_sysvar(&clock);
+        // Wall-clock slots continue from the restored one.
+        self.started = std::time::Instant::now()
+            - std::time::Duration::from_millis(snapshot.slot.saturating_mul(u64::from(SLOT_MS)));
+        self.tick();
+        Ok((snapshot.accounts.len(), snapshot.landed.len()))
+    }
+
+    /// Writes the state to the ledger's directory, if it has one. A failure is reported on
+    /// stderr: the ledger keeps serving from memory.
+    fn save(&self) {
+        let Some(dir) = &self.dir else {
+            return;
+        };
+        if let Err(e) = dir.save(&self.snapshot()) {
+            eprintln!("paychan ledger: could not save its state: {e}");
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let builtin = |account: &solana_account::Account| {
+            account.executable
+                || account.owner == paychan_interface::SYSVAR_OWNER_ID
+                || account.owner == solana_sdk_ids::native_loader::ID
+        };
+        let accounts = self
+            .known
+            .iter()
+            .filter_map(|address| Some((address, self.account(address)?)))
+            .filter(|(_, account)| !builtin(account))
+            .map(|(address, account)| StoredAccount {
+                address: address.to_bytes(),
+                lamports: account.lamports,
+                data: account.data,
+                owner: account.owner.to_bytes(),
+                executable: account.executable,
+                rent_epoch: account.rent_epoch,
+            })
+            .collect();
+        let landed = self
+            .landed
+            .iter()
+            .map(|(signature, landed)| StoredLanded {
+                signature: (*signature).into(),
+                slot: landed.slot,
+                transaction: landed
+                    .transaction
+                    .as_ref()
+                    .and_then(|t| bincode::serialize(t).ok()),
+                err: landed.err.as_ref().and_then(|e| bincode::serialize(e).ok()),
+                logs: landed.logs.clone(),
+                fee: landed.fee,
+                units_consumed: landed.units_consumed,
+                addresses: landed.addresses.iter().map(|a| a.to_bytes()).collect(),
+            })
+            .collect();
+        Snapshot {
+            format: FORMAT_VERSION,
+            slot: self.slot,
+            unix_timestamp: self.unix_timestamp(),
+            warped: self.warped,
+            recent: self.recent.iter().map(|h| h.to_bytes()).collect(),
+            genesis: self.genesis.to_bytes(),
+            accounts,
+            landed,
+        }
     }
 
     pub fn slot(&self) -> u64 {
@@ -161,6 +308,7 @@ impl EmbeddedLedger {
             self.svm.set_sysvar(&clock);
         }
         self.tick();
+        self.save();
         self.unix_timestamp()
     }
 
@@ -310,8 +458,10 @@ impl EmbeddedLedger {
                         logs: meta.logs,
                         fee: LAMPORTS_PER_SIGNATURE,
                         units_consumed: meta.compute_units_consumed,
+                        addresses: vec![*to],
                     },
                 );
+                self.save();
                 Ok(meta.signature)
             }
             Err(failed) => Err(Refused {
@@ -362,8 +512,10 @@ impl EmbeddedLedger {
                 logs: outcome.logs,
                 fee,
                 units_consumed: outcome.units_consumed,
+                addresses: keys,
             },
         );
+        self.save();
         signature
     }
 

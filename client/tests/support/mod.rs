@@ -53,14 +53,14 @@ pub struct Ledger {
 
 impl Ledger {
     pub fn start() -> Self {
+        Self::start_with("127.0.0.1:0", &[])
+    }
+
+    /// `paychan ledger` on `bind` with a manual clock and `extra` arguments.
+    pub fn start_with(bind: &str, extra: &[&str]) -> Self {
         let mut child = paychan()
-            .args([
-                "ledger",
-                "--bind",
-                "127.0.0.1:0",
-                "--manual-clock",
-                "1700000000",
-            ])
+            .args(["ledger", "--bind", bind, "--manual-clock", "1700000000"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -30,6 +30,10 @@ pub struct Serve {
     /// Start the clock at this unix time and move it only with `paychan warp` (for tests).
     #[arg(long)]
     manual_clock: Option<i64>,
+    /// Keep the ledger's state in this directory: a restart continues where it stopped
+    /// (without it, the state lives in memory only).
+    #[arg(long)]
+    ledger: Option<PathBuf>,
 }
 
 pub async fn serve(args: Serve) -> Result<(), String> {
@@ -43,6 +47,17 @@ pub async fn serve(args: Serve) -> Result<(), String> {
         EmbeddedLedger::new(paychan_interface::ID, &program).map_err(|e| e.to_string())?;
     if let Some(start) = args.manual_clock {
         ledger = ledger.with_manual_clock(start);
+    }
+    if let Some(dir) = &args.ledger {
+        let cannot = |e: String| format!("cannot keep the ledger in {}: {e}", dir.display());
+        let kept = ledger_server::LedgerDir::new(dir).map_err(|e| cannot(e.to_string()))?;
+        let (restored, accounts, transactions) =
+            ledger.with_dir(kept).map_err(|e| cannot(e.to_string()))?;
+        ledger = restored;
+        eprintln!(
+            "paychan ledger: state kept in {} ({accounts} accounts and {transactions} transactions restored)",
+            dir.display()
+        );
     }
     let cannot =
         |e: std::io::Error| format!("cannot serve on {} (and the next port): {e}", args.bind);
@@ -64,7 +79,7 @@ pub async fn serve(args: Serve) -> Result<(), String> {
     // (Only this line: a reader may close the pipe after it.)
     println!("serving the embedded ledger on http://{local}");
     eprintln!(
-        "paychan ledger: LiteSVM with {} at {}, PubSub websocket on ws://{ws} (state lives in memory until this stops)",
+        "paychan ledger: LiteSVM with {} at {}, PubSub websocket on ws://{ws}",
         args.program.display(),
         paychan_interface::ID
     );
