@@ -16,7 +16,7 @@ echo "== workspace tests (LiteSVM and solana-program-test run target/deploy/payc
 cd "$ROOT"
 cargo test --workspace --locked 2>&1 | tee -a "$LOG"
 
-echo "== @solana/web3.js 1.x against the embedded ledger (npm ci from the committed lockfile)"
+echo "== @solana/web3.js 1.x and @solana/kit against the embedded ledger (npm ci from the committed lockfile)"
 (cd "$ROOT/tests/js" && npm ci --no-audit --no-fund --loglevel=error)
 LEDGER_OUT=$(mktemp)
 "$ROOT/target/debug/paychan" ledger --bind 127.0.0.1:0 >"$LEDGER_OUT" 2>/dev/null &
@@ -30,6 +30,7 @@ for _ in $(seq 100); do
 done
 [ -n "$URL" ] || { echo "the embedded ledger did not start"; exit 1; }
 node "$ROOT/tests/js/web3_compat.mjs" "$URL" 2>&1 | tee -a "$LOG"
+node "$ROOT/tests/js/kit_compat.mjs" "$URL" 2>&1 | tee -a "$LOG"
 kill "$LEDGER_PID"
 
 echo "== end to end on a real solana-test-validator over JSON-RPC"

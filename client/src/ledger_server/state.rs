@@ -400,15 +400,17 @@ impl EmbeddedLedger {
         transaction: VersionedTransaction,
         preflight: bool,
     ) -> Result<Signature, Refused> {
+        // As a validator: an expired blockhash first (its status cache forgot the rest), then
+        // a transaction already landed.
+        if !self.is_blockhash_valid(transaction.message.recent_blockhash()) {
+            return Err(Refused::before_execution(
+                TransactionError::BlockhashNotFound,
+            ));
+        }
         let signature = transaction.signatures.first().copied().unwrap_or_default();
         if self.landed.contains_key(&signature) {
             return Err(Refused::before_execution(
                 TransactionError::AlreadyProcessed,
-            ));
-        }
-        if !self.is_blockhash_valid(transaction.message.recent_blockhash()) {
-            return Err(Refused::before_execution(
-                TransactionError::BlockhashNotFound,
             ));
         }
         self.tick();
