@@ -20,12 +20,9 @@ import {
   setTransactionMessageLifetimeUsingBlockhash,
   signTransactionMessageWithSigners,
 } from "@solana/kit";
+import { assertEqual, ledgerUrl, run, within } from "./harness.mjs";
 
-const url = process.argv[2];
-if (!url) {
-  console.error("usage: node kit_compat.mjs <ledger url>");
-  process.exit(2);
-}
+const url = ledgerUrl("kit_compat.mjs");
 const http = new URL(url);
 const ws = `ws://${http.hostname}:${Number(http.port) + 1}`;
 const rpc = createSolanaRpc(url);
@@ -34,21 +31,8 @@ const airdrop = airdropFactory({ rpc, rpcSubscriptions });
 const sendAndConfirm = sendAndConfirmTransactionFactory({ rpc, rpcSubscriptions });
 const SYSTEM = address("11111111111111111111111111111111");
 const PAYCHAN = address("Payvfr57PtkZrejLks77Maanvd1vhchENCMryALkmEE");
-const DEADLINE_MS = 30_000;
 
-function within(promise, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${DEADLINE_MS} ms`)), DEADLINE_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
-function assertEqual(actual, expected, what) {
-  if (actual !== expected) {
-    throw new Error(`${what}: expected ${expected}, got ${actual}`);
-  }
-}
 
 function u64(value) {
   const bytes = new Uint8Array(8);
@@ -131,17 +115,4 @@ const tests = {
   },
 };
 
-let passed = 0;
-let failed = 0;
-for (const [name, test] of Object.entries(tests)) {
-  try {
-    await test();
-    passed += 1;
-    console.log(`test ${name} ... ok`);
-  } catch (error) {
-    failed += 1;
-    console.log(`test ${name} ... FAILED\n${error.stack ?? error}`);
-  }
-}
-console.log(`test result: ${failed === 0 ? "ok" : "FAILED"}. ${passed} passed; ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+await run(tests);

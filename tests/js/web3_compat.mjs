@@ -12,30 +12,14 @@ import {
   TransactionInstruction,
   sendAndConfirmTransaction,
 } from "@solana/web3.js";
+import { DEADLINE_MS, assertEqual, ledgerUrl, run, within } from "./harness.mjs";
 
-const url = process.argv[2];
-if (!url) {
-  console.error("usage: node web3_compat.mjs <ledger url>");
-  process.exit(2);
-}
+const url = ledgerUrl("web3_compat.mjs");
 // The web3.js default: the websocket is on the next port.
 const connection = new Connection(url, "confirmed");
 const PAYCHAN = new PublicKey("Payvfr57PtkZrejLks77Maanvd1vhchENCMryALkmEE");
-const DEADLINE_MS = 30_000;
 
-function within(promise, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${DEADLINE_MS} ms`)), DEADLINE_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
-function assertEqual(actual, expected, what) {
-  if (actual !== expected) {
-    throw new Error(`${what}: expected ${expected}, got ${actual}`);
-  }
-}
 
 async function funded(lamports) {
   const key = Keypair.generate();
@@ -212,17 +196,4 @@ const tests = {
   },
 };
 
-let passed = 0;
-let failed = 0;
-for (const [name, test] of Object.entries(tests)) {
-  try {
-    await test();
-    passed += 1;
-    console.log(`test ${name} ... ok`);
-  } catch (error) {
-    failed += 1;
-    console.log(`test ${name} ... FAILED\n${error.stack ?? error}`);
-  }
-}
-console.log(`test result: ${failed === 0 ? "ok" : "FAILED"}. ${passed} passed; ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+await run(tests);

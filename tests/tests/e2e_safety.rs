@@ -53,6 +53,27 @@ async fn ended(party: Party) -> RuntimeEnd {
         .expect("no failure")
 }
 
+/// `b` accepts links from `a` for `channel` on a fresh port: the port and the links.
+async fn accepting(
+    a: &Keypair,
+    b: &Keypair,
+    channel: &ChannelAddress,
+    notices: mpsc::UnboundedSender<Notice>,
+) -> (std::net::SocketAddr, mpsc::Receiver<PeerLink>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (links_tx, links) = mpsc::channel(4);
+    spawn_local(accept_forever(
+        listener,
+        signing_key(b),
+        a.pubkey().to_bytes(),
+        channel.address.to_bytes(),
+        links_tx,
+        notices,
+    ));
+    (address, links)
+}
+
 /// Bob accepts on a port, Alice dials it; both run.
 async fn connected_pair(
     chain: &SvmChain,
@@ -63,17 +84,7 @@ async fn connected_pair(
     let (alice_node, bob_node) = join_in_memory(chain, a, b, channel).await;
     let id = channel.address.to_bytes();
     let (notices, _) = mpsc::unbounded_channel();
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = listener.local_addr().expect("address").to_string();
-    let (b_links_tx, b_links) = mpsc::channel(4);
-    spawn_local(accept_forever(
-        listener,
-        signing_key(b),
-        a.pubkey().to_bytes(),
-        id,
-        b_links_tx,
-        notices.clone(),
-    ));
+    let (address, b_links) = accepting(a, b, &channel, notices.clone()).await;
     let bob = start(
         bob_node,
         b_links,
@@ -83,7 +94,7 @@ async fn connected_pair(
     let (a_links_tx, a_links) = mpsc::channel(4);
     let a_link = watch::channel(LinkState::default());
     spawn_local(dial_forever(
-        address,
+        address.to_string(),
         signing_key(a),
         b.pubkey().to_bytes(),
         id,
@@ -174,17 +185,7 @@ fn a_peer_that_stops_reading_cannot_stall_the_watcher() {
 
         let id = channel.address.to_bytes();
         let (notices, mut notices_rx) = mpsc::unbounded_channel();
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address");
-        let (links_tx, links) = mpsc::channel(4);
-        spawn_local(accept_forever(
-            listener,
-            signing_key(&b),
-            a.pubkey().to_bytes(),
-            id,
-            links_tx,
-            notices.clone(),
-        ));
+        let (address, links) = accepting(&a, &b, &channel, notices.clone()).await;
         let bob_before = lamports(&chain, &b).await;
         let bob = start(bob, links, notices, watch::channel(LinkState::default()));
 
@@ -242,17 +243,7 @@ fn a_flood_of_idle_connections_is_bounded_and_the_peer_still_gets_in() {
         let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 0).await;
         let id = channel.address.to_bytes();
         let (notices, _) = mpsc::unbounded_channel();
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address");
-        let (links_tx, mut links) = mpsc::channel(4);
-        spawn_local(accept_forever(
-            listener,
-            signing_key(&b),
-            a.pubkey().to_bytes(),
-            id,
-            links_tx,
-            notices,
-        ));
+        let (address, mut links) = accepting(&a, &b, &channel, notices).await;
 
         let flood_size = 3 * MAX_PENDING_HANDSHAKES;
         let mut flood = Vec::with_capacity(flood_size);
