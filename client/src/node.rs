@@ -56,6 +56,18 @@ pub enum NodeError {
     Reincarnated(paychan_interface::Address),
 }
 
+impl NodeError {
+    /// Whether the channel must stop (rather than refuse one input and go on): the store
+    /// failed (restart from it), or it lost writes the peer has seen (signing on could sign
+    /// two states for one seq).
+    pub fn must_stop(&self) -> bool {
+        matches!(
+            self,
+            NodeError::Store(_) | NodeError::Engine(EngineError::PeerSignedOtherState(_))
+        )
+    }
+}
+
 /// The compute-unit limit requested along with a priority fee: every paychan instruction stays
 /// far below it (see the budget test), and a tight limit keeps the fee (limit × price) small.
 pub const COMPUTE_UNIT_LIMIT: u32 = 20_000;
@@ -115,11 +127,17 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
                 })
             }
         };
-        let key = signer;
-        let signer = paychan_interface::Address::new_from_array(key.verifying_key().to_bytes());
+        let signer_address =
+            paychan_interface::Address::new_from_array(signer.verifying_key().to_bytes());
         let account = ledger.channel(&channel.address).await?;
-        if let Some(named) = account.map(|a| *a.signer_key(me)).filter(|k| *k != signer) {
-            return Err(NodeError::SignerMismatch { named, signer });
+        if let Some(named) = account
+            .map(|a| *a.signer_key(me))
+            .filter(|k| *k != signer_address)
+        {
+            return Err(NodeError::SignerMismatch {
+                named,
+                signer: signer_address,
+            });
         }
         let engine = match store.recover(&channel.address)? {
             Some((params, recovered)) => {
@@ -128,7 +146,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
                 if account.is_some_and(|a| a.opened_slot != params.binding.opened_slot) {
                     return Err(NodeError::Reincarnated(channel.address));
                 }
-                ChannelEngine::recover(params, key, recovered)
+                ChannelEngine::recover(params, signer, recovered)
             }
             None => {
                 let account = account.ok_or(NodeError::NoChannel(channel.address))?;
@@ -143,7 +161,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
                     me,
                 };
                 store.create_channel(&params)?;
-                ChannelEngine::new(params, key)
+                ChannelEngine::new(params, signer)
             }
         };
         let mut node = Self {

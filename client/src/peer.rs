@@ -161,9 +161,11 @@ pub async fn serve<S: ChannelStore, L: Ledger>(
     }
 }
 
-/// Engine refusals leave the channel untouched and the session running; anything else stops.
+/// Engine refusals leave the channel untouched and the session running; anything else, and
+/// an engine error that [`NodeError::must_stop`], stops.
 fn refuse(error: NodeError) -> Result<(), NodeError> {
     match error {
+        e if e.must_stop() => Err(e),
         NodeError::Engine(_) | NodeError::Cosign(_) => Ok(()),
         other => Err(other),
     }

@@ -223,11 +223,24 @@ impl ChannelEngine {
         self.unilateral = true;
         self.parked = None;
         actions.push(Action::Persist(Record::Unilateral));
-        if let Round::Proposing(own) = std::mem::replace(&mut self.round, Round::Idle) {
-            let seq = own.state.seq;
-            actions.push(Action::Persist(Record::ProposalWithdrawn { seq }));
-            self.drop_payments(own.payments, RejectReason::Closing, actions);
-        }
+        self.abandon_own_round(actions);
+        self.drop_queue(actions);
+    }
+
+    /// Fails this party's round in flight for good (a restart never completes it) and reports
+    /// its payments dropped; returns its seq, if there was one.
+    fn abandon_own_round(&mut self, actions: &mut Vec<Action>) -> Option<u64> {
+        let Round::Proposing(own) = std::mem::replace(&mut self.round, Round::Idle) else {
+            return None;
+        };
+        let seq = own.state.seq;
+        actions.push(Action::Persist(Record::ProposalWithdrawn { seq }));
+        self.drop_payments(own.payments, RejectReason::Closing, actions);
+        Some(seq)
+    }
+
+    /// Reports every queued payment dropped: the channel is closing.
+    fn drop_queue(&mut self, actions: &mut Vec<Action>) {
         let queued = self.queue.take_all();
         self.drop_payments(queued, RejectReason::Closing, actions);
     }
@@ -298,8 +311,7 @@ impl ChannelEngine {
         self.closing = Some(terms);
         actions.push(Action::Persist(Record::Closing(terms)));
         actions.push(Action::Send(PeerMessage::CloseRequest { terms }));
-        let queued = self.queue.take_all();
-        self.drop_payments(queued, RejectReason::Closing, actions);
+        self.drop_queue(actions);
         Ok(())
     }
 
@@ -359,13 +371,8 @@ impl ChannelEngine {
             || deposited_b > self.chain.deposited_b.max(newest.deposited_b)
     }
 
-    /// Keeps `message` until the chain shows what the peer already saw (the driver looks at
-    /// the chain at once when [`Self::waits_for_chain`], then at every tick).
-    fn park(&mut self, message: PeerMessage) {
-        self.parked = Some(message);
-    }
-
-    /// Whether a peer message waits for the chain to show a deposit.
+    /// Whether a peer message waits for the chain to show a deposit (kept in `parked`): the
+    /// driver looks at the chain at once, then at every tick.
     pub fn waits_for_chain(&self) -> bool {
         self.parked.is_some()
     }
@@ -452,7 +459,7 @@ impl ChannelEngine {
             return Ok(());
         }
         if self.deposits_unseen(state.deposited_a, state.deposited_b) {
-            self.park(PeerMessage::Propose { seq, ops, state });
+            self.parked = Some(PeerMessage::Propose { seq, ops, state });
             return Ok(());
         }
         if let Err(error) = self.check_proposal(&newest, &ops, &state) {
@@ -701,12 +708,12 @@ impl ChannelEngine {
             }
             return Ok(());
         }
-        if terms != self.close_terms()? {
+        let own = self.close_terms()?;
+        if terms != own {
             let total = terms.balance_a.checked_add(terms.balance_b);
-            let own = self.close_terms()?;
             if total > own.balance_a.checked_add(own.balance_b) {
                 // The peer counts a deposit our chain view does not show yet.
-                self.park(PeerMessage::CloseRequest { terms });
+                self.parked = Some(PeerMessage::CloseRequest { terms });
                 return Ok(());
             }
             actions.push(Action::Send(self.hello()));
@@ -714,17 +721,13 @@ impl ChannelEngine {
         }
         // An own proposal in flight fails; a signature of ours on a newer seq stays valid but
         // the close pays the newest fully signed state.
-        if let Round::Proposing(own) = std::mem::replace(&mut self.round, Round::Idle) {
-            let seq = own.state.seq;
+        if let Some(seq) = self.abandon_own_round(actions) {
             actions.push(Action::Notify(Event::ProposalRejected {
                 seq,
                 reason: RejectReason::Closing,
             }));
-            actions.push(Action::Persist(Record::ProposalWithdrawn { seq }));
-            self.drop_payments(own.payments, RejectReason::Closing, actions);
         }
-        let queued = self.queue.take_all();
-        self.drop_payments(queued, RejectReason::Closing, actions);
+        self.drop_queue(actions);
         self.close_wanted = true;
         self.closing = Some(terms);
         actions.push(Action::Persist(Record::Closing(terms)));

@@ -111,12 +111,13 @@ fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result
             let addresses = param(params, 0)?
                 .as_array()
                 .ok_or_else(|| invalid("expected a list of addresses"))?;
+            let slice = config(params, 1, "dataSlice");
             let accounts = addresses
                 .iter()
                 .map(|a| {
                     Ok(ledger
                         .account(&address(a)?)
-                        .map_or(Value::Null, |a| sliced(&a, config(params, 1, "dataSlice"))))
+                        .map_or(Value::Null, |a| sliced(&a, slice)))
                 })
                 .collect::<Result<Vec<_>, RpcError>>()?;
             with_context(Value::Array(accounts))
@@ -187,7 +188,7 @@ fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result
                     let landed = ledger.landed(signature)?;
                     Some(
                         json!({"signature": signature.to_string(), "slot": landed.slot,
-                                "err": landed.err.clone().map(UiTransactionError::from),
+                                "err": outcome(&landed.err).0,
                                 "memo": null, "blockTime": null,
                                 "confirmationStatus": "finalized"}),
                     )
@@ -231,11 +232,7 @@ fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result
                 .map(|s| {
                     let signature: Signature = parse(s, "signature")?;
                     Ok(ledger.landed(&signature).map_or(Value::Null, |landed| {
-                        let err = landed.err.clone().map(UiTransactionError::from);
-                        let status = match &err {
-                            None => json!({"Ok": null}),
-                            Some(err) => json!({"Err": err}),
-                        };
+                        let (err, status) = outcome(&landed.err);
                         json!({"slot": landed.slot, "confirmations": null, "err": err,
                                "status": status, "confirmationStatus": "finalized"})
                     }))
@@ -277,6 +274,17 @@ fn parse<T: std::str::FromStr>(value: &Value, what: &str) -> Result<T, RpcError>
 
 fn address(value: &Value) -> Result<Address, RpcError> {
     parse(value, "address")
+}
+
+/// A landed transaction's `err` and `status`, as a validator shows them.
+pub(super) fn outcome(err: &Option<solana_transaction_error::TransactionError>) -> (Value, Value) {
+    match err {
+        None => (Value::Null, json!({"Ok": null})),
+        Some(err) => {
+            let err = json!(UiTransactionError::from(err.clone()));
+            (err.clone(), json!({"Err": err}))
+        }
+    }
 }
 
 /// A field of the config object at `index` of the params, if given (a null is not given:
@@ -368,17 +376,14 @@ fn landed_transaction(
         ]),
         (None, _) => Value::Null,
     };
-    let status = match &landed.err {
-        None => json!({"Ok": null}),
-        Some(err) => json!({"Err": UiTransactionError::from(err.clone())}),
-    };
+    let (err, status) = outcome(&landed.err);
     Ok(json!({
         "slot": landed.slot,
         "blockTime": null,
         "version": "legacy",
         "transaction": encoded,
         "meta": {
-            "err": landed.err.clone().map(UiTransactionError::from),
+            "err": err,
             "status": status,
             "fee": landed.fee,
             "preBalances": [], "postBalances": [],

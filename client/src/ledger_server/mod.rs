@@ -35,11 +35,21 @@ pub fn bind_pair(
     Err(last.unwrap_or_else(|| std::io::Error::other("no free port pair")))
 }
 
-/// Serves `ledger`: JSON-RPC on `listener`, the PubSub websocket on `pubsub`, until the task is
-/// dropped; one local task per connection. Needs a `LocalSet` (LiteSVM is single-threaded).
-pub async fn serve(listener: TcpListener, pubsub: TcpListener, ledger: EmbeddedLedger) {
+/// Serves `ledger`: JSON-RPC on `listener`, the PubSub websocket on `pubsub` (a pair from
+/// [`bind_pair`]), until the task is dropped; one local task per connection. Needs a `LocalSet`
+/// (LiteSVM is single-threaded).
+pub async fn serve(
+    listener: std::net::TcpListener,
+    pubsub: std::net::TcpListener,
+    ledger: EmbeddedLedger,
+) -> std::io::Result<()> {
+    let tokio_listener = |l: std::net::TcpListener| {
+        l.set_nonblocking(true)?;
+        TcpListener::from_std(l)
+    };
+    let (listener, pubsub) = (tokio_listener(listener)?, tokio_listener(pubsub)?);
+    let (changes, watching) = watch::channel(ledger.revision());
     let ledger = Rc::new(RefCell::new(ledger));
-    let (changes, watching) = watch::channel(0u64);
     let changes = Rc::new(changes);
     tokio::task::spawn_local(pubsub::serve(pubsub, ledger.clone(), watching));
     loop {
@@ -60,8 +70,10 @@ pub async fn serve(listener: TcpListener, pubsub: TcpListener, ledger: EmbeddedL
                 let (status, body) = match http::read_request(&mut read).await {
                     Ok(body) => {
                         let answer = methods::handle(&mut ledger.borrow_mut(), &body);
-                        // Websocket subscribers look again (a transaction landed, the slot moved).
-                        changes.send_modify(|n| *n = n.wrapping_add(1));
+                        // Websocket subscribers look again only if a transaction landed or the
+                        // slot moved (most requests are reads).
+                        let now = ledger.borrow().revision();
+                        changes.send_if_modified(|seen| std::mem::replace(seen, now) != now);
                         ("200 OK", answer)
                     }
                     Err(http::HttpError::Malformed(why)) => {
@@ -110,8 +122,6 @@ async fn linger(
 /// address (the websocket is on the next port).
 pub fn spawn(ledger: EmbeddedLedger, bind: SocketAddr) -> std::io::Result<SocketAddr> {
     let (listener, pubsub) = bind_pair(bind)?;
-    listener.set_nonblocking(true)?;
-    pubsub.set_nonblocking(true)?;
     let address = listener.local_addr()?;
     std::thread::Builder::new()
         .name("paychan-ledger".into())
@@ -122,9 +132,9 @@ pub fn spawn(ledger: EmbeddedLedger, bind: SocketAddr) -> std::io::Result<Socket
                 .expect("a tokio runtime for the ledger thread");
             let local = tokio::task::LocalSet::new();
             local.block_on(&runtime, async move {
-                let listener = TcpListener::from_std(listener).expect("a tokio listener");
-                let pubsub = TcpListener::from_std(pubsub).expect("a tokio listener");
-                serve(listener, pubsub, ledger).await;
+                serve(listener, pubsub, ledger)
+                    .await
+                    .expect("the ledger's listeners work with tokio");
             });
         })?;
     Ok(address)

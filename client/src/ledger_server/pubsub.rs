@@ -3,8 +3,8 @@
 //! `sendAndConfirmTransaction`, and account or slot listeners, work against `paychan ledger`.
 //!
 //! `signatureSubscribe`, `accountSubscribe` and `slotSubscribe` (and their unsubscribes).
-//! Every ledger request bumps a change counter; on each change a connection re-checks its
-//! subscriptions and notifies what changed. Notification shapes are the validator's; account
+//! The ledger's revision moves when a transaction lands or the slot moves; on each move a
+//! connection re-checks its subscriptions and notifies what changed. Notification shapes are the validator's; account
 //! values come from the same code as `getAccountInfo`.
 
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
@@ -31,11 +31,11 @@ enum Subscription {
     },
 }
 
-/// Serves the websocket on `listener` until dropped; `changes` moves on every ledger request.
+/// Serves the websocket on `listener` until dropped; `changes` follows the ledger's revision.
 pub async fn serve(
     listener: TcpListener,
     ledger: Rc<RefCell<EmbeddedLedger>>,
-    changes: watch::Receiver<u64>,
+    changes: watch::Receiver<(u64, usize)>,
 ) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -54,7 +54,7 @@ pub async fn serve(
 async fn connection(
     socket: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
     ledger: Rc<RefCell<EmbeddedLedger>>,
-    mut changes: watch::Receiver<u64>,
+    mut changes: watch::Receiver<(u64, usize)>,
 ) {
     let (mut sink, mut stream) = socket.split();
     let mut subscriptions: HashMap<u64, Subscription> = HashMap::new();
@@ -158,10 +158,7 @@ fn notifications(
             Subscription::Signature(signature) => match ledger.landed(signature) {
                 Some(landed) => {
                     done.push(*id);
-                    let err = landed
-                        .err
-                        .clone()
-                        .map(solana_transaction_status_client_types::UiTransactionError::from);
+                    let (err, _) = methods::outcome(&landed.err);
                     (
                         "signatureNotification",
                         json!({"context": {"slot": landed.slot}, "value": {"err": err}}),

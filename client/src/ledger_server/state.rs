@@ -115,7 +115,6 @@ impl EmbeddedLedger {
             started: std::time::Instant::now(),
             dir: None,
         };
-        let genesis = ledger.svm.latest_blockhash();
         ledger.recent.push_back(genesis);
         ledger.tick();
         Ok(ledger)
@@ -173,15 +172,8 @@ impl EmbeddedLedger {
                 ),
                 None => None,
             };
-            let signature = Signature::from(stored.signature);
-            let addresses: Vec<Address> = stored
-                .addresses
-                .iter()
-                .map(|a| Address::new_from_array(*a))
-                .collect();
-            self.remember(signature, &addresses);
-            self.landed.insert(
-                signature,
+            self.land(
+                Signature::from(stored.signature),
                 LandedTransaction {
                     slot: stored.slot,
                     transaction,
@@ -189,7 +181,11 @@ impl EmbeddedLedger {
                     logs: stored.logs.clone(),
                     fee: stored.fee,
                     units_consumed: stored.units_consumed,
-                    addresses,
+                    addresses: stored
+                        .addresses
+                        .iter()
+                        .map(|a| Address::new_from_array(*a))
+                        .collect(),
                 },
             );
         }
@@ -348,9 +344,9 @@ impl EmbeddedLedger {
         self.landed.len() as u64
     }
 
-    /// The slot a transaction landed in, if it did.
-    pub fn status(&self, signature: &Signature) -> Option<u64> {
-        self.landed.get(signature).map(|l| l.slot)
+    /// Moves whenever what a subscriber can see may have changed: the slot, or a landing.
+    pub fn revision(&self) -> (u64, usize) {
+        (self.slot, self.landed.len())
     }
 
     pub fn landed(&self, signature: &Signature) -> Option<&LandedTransaction> {
@@ -413,12 +409,11 @@ impl EmbeddedLedger {
                 TransactionError::AlreadyProcessed,
             ));
         }
-        self.tick();
         let simulated = self.simulate(transaction.clone());
         match simulated.err {
             None => match self.svm.send_transaction(transaction.clone()) {
                 Ok(meta) => Ok(self.record(
-                    Some(transaction),
+                    transaction,
                     Simulated {
                         err: None,
                         logs: meta.logs,
@@ -433,7 +428,7 @@ impl EmbeddedLedger {
             },
             Some(TransactionError::InstructionError(..)) if !preflight => {
                 self.charge_fee(&transaction);
-                Ok(self.record(Some(transaction), simulated))
+                Ok(self.record(transaction, simulated))
             }
             Some(err) => Err(Refused {
                 err,
@@ -450,8 +445,7 @@ impl EmbeddedLedger {
         self.new_blockhash();
         match result {
             Ok(meta) => {
-                self.remember(meta.signature, &[*to]);
-                self.landed.insert(
+                self.land(
                     meta.signature,
                     LandedTransaction {
                         slot: self.slot,
@@ -491,41 +485,29 @@ impl EmbeddedLedger {
         }
     }
 
-    fn record(
-        &mut self,
-        transaction: Option<VersionedTransaction>,
-        outcome: Simulated,
-    ) -> Signature {
-        let (signature, fee, keys) = match &transaction {
-            Some(t) => (
-                t.signatures.first().copied().unwrap_or_default(),
-                Self::fee(t),
-                t.message.static_account_keys().to_vec(),
-            ),
-            None => (Signature::default(), 0, Vec::new()),
+    /// Keeps a client transaction that landed (with `outcome`), and saves the state.
+    fn record(&mut self, transaction: VersionedTransaction, outcome: Simulated) -> Signature {
+        let signature = transaction.signatures.first().copied().unwrap_or_default();
+        let landed = LandedTransaction {
+            slot: self.slot,
+            fee: Self::fee(&transaction),
+            addresses: transaction.message.static_account_keys().to_vec(),
+            transaction: Some(transaction),
+            err: outcome.err,
+            logs: outcome.logs,
+            units_consumed: outcome.units_consumed,
         };
-        self.remember(signature, &keys);
-        self.landed.insert(
-            signature,
-            LandedTransaction {
-                slot: self.slot,
-                transaction,
-                err: outcome.err,
-                logs: outcome.logs,
-                fee,
-                units_consumed: outcome.units_consumed,
-                addresses: keys,
-            },
-        );
+        self.land(signature, landed);
         self.save();
         signature
     }
 
-    /// Indexes a landed transaction by the addresses it named.
-    fn remember(&mut self, signature: Signature, addresses: &[Address]) {
-        for address in addresses {
+    /// Keeps a landed transaction, indexed by the addresses it named.
+    fn land(&mut self, signature: Signature, landed: LandedTransaction) {
+        for address in &landed.addresses {
             self.known.insert(*address);
             self.by_address.entry(*address).or_default().push(signature);
         }
+        self.landed.insert(signature, landed);
     }
 }

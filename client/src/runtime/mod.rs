@@ -13,7 +13,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 pub use links::{accept_forever, dial_forever, MAX_PENDING_HANDSHAKES};
 
 use crate::{
-    engine::{CloseTerms, EngineError, Event, Input},
+    engine::{CloseTerms, Event, Input},
     ledger::{chain_view, Ledger},
     node::{ChannelNode, NodeError},
     peer::Session,
@@ -258,13 +258,10 @@ async fn next_incoming(
     }
 }
 
-/// Splits what must stop the channel from everything else: a storage failure (restart from
-/// the store), or a store that lost writes the peer has seen (signing on would risk signing
-/// two states for one seq).
+/// Splits what must stop the channel ([`NodeError::must_stop`]) from everything else.
 fn fatal_or<T>(result: Result<T, NodeError>) -> Result<Result<T, NodeError>, NodeError> {
     match result {
-        Err(e @ NodeError::Store(_)) => Err(e),
-        Err(e @ NodeError::Engine(EngineError::PeerSignedOtherState(_))) => Err(e),
+        Err(e) if e.must_stop() => Err(e),
         other => Ok(other),
     }
 }

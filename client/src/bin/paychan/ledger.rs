@@ -10,7 +10,6 @@ use paychan_client::{
     ledger_server::{self, EmbeddedLedger},
 };
 use solana_signer::Signer;
-use tokio::net::TcpListener;
 
 use crate::{
     amount::{lamports, Sol},
@@ -69,12 +68,6 @@ pub async fn serve(args: Serve) -> Result<(), String> {
     let (listener, pubsub) = ledger_server::bind_pair(bind).map_err(cannot)?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let ws = pubsub.local_addr().map_err(|e| e.to_string())?;
-    let tokio_listener = |l: std::net::TcpListener| {
-        l.set_nonblocking(true)
-            .and_then(|()| TcpListener::from_std(l))
-            .map_err(|e| e.to_string())
-    };
-    let (listener, pubsub) = (tokio_listener(listener)?, tokio_listener(pubsub)?);
     // On stdout, first: scripts and tests read the URL from here.
     // (Only this line: a reader may close the pipe after it.)
     println!("serving the embedded ledger on http://{local}");
@@ -83,8 +76,9 @@ pub async fn serve(args: Serve) -> Result<(), String> {
         args.program.display(),
         paychan_interface::ID
     );
-    ledger_server::serve(listener, pubsub, ledger).await;
-    Ok(())
+    ledger_server::serve(listener, pubsub, ledger)
+        .await
+        .map_err(|e| format!("cannot serve on {local}: {e}"))
 }
 
 #[derive(clap::Args, Debug)]

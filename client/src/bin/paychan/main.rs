@@ -8,6 +8,7 @@ mod daemon;
 mod keys;
 mod ledger;
 mod onchain;
+mod payment_ids;
 mod progress;
 mod remote;
 mod session;

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use ed25519_dalek::SigningKey;
 use paychan_client::{
     engine::{Event, Input, Payment},
     ledger::{Ledger, RpcLedger},
@@ -51,11 +50,6 @@ pub fn peer_key(node: &ChannelNode<RedbStore, RpcLedger>) -> [u8; 32] {
     params.key_of(params.peer()).to_bytes()
 }
 
-/// The key this party authenticates the link with: its state-signing key.
-pub fn link_key(cluster: &Cluster) -> Result<SigningKey, String> {
-    cluster.signer()
-}
-
 #[derive(clap::Args, Debug)]
 pub struct Listen {
     /// The channel address.
@@ -78,7 +72,7 @@ pub async fn listen(cluster: &Cluster, args: Listen) -> Result<(), String> {
         listener.local_addr().map_err(|e| e.to_string())?
     );
     let (stream, from) = listener.accept().await.map_err(|e| e.to_string())?;
-    let key = link_key(cluster)?;
+    let key = cluster.signer()?;
     let channel = node.channel().address.to_bytes();
     let link = PeerLink::accept(stream, &key, &peer_key(&node), channel)
         .await
@@ -127,7 +121,7 @@ pub struct Connect {
 pub async fn connect(cluster: &Cluster, args: Connect) -> Result<(), String> {
     let amount = lamports(&args.amount)?;
     let mut node = node(cluster, &args.store, &args.channel).await?;
-    let key = link_key(cluster)?;
+    let key = cluster.signer()?;
     let channel = node.channel().address.to_bytes();
     let link = PeerLink::connect(&args.peer, &key, &peer_key(&node), channel)
         .await
@@ -219,7 +213,7 @@ pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), Strin
                 format!(
                     "pay {} SOL (id {})",
                     Sol(*amount),
-                    payment_label(payment_id)
+                    crate::payment_ids::payment_label(payment_id)
                 )
             })
             .collect();
@@ -355,12 +349,4 @@ fn request_name(request: &ChainRequest) -> &'static str {
         ChainRequest::StartClose(_) => "a close",
         ChainRequest::CloseCooperative(_) => "a cooperative close",
     }
-}
-
-/// A payment id as `pay` shows it: its batch in hex, a dash, its index in the batch.
-fn payment_label(id: &[u8; 16]) -> String {
-    let (batch, index) = id.split_at(8);
-    let mut le = [0u8; 8];
-    le.copy_from_slice(index);
-    format!("{}-{}", crate::tower::hex(batch), u64::from_le_bytes(le))
 }

@@ -40,7 +40,7 @@ async fn input(commands: &mpsc::Sender<Command>, input: Input) -> Result<(), Str
 }
 
 /// Queues `count` payments and reports progress until all are final (fully signed and stored)
-/// or failed. Their ids are `batch-0` … `batch-(count − 1)` (see [`payment_id`]).
+/// or failed. Their ids are `batch-0` … `batch-(count − 1)` (see [`crate::payment_ids`]).
 pub async fn pay<W: AsyncWrite + Unpin>(
     commands: &mpsc::Sender<Command>,
     events: &broadcast::Sender<Event>,
@@ -57,7 +57,7 @@ pub async fn pay<W: AsyncWrite + Unpin>(
     let mut seen = events.subscribe();
     let mut pending = HashSet::new();
     for index in 0..count {
-        let id = payment_id(batch, index);
+        let id = crate::payment_ids::payment_id(batch, index);
         if let Err(e) = input(commands, Input::Pay(Payment { id, amount })).await {
             return Reply::Error(match pending.len() {
                 0 => format!("payment refused: {e}"),
@@ -123,15 +123,6 @@ pub async fn pay<W: AsyncWrite + Unpin>(
         },
         Err(e) => Reply::Error(e),
     }
-}
-
-/// A payment's id: its batch, then its index in the batch (little-endian), so `history` can
-/// show which `pay` made it.
-pub fn payment_id(batch: [u8; 8], index: u64) -> [u8; 16] {
-    let mut id = [0u8; 16];
-    id[..8].copy_from_slice(&batch);
-    id[8..].copy_from_slice(&index.to_le_bytes());
-    id
 }
 
 /// Removes `payments` from `pending`, returning how many were there.

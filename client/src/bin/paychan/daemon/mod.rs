@@ -60,7 +60,7 @@ pub async fn run(cluster: &Cluster, args: Daemon) -> Result<(), String> {
         }
     };
     let channel = *node.channel();
-    let key = session::link_key(cluster)?;
+    let key = cluster.signer()?;
     let peer = session::peer_key(&node);
     let (links_tx, mut links) = mpsc::channel(4);
     let (notices_tx, notices) = mpsc::unbounded_channel();
