@@ -57,14 +57,7 @@ fn close_falls_back_to_unilateral_and_the_daemon_finalizes_after_the_window() {
     let ledger = Ledger::start();
     let (a, b) = (Party::new(&ledger), Party::new(&ledger));
     let channel = a.open(&b, "2");
-    let b_daemon = b.daemon(&channel, &["--listen", "127.0.0.1:0"]);
-    let a_daemon = a.daemon(
-        &channel,
-        &[
-            "--connect",
-            b_daemon.listening.as_deref().expect("B listens"),
-        ],
-    );
+    let (a_daemon, b_daemon) = b.linked_daemons(&a, &channel, &[], &[]);
     a.ok(&["pay", &channel, "--amount", "0.01", "--count", "5"]);
     b_daemon.kill();
 
@@ -278,14 +271,7 @@ fn a_unilateral_close_with_both_daemons_running_pays_the_registered_state() {
     let ledger = Ledger::start();
     let (a, b) = (Party::new(&ledger), Party::new(&ledger));
     let channel = a.open(&b, "2");
-    let b_daemon = b.daemon(&channel, &["--listen", "127.0.0.1:0"]);
-    let a_daemon = a.daemon(
-        &channel,
-        &[
-            "--connect",
-            b_daemon.listening.as_deref().expect("B listens"),
-        ],
-    );
+    let (a_daemon, b_daemon) = b.linked_daemons(&a, &channel, &[], &[]);
     a.ok(&["pay", &channel, "--amount", "0.5", "--count", "2"]);
     let closed = a.ok(&["close", &channel, "--unilateral", "--output", "json"]);
     let json: serde_json::Value = serde_json::from_str(&closed).expect("json");
@@ -348,12 +334,12 @@ fn session_keys_sign_the_payments_and_the_wallets_are_paid() {
         .contains("state-signing key"));
     b.ok(&["deposit", &channel, "--amount", "1", "--signer", &b_signer]);
 
-    let b_daemon = b.daemon(
+    let (a_daemon, b_daemon) = b.linked_daemons(
+        &a,
         &channel,
-        &["--listen", "127.0.0.1:0", "--signer", &b_signer],
+        &["--signer", &a_signer],
+        &["--signer", &b_signer],
     );
-    let b_address = b_daemon.listening.clone().expect("B listens");
-    let a_daemon = a.daemon(&channel, &["--connect", &b_address, "--signer", &a_signer]);
     let paid = a.ok(&["pay", &channel, "--amount", "0.25", "--count", "2"]);
     assert!(paid.contains("A 1.5 SOL, B 1.5 SOL"), "{paid}");
     let closed = a.ok(&["close", &channel, "--output", "json"]);

@@ -7,17 +7,22 @@ use ed25519_dalek::SigningKey;
 use paychan_client::{
     engine::{Event, Input},
     node::{ChannelNode, NodeError},
-    runtime::{Command, LinkState, Notice, Runtime, RuntimeEnd, Status},
+    runtime::{
+        accept_forever, dial_forever, Command, LinkState, Notice, Runtime, RuntimeEnd, Status,
+    },
     store::MemoryStore,
     transport::PeerLink,
 };
+use paychan_interface::client::ChannelAddress;
 use solana_keypair::Keypair;
 use solana_program_test::tokio::{
     self,
+    net::TcpListener,
     sync::{broadcast, mpsc, oneshot, watch},
     task::spawn_local,
     time::timeout,
 };
+use solana_signer::Signer;
 
 use crate::chain::{SvmChain, TestChain};
 
@@ -99,4 +104,47 @@ pub fn start(
         link: link_state,
         done,
     }
+}
+
+/// `b` accepts links from `a` for `channel` on a fresh port: the port and the links.
+pub async fn accepting(
+    a: &Keypair,
+    b: &Keypair,
+    channel: &ChannelAddress,
+    notices: mpsc::UnboundedSender<Notice>,
+) -> (std::net::SocketAddr, mpsc::Receiver<PeerLink>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (links_tx, links) = mpsc::channel(4);
+    spawn_local(accept_forever(
+        listener,
+        signing_key(b),
+        a.pubkey().to_bytes(),
+        channel.address.to_bytes(),
+        links_tx,
+        notices,
+    ));
+    (address, links)
+}
+
+/// Starts `a`'s runtime for `node`, dialling `b` at `address` (and redialling) for `channel`.
+pub fn start_dialing(
+    node: Node,
+    address: std::net::SocketAddr,
+    (a, b): (&Keypair, &Keypair),
+    channel: &ChannelAddress,
+    notices: mpsc::UnboundedSender<Notice>,
+) -> Party {
+    let (links_tx, links) = mpsc::channel(4);
+    let link = watch::channel(LinkState::default());
+    spawn_local(dial_forever(
+        address.to_string(),
+        signing_key(a),
+        b.pubkey().to_bytes(),
+        channel.address.to_bytes(),
+        links_tx,
+        link.1.clone(),
+        notices.clone(),
+    ));
+    start(node, links, notices, link)
 }

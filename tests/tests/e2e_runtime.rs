@@ -8,12 +8,12 @@ use std::net::SocketAddr;
 
 use paychan_client::{
     engine::Input,
-    runtime::{accept_forever, dial_forever, LinkState, Notice, RuntimeEnd},
+    runtime::{LinkState, Notice, RuntimeEnd},
 };
 use paychan_tests::{
     chain::SvmChain,
     pair::{join_in_memory, on_chain, open_channel, payment},
-    running::{signing_key, start, DEADLINE},
+    running::{accepting, start, start_dialing, DEADLINE},
     SOL,
 };
 use solana_program_test::tokio::{
@@ -24,7 +24,6 @@ use solana_program_test::tokio::{
     task::spawn_local,
     time::timeout,
 };
-use solana_signer::Signer;
 
 /// A TCP relay in front of `target`; sending on the returned watch cuts every connection
 /// through it at once (new ones are relayed again).
@@ -57,39 +56,18 @@ fn runtimes_redial_after_a_cut_connection_resync_and_close_cooperatively() {
         let mut chain = SvmChain::new();
         let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 5 * SOL).await;
         let (alice_node, bob_node) = join_in_memory(&chain, &a, &b, channel).await;
-        let id = channel.address.to_bytes();
         let (notices, mut notices_rx) = mpsc::unbounded_channel();
 
         // Bob accepts on a port; Alice dials him through the relay.
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let (relay_address, cut) = relay(listener.local_addr().expect("address")).await;
-        let (b_links_tx, b_links) = mpsc::channel(4);
-        spawn_local(accept_forever(
-            listener,
-            signing_key(&b),
-            a.pubkey().to_bytes(),
-            id,
-            b_links_tx,
-            notices.clone(),
-        ));
+        let (address, b_links) = accepting(&a, &b, &channel, notices.clone()).await;
+        let (relay_address, cut) = relay(address).await;
         let bob = start(
             bob_node,
             b_links,
             notices.clone(),
             watch::channel(LinkState::default()),
         );
-        let (a_links_tx, a_links) = mpsc::channel(4);
-        let a_link = watch::channel(LinkState::default());
-        spawn_local(dial_forever(
-            relay_address.to_string(),
-            signing_key(&a),
-            b.pubkey().to_bytes(),
-            id,
-            a_links_tx,
-            a_link.1.clone(),
-            notices.clone(),
-        ));
-        let mut alice = start(alice_node, a_links, notices, a_link);
+        let mut alice = start_dialing(alice_node, relay_address, (&a, &b), &channel, notices);
 
         // Session 1: 300 payments, all final.
         for _ in 0..300 {

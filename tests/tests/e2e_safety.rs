@@ -12,23 +12,20 @@ use paychan_client::{
     engine::{EngineError, Event, PeerMessage},
     ledger::Ledger,
     node::NodeError,
-    runtime::{
-        accept_forever, dial_forever, Command, LinkState, Notice, RuntimeEnd,
-        MAX_PENDING_HANDSHAKES,
-    },
+    runtime::{Command, LinkState, Notice, RuntimeEnd, MAX_PENDING_HANDSHAKES},
     transport::{PeerLink, TransportError},
 };
 use paychan_interface::client::ChannelAddress;
 use paychan_tests::{
     chain::{SvmChain, TestChain},
     pair::{deliver, join_in_memory, on_chain, open_channel, payment, submit_as},
-    running::{signing_key, start, Party, DEADLINE},
+    running::{accepting, signing_key, start, start_dialing, Party, DEADLINE},
     SOL,
 };
 use solana_keypair::Keypair;
 use solana_program_test::tokio::{
     io::AsyncReadExt,
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     sync::{mpsc, oneshot, watch},
     task::spawn_local,
     time::timeout,
@@ -53,27 +50,6 @@ async fn ended(party: Party) -> RuntimeEnd {
         .expect("no failure")
 }
 
-/// `b` accepts links from `a` for `channel` on a fresh port: the port and the links.
-async fn accepting(
-    a: &Keypair,
-    b: &Keypair,
-    channel: &ChannelAddress,
-    notices: mpsc::UnboundedSender<Notice>,
-) -> (std::net::SocketAddr, mpsc::Receiver<PeerLink>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = listener.local_addr().expect("address");
-    let (links_tx, links) = mpsc::channel(4);
-    spawn_local(accept_forever(
-        listener,
-        signing_key(b),
-        a.pubkey().to_bytes(),
-        channel.address.to_bytes(),
-        links_tx,
-        notices,
-    ));
-    (address, links)
-}
-
 /// Bob accepts on a port, Alice dials it; both run.
 async fn connected_pair(
     chain: &SvmChain,
@@ -82,7 +58,6 @@ async fn connected_pair(
     channel: ChannelAddress,
 ) -> (Party, Party) {
     let (alice_node, bob_node) = join_in_memory(chain, a, b, channel).await;
-    let id = channel.address.to_bytes();
     let (notices, _) = mpsc::unbounded_channel();
     let (address, b_links) = accepting(a, b, &channel, notices.clone()).await;
     let bob = start(
@@ -91,18 +66,8 @@ async fn connected_pair(
         notices.clone(),
         watch::channel(LinkState::default()),
     );
-    let (a_links_tx, a_links) = mpsc::channel(4);
-    let a_link = watch::channel(LinkState::default());
-    spawn_local(dial_forever(
-        address.to_string(),
-        signing_key(a),
-        b.pubkey().to_bytes(),
-        id,
-        a_links_tx,
-        a_link.1.clone(),
-        notices.clone(),
-    ));
-    (start(alice_node, a_links, notices, a_link), bob)
+    let alice = start_dialing(alice_node, address, (a, b), &channel, notices);
+    (alice, bob)
 }
 
 #[test]

@@ -206,6 +206,24 @@ impl Party {
         json["lamports"].as_u64().expect("lamports")
     }
 
+    /// This party's daemon listening on a fresh port, and `a`'s dialling it, each with its
+    /// `extra` arguments: (`a`'s daemon, this one's).
+    pub fn linked_daemons(
+        &self,
+        a: &Party,
+        channel: &str,
+        extra_a: &[&str],
+        extra_b: &[&str],
+    ) -> (Daemon, Daemon) {
+        let b_daemon = self.daemon(channel, &[&["--listen", "127.0.0.1:0"], extra_b].concat());
+        let b_address = b_daemon.listening.clone().expect("B listens");
+        let a_daemon = a.daemon(
+            channel,
+            &[&["--connect", b_address.as_str()], extra_a].concat(),
+        );
+        (a_daemon, b_daemon)
+    }
+
     pub fn daemon_log(&self) -> String {
         std::fs::read_to_string(self.home.path().join("daemon.log")).unwrap_or_default()
     }
