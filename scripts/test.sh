@@ -16,8 +16,9 @@ echo "== workspace tests (LiteSVM and solana-program-test run target/deploy/payc
 cd "$ROOT"
 cargo test --workspace --locked 2>&1 | tee -a "$LOG"
 
-echo "== @solana/web3.js 1.x and @solana/kit against the embedded ledger (npm ci from the committed lockfile)"
-(cd "$ROOT/tests/js" && npm ci --no-audit --no-fund --loglevel=error)
+echo "== TypeScript: the IDL and generated client are current; the client's lifecycle suite, @solana/web3.js 1.x"
+echo "   and @solana/kit against the embedded ledger (npm ci from the committed lockfile)"
+(cd "$ROOT/ts" && npm ci --no-audit --no-fund --loglevel=error && node scripts/generate.mjs --check && npm run --silent build)
 LEDGER_OUT=$(mktemp)
 "$ROOT/target/debug/paychan" ledger --bind 127.0.0.1:0 >"$LEDGER_OUT" 2>/dev/null &
 LEDGER_PID=$!
@@ -29,8 +30,10 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 [ -n "$URL" ] || { echo "the embedded ledger did not start"; exit 1; }
-node "$ROOT/tests/js/web3_compat.mjs" "$URL" 2>&1 | tee -a "$LOG"
-node "$ROOT/tests/js/kit_compat.mjs" "$URL" 2>&1 | tee -a "$LOG"
+for suite in lifecycle.js kit-compat.js web3-compat.mjs; do
+    node "$ROOT/ts/dist/test/$suite" "$URL" 2>&1 | tee -a "$LOG"
+done
+node "$ROOT/ts/dist/examples/quickstart.js" "$URL"   # the README's TypeScript quick start
 kill "$LEDGER_PID"
 
 echo "== end to end on a real solana-test-validator over JSON-RPC"

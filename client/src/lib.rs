@@ -1,6 +1,7 @@
 //! paychan off-chain client.
 //!
 //! - [`engine`]: the pure two-party state machine of SPEC §6 — inputs in, actions out, no I/O.
+//! - [`idl`]: the program's Codama IDL, from which the TypeScript client is generated.
 //! - [`ledger`]: the L1 backends (LiteSVM, BanksClient, JSON-RPC) and cooperative-close co-signing.
 //! - [`ledger_server`]: the embedded LiteSVM ledger served over JSON-RPC, for several processes.
 //! - [`node`]: the driver that runs the engine against a store, a ledger and the peer outbox.
@@ -13,6 +14,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod engine;
+#[cfg(feature = "idl")]
+pub mod idl;
 pub mod ledger;
 #[cfg(feature = "ledger-server")]
 pub mod ledger_server;

@@ -1,5 +1,6 @@
 //! What the README documents byte by byte is what the code does: every error code, the
-//! instruction data example, the Ed25519 offsets.
+//! instruction data example, the Ed25519 offsets, and the TypeScript quick start is the example
+//! file `scripts/test.sh` runs.
 
 use paychan_interface::error::PaychanError;
 
@@ -59,5 +60,17 @@ fn the_readme_open_example_is_what_the_builder_encodes() {
             [30, 65535, 94, 65535, 222, 160, 65535],
             [126, 65535, 190, 65535, 222, 160, 65535]
         ]
+    );
+}
+
+#[test]
+fn the_readme_typescript_quick_start_is_the_example_file() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+    let example = std::fs::read_to_string(format!("{root}/ts/examples/quickstart.ts"))
+        .expect("ts/examples/quickstart.ts");
+    assert!(
+        readme.contains(&format!("```ts\n{example}```")),
+        "README's TypeScript quick start must be ts/examples/quickstart.ts, verbatim"
     );
 }

@@ -77,6 +77,8 @@ enum Command {
     /// One side of `bench` (started by it).
     #[command(hide = true)]
     BenchPeer(bench::BenchPeer),
+    /// Print the program's Codama IDL (JSON), from which clients in other languages are generated.
+    Idl,
 }
 
 fn main() -> ExitCode {
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
         Command::Watch(args) => block_on(session::watch(cluster, args)),
         Command::Bench(args) => bench::run(args),
         Command::BenchPeer(args) => bench::peer(args),
+        Command::Idl => print_idl(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -122,6 +125,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn print_idl() -> Result<(), String> {
+    use std::io::Write;
+    let idl = paychan_client::idl::codama_idl_json();
+    std::io::stdout()
+        .write_all(idl.as_bytes())
+        .map_err(|e| format!("cannot write the IDL: {e}"))
 }
 
 /// Runs a command on one thread; sessions spawn their link reader as a local task.

@@ -12,7 +12,7 @@ import {
   TransactionInstruction,
   sendAndConfirmTransaction,
 } from "@solana/web3.js";
-import { DEADLINE_MS, assertEqual, ledgerUrl, run, within } from "./harness.mjs";
+import { DEADLINE_MS, assertEqual, ledgerUrl, run, within } from "./harness.js";
 
 const url = ledgerUrl("web3_compat.mjs");
 // The web3.js default: the websocket is on the next port.

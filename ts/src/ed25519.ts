@@ -1,0 +1,101 @@
+// The one Ed25519 precompile instruction paychan accepts (SPEC §5): both signatures over one
+// state message, in the instruction itself, signer A first. StartClose and Dispute read the
+// co-signed state from this instruction, placed immediately before them.
+//
+//   0    1   number of signatures = 2
+//   1    1   padding = 0
+//   2   14   offsets of signature A  } each u16 LE: signature, its instruction, public key, its
+//   16  14   offsets of signature B  } instruction, message, message length, its instruction
+//   30  64   signature A
+//   94  32   public key A
+//   126 64   signature B
+//   190 32   public key B
+//   222 160  the state message
+//
+// Every instruction index is 0xFFFF ("this instruction"); the program refuses any other layout.
+import {
+  address,
+  getAddressEncoder,
+  type Address,
+  type Instruction,
+  type InstructionWithData,
+  type ReadonlyUint8Array,
+  type TransactionSigner,
+} from "@solana/kit";
+import {
+  getDisputeInstruction,
+  getStartCloseInstruction,
+  type DisputeInstruction,
+  type StartCloseInstruction,
+} from "./generated/instructions/index.js";
+import { STATE_MESSAGE_LENGTH, type StateSignature } from "./state.js";
+
+export const ED25519_PROGRAM_ADDRESS = address("Ed25519SigVerify111111111111111111111111111");
+
+const THIS_INSTRUCTION = 0xffff;
+const SIGNATURE_A_AT = 30;
+const PUBLIC_KEY_A_AT = 94;
+const SIGNATURE_B_AT = 126;
+const PUBLIC_KEY_B_AT = 190;
+const MESSAGE_AT = 222;
+export const ED25519_DATA_LENGTH = MESSAGE_AT + STATE_MESSAGE_LENGTH; // 382
+
+/// A state message with both parties' signatures: A's state-signing key first, then B's.
+export type CoSignedState = {
+  message: ReadonlyUint8Array;
+  a: StateSignature;
+  b: StateSignature;
+};
+
+export type Ed25519Instruction = Instruction<typeof ED25519_PROGRAM_ADDRESS> &
+  InstructionWithData<Uint8Array>;
+
+/// The precompile instruction proving both signatures over the state.
+export function getCoSignedStateInstruction({ message, a, b }: CoSignedState): Ed25519Instruction {
+  if (message.length !== STATE_MESSAGE_LENGTH) {
+    throw new Error(`a state message is ${STATE_MESSAGE_LENGTH} bytes, not ${message.length}`);
+  }
+  const data = new Uint8Array(ED25519_DATA_LENGTH);
+  const view = new DataView(data.buffer);
+  data[0] = 2;
+  const signatures: [number, number][] = [
+    [SIGNATURE_A_AT, PUBLIC_KEY_A_AT],
+    [SIGNATURE_B_AT, PUBLIC_KEY_B_AT],
+  ];
+  for (const [i, [signatureAt, publicKeyAt]] of signatures.entries()) {
+    const offsets = [signatureAt, THIS_INSTRUCTION, publicKeyAt, THIS_INSTRUCTION, MESSAGE_AT, STATE_MESSAGE_LENGTH, THIS_INSTRUCTION];
+    offsets.forEach((value, j) => view.setUint16(2 + 14 * i + 2 * j, value, true));
+  }
+  const addresses = getAddressEncoder();
+  data.set(a.signature, SIGNATURE_A_AT);
+  data.set(addresses.encode(a.signer), PUBLIC_KEY_A_AT);
+  data.set(b.signature, SIGNATURE_B_AT);
+  data.set(addresses.encode(b.signer), PUBLIC_KEY_B_AT);
+  data.set(message, MESSAGE_AT);
+  return { programAddress: ED25519_PROGRAM_ADDRESS, data };
+}
+
+/// StartClose registering a co-signed state: the precompile instruction, then StartClose.
+/// Put both in one transaction, in this order.
+export function getStartCloseWithStateInstructions(input: {
+  registrant: TransactionSigner;
+  channel: Address;
+  state: CoSignedState;
+}): [Ed25519Instruction, StartCloseInstruction] {
+  return [
+    getCoSignedStateInstruction(input.state),
+    getStartCloseInstruction({ registrant: input.registrant, channel: input.channel, withState: true }),
+  ];
+}
+
+/// Dispute with a newer co-signed state: the precompile instruction, then Dispute.
+export function getDisputeWithStateInstructions(input: {
+  submitter: TransactionSigner;
+  channel: Address;
+  partyA: Address;
+  partyB: Address;
+  state: CoSignedState;
+}): [Ed25519Instruction, DisputeInstruction] {
+  const { state, ...accounts } = input;
+  return [getCoSignedStateInstruction(state), getDisputeInstruction(accounts)];
+}
