@@ -218,6 +218,26 @@ const tests = {
     await ledger.expectRefused(bob, [getDepositInstruction({ party: bob, channel, amount: 0 })], "ZeroAmount");
   },
 
+  async a_signature_over_other_bytes_or_by_another_key_does_not_verify() {
+    const signer = await generateKeyPairSigner();
+    const other = await generateKeyPairSigner();
+    const binding = { channel: other.address, openedSlot: 7n };
+    const message = getStateMessage(
+      { seq: 1n, depositedA: 10n, depositedB: 0n, balanceA: 9n, balanceB: 1n, logRoot: new Uint8Array(32) },
+      binding,
+    );
+    const signature = await signStateMessage(signer, message);
+    assertEqual(await verifyStateSignature(signature, message), true, "the signed bytes");
+    const tampered = message.slice();
+    tampered[120] = 2; // balanceB 1 → 2
+    assertEqual(await verifyStateSignature(signature, tampered), false, "a changed balance");
+    assertEqual(
+      await verifyStateSignature({ signer: other.address, signature: signature.signature }, message),
+      false,
+      "another key",
+    );
+  },
+
   async the_program_log_line_names_the_error() {
     const info = getPaychanErrorFromLogs([
       "Program Payvfr57PtkZrejLks77Maanvd1vhchENCMryALkmEE invoke [1]",
