@@ -18,6 +18,23 @@ fn stderr(output: &Output) -> String {
 }
 
 #[test]
+fn idl_prints_the_committed_codama_idl() {
+    let printed = paychan(&["idl"]);
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let committed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../idl/paychan.json"))
+        .expect("idl/paychan.json");
+    assert!(
+        printed.stdout == committed,
+        "`paychan idl` prints idl/paychan.json"
+    );
+    let idl: serde_json::Value = serde_json::from_slice(&printed.stdout).expect("JSON");
+    assert_eq!(
+        idl["program"]["publicKey"],
+        paychan_client::interface::ID.to_string()
+    );
+}
+
+#[test]
 fn keygen_writes_a_solana_keypair_and_refuses_to_overwrite_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("id.json");
