@@ -10,7 +10,7 @@ pub enum EngineError {
     BadOpCount(usize),
     #[error("the proposal's deposit counters are lower than the newest state's")]
     DepositsWentBackwards,
-    #[error("the proposal counts deposits this party has not seen on-chain yet")]
+    #[error("the peer counts a deposit this party's chain view does not show")]
     DepositsNotSeen,
     #[error("arithmetic overflow")]
     Overflow,

@@ -35,6 +35,19 @@ use crate::watcher::{self, ChainRequest};
 use queue::PaymentQueue;
 use round::Round;
 
+/// How long (chain-clock seconds) a peer message may wait for a deposit this party's chain view
+/// does not show: then it is refused. A deposit the peer saw confirmed shows here within
+/// seconds; one that never does (a fork, or a peer that lies) must not hold the peer's round,
+/// and its payments, forever. Nothing was signed, so refusing costs no one anything.
+pub const DEPOSIT_WAIT_SECS: i64 = 120;
+
+/// A peer message waiting for the chain to show a deposit, since chain time `since`.
+#[derive(Debug)]
+struct Parked {
+    message: PeerMessage,
+    since: i64,
+}
+
 /// What survives a restart (see [`crate::engine::Record`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recovered {
@@ -65,8 +78,9 @@ pub struct ChannelEngine {
     /// this party signs no new seq: it only completes a state it already signed.
     unilateral: bool,
     /// A peer message that needs deposits the chain has not shown this party yet; it is
-    /// handled again on every chain view (the peer saw the deposit first, not a fault).
-    parked: Option<PeerMessage>,
+    /// handled again on every chain view (the peer saw the deposit first, not a fault), and
+    /// refused after [`DEPOSIT_WAIT_SECS`].
+    parked: Option<Parked>,
 }
 
 impl ChannelEngine {
@@ -343,10 +357,52 @@ impl ChannelEngine {
         if let Some(request) = watcher::decide(self.newest_co_signed().as_ref(), &self.chain) {
             actions.push(Action::Submit(request));
         }
-        match self.parked.take() {
-            Some(message) => self.on_peer(message, actions),
-            None => Ok(()),
+        self.retry_parked(actions)
+    }
+
+    /// Handles the parked message again with the new chain view; refuses it once it has
+    /// waited [`DEPOSIT_WAIT_SECS`] for a deposit that still does not show.
+    fn retry_parked(&mut self, actions: &mut Vec<Action>) -> Result<(), EngineError> {
+        let Some(Parked { message, since }) = self.parked.take() else {
+            return Ok(());
+        };
+        // Parked before any chain view (time 0): the wait starts with the first.
+        let since = if since > 0 { since } else { self.chain.now };
+        self.on_peer(message, actions)?;
+        let Some(still) = self.parked.as_mut() else {
+            return Ok(());
+        };
+        still.since = since;
+        if self.chain.now.saturating_sub(since) < DEPOSIT_WAIT_SECS {
+            return Ok(());
         }
+        let Some(Parked { message, .. }) = self.parked.take() else {
+            return Ok(());
+        };
+        match message {
+            PeerMessage::Propose { seq, state, .. } => {
+                actions.push(Action::Send(PeerMessage::Reject {
+                    seq,
+                    log_root: state.log_root,
+                    reason: RejectReason::Invalid,
+                }));
+            }
+            _ => actions.push(Action::Send(self.hello())),
+        }
+        actions.push(Action::Notify(Event::PeerFault(
+            EngineError::DepositsNotSeen,
+        )));
+        Ok(())
+    }
+
+    /// Keeps `message` until the chain shows the deposit it counts. The peer repeating the
+    /// same message (after a reconnect) does not restart the wait.
+    fn park(&mut self, message: PeerMessage) {
+        let since = match &self.parked {
+            Some(parked) if parked.message == message => parked.since,
+            _ => self.chain.now,
+        };
+        self.parked = Some(Parked { message, since });
     }
 
     /// A close asked for before this party saw a deposit the peer saw asks again at the new
@@ -459,7 +515,7 @@ impl ChannelEngine {
             return Ok(());
         }
         if self.deposits_unseen(state.deposited_a, state.deposited_b) {
-            self.parked = Some(PeerMessage::Propose { seq, ops, state });
+            self.park(PeerMessage::Propose { seq, ops, state });
             return Ok(());
         }
         if let Err(error) = self.check_proposal(&newest, &ops, &state) {
@@ -713,7 +769,7 @@ impl ChannelEngine {
             let total = terms.balance_a.checked_add(terms.balance_b);
             if total > own.balance_a.checked_add(own.balance_b) {
                 // The peer counts a deposit our chain view does not show yet.
-                self.parked = Some(PeerMessage::CloseRequest { terms });
+                self.park(PeerMessage::CloseRequest { terms });
                 return Ok(());
             }
             actions.push(Action::Send(self.hello()));

@@ -57,9 +57,15 @@ impl Node {
     }
 
     pub fn chain(&mut self, deposited_a: u64, deposited_b: u64) {
+        self.chain_at(deposited_a, deposited_b, 0);
+    }
+
+    /// A chain view observed at unix time `now`.
+    pub fn chain_at(&mut self, deposited_a: u64, deposited_b: u64, now: i64) {
         self.run(Input::Chain(ChainView {
             deposited_a,
             deposited_b,
+            now,
             ..ChainView::default()
         }))
         .expect("chain views are always accepted");

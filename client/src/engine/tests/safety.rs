@@ -146,6 +146,67 @@ fn a_deposit_the_acceptor_has_not_seen_yet_is_waited_for() {
         .any(|e| matches!(e, Event::ProposalRejected { .. } | Event::Dropped { .. })));
 }
 
+/// A counts a deposit B's chain never shows (a fork, or a lie): B waits DEPOSIT_WAIT_SECS of
+/// chain time, the proposal repeated meanwhile does not restart the wait, then B refuses it and
+/// A's payment is dropped instead of waiting forever. Nothing was signed.
+#[test]
+fn a_deposit_that_never_shows_is_refused_after_the_wait() {
+    const T0: i64 = 1_800_000_000;
+    let (mut a, mut b) = pair();
+    b.chain_at(10 * SOL, 5 * SOL, T0);
+    a.chain(12 * SOL, 5 * SOL);
+    a.pay(11 * SOL, 1).expect("A spends a deposit only it sees");
+    let proposal = a.outbox.remove(0);
+    b.run(Input::Peer(proposal.clone())).expect("parked");
+    b.chain_at(10 * SOL, 5 * SOL, T0 + DEPOSIT_WAIT_SECS / 2);
+    b.run(Input::Peer(proposal))
+        .expect("the same proposal, again");
+    b.chain_at(10 * SOL, 5 * SOL, T0 + DEPOSIT_WAIT_SECS - 1);
+    assert!(
+        b.outbox.is_empty(),
+        "still waiting: neither signed nor refused"
+    );
+    assert!(b.engine.waits_for_chain());
+
+    b.chain_at(10 * SOL, 5 * SOL, T0 + DEPOSIT_WAIT_SECS);
+    assert!(!b.engine.waits_for_chain());
+    assert!(b
+        .events
+        .contains(&Event::PeerFault(EngineError::DepositsNotSeen)));
+    let refusal = b.outbox.remove(0);
+    assert!(matches!(
+        refusal,
+        PeerMessage::Reject {
+            reason: RejectReason::Invalid,
+            ..
+        }
+    ));
+    a.run(Input::Peer(refusal)).expect("refusal");
+    assert!(a.events.iter().any(|e| matches!(e, Event::Dropped { .. })));
+    assert!(a.engine.is_idle());
+    assert_eq!((paid(&a), received(&b)), (0, 0));
+    assert!(b.signed_states().is_empty(), "B signed nothing");
+}
+
+/// A close request counting a deposit that never shows is answered with B's newest state
+/// after the wait, not held forever.
+#[test]
+fn a_close_request_counting_a_deposit_that_never_shows_is_answered_after_the_wait() {
+    const T0: i64 = 1_800_000_000;
+    let (mut a, mut b) = pair();
+    b.chain_at(10 * SOL, 5 * SOL, T0);
+    a.chain(12 * SOL, 5 * SOL);
+    a.run(Input::Close).expect("close");
+    b.run(Input::Peer(a.outbox.remove(0))).expect("parked");
+    b.chain_at(10 * SOL, 5 * SOL, T0 + DEPOSIT_WAIT_SECS);
+    assert!(!b.engine.waits_for_chain());
+    assert_eq!(b.engine.closing(), None, "B agreed to nothing");
+    assert!(matches!(b.outbox.as_slice(), [PeerMessage::Hello { .. }]));
+    assert!(b
+        .events
+        .contains(&Event::PeerFault(EngineError::DepositsNotSeen)));
+}
+
 #[test]
 fn a_close_in_the_deposit_race_is_agreed_whichever_side_saw_it_first() {
     // The requester saw the deposit first: the acceptor waits for its chain view.
