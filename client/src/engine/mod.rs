@@ -369,29 +369,27 @@ impl ChannelEngine {
         // Parked before any chain view (time 0): the wait starts with the first.
         let since = if since > 0 { since } else { self.chain.now };
         self.on_peer(message, actions)?;
-        let Some(still) = self.parked.as_mut() else {
-            return Ok(());
-        };
-        still.since = since;
-        if self.chain.now.saturating_sub(since) < DEPOSIT_WAIT_SECS {
-            return Ok(());
-        }
-        let Some(Parked { message, .. }) = self.parked.take() else {
-            return Ok(());
-        };
-        match message {
-            PeerMessage::Propose { seq, state, .. } => {
-                actions.push(Action::Send(PeerMessage::Reject {
-                    seq,
-                    log_root: state.log_root,
-                    reason: RejectReason::Invalid,
-                }));
+        let waited = self.chain.now.saturating_sub(since);
+        match self.parked.take() {
+            None => {}
+            Some(still) if waited < DEPOSIT_WAIT_SECS => {
+                self.parked = Some(Parked { since, ..still });
             }
-            _ => actions.push(Action::Send(self.hello())),
+            Some(Parked { message, .. }) => {
+                let answer = match message {
+                    PeerMessage::Propose { seq, state, .. } => PeerMessage::Reject {
+                        seq,
+                        log_root: state.log_root,
+                        reason: RejectReason::Invalid,
+                    },
+                    _ => self.hello(),
+                };
+                actions.push(Action::Send(answer));
+                actions.push(Action::Notify(Event::PeerFault(
+                    EngineError::DepositsNotSeen,
+                )));
+            }
         }
-        actions.push(Action::Notify(Event::PeerFault(
-            EngineError::DepositsNotSeen,
-        )));
         Ok(())
     }
 
