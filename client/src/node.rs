@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use paychan_interface::{
-    channel::Party,
+    channel::{Channel, Party},
     client::{self, ChannelAddress},
     error::PaychanError,
     state::StateBinding,
@@ -68,6 +68,23 @@ impl NodeError {
     }
 }
 
+/// Refuses a channel that does not name `signer` as `party`'s state-signing key: whoever holds
+/// the key it names (the opener, say) could sign this party's balance away. Checked before
+/// joining and before depositing.
+pub fn require_named_signer(
+    channel: &Channel,
+    party: Party,
+    signer: &ed25519_dalek::SigningKey,
+) -> Result<(), NodeError> {
+    let signer = paychan_interface::Address::new_from_array(signer.verifying_key().to_bytes());
+    let named = *channel.signer_key(party);
+    if named == signer {
+        Ok(())
+    } else {
+        Err(NodeError::SignerMismatch { named, signer })
+    }
+}
+
 /// The compute-unit limit requested along with a priority fee: every paychan instruction stays
 /// far below it (see the budget test), and a tight limit keeps the fee (limit × price) small.
 pub const COMPUTE_UNIT_LIMIT: u32 = 20_000;
@@ -127,17 +144,9 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
                 })
             }
         };
-        let signer_address =
-            paychan_interface::Address::new_from_array(signer.verifying_key().to_bytes());
         let account = ledger.channel(&channel.address).await?;
-        if let Some(named) = account
-            .map(|a| *a.signer_key(me))
-            .filter(|k| *k != signer_address)
-        {
-            return Err(NodeError::SignerMismatch {
-                named,
-                signer: signer_address,
-            });
+        if let Some(account) = &account {
+            require_named_signer(account, me, &signer)?;
         }
         let engine = match store.recover(&channel.address)? {
             Some((params, recovered)) => {

@@ -193,13 +193,8 @@ pub async fn deposit(cluster: &Cluster, args: Deposit) -> Result<(), String> {
     // Before locking funds: the channel must name this party's own key as its state signer,
     // or the opener (holding both signers) could sign away the deposit.
     if let Some(party) = account.party_of(&me.pubkey()) {
-        let signer = signer_address(&cluster.signer()?);
-        if *account.signer_key(party) != signer {
-            return Err(format!(
-                "the channel names {} as your state-signing key, not {signer}: not depositing (pass that key with --signer, or do not use this channel)",
-                account.signer_key(party)
-            ));
-        }
+        paychan_client::node::require_named_signer(&account, party, &cluster.signer()?)
+            .map_err(|e| format!("not depositing: {e}"))?;
     }
     send(
         &mut ledger,
