@@ -13,6 +13,15 @@ use solana_instruction::Instruction;
 
 use super::*;
 
+/// The type the IDL defines as `name` (in `definedTypes`).
+fn defined_type<'a>(idl: &'a Value, name: &str) -> &'a Value {
+    let types = idl["program"]["definedTypes"]
+        .as_array()
+        .expect("defined types");
+    let defined = types.iter().find(|t| t["name"] == name);
+    &defined.unwrap_or_else(|| panic!("the IDL defines {name}"))["type"]
+}
+
 /// Reads bytes the way a Codama-generated decoder would, for the node kinds the IDL uses.
 struct Decoder<'a> {
     bytes: &'a [u8],
@@ -60,10 +69,8 @@ impl Decoder<'_> {
                 value
             }
             "definedTypeLinkNode" => {
-                let name = &ty["name"];
-                let types = self.idl["program"]["definedTypes"].as_array().unwrap();
-                let defined = types.iter().find(|t| t["name"] == *name).expect("defined");
-                self.decode(&defined["type"])
+                let name = ty["name"].as_str().expect("a link names its type");
+                self.decode(defined_type(self.idl, name))
             }
             "enumTypeNode" => {
                 assert_eq!(ty["size"]["format"], "u8");
@@ -165,9 +172,7 @@ fn the_channel_account_decodes_field_by_field() {
 fn every_status_and_registrant_byte_names_its_variant() {
     let idl = codama_idl();
     let variants = |name: &str| -> Vec<Value> {
-        let types = idl["program"]["definedTypes"].as_array().unwrap();
-        let ty = types.iter().find(|t| t["name"] == name).unwrap();
-        ty["type"]["variants"]
+        defined_type(&idl, name)["variants"]
             .as_array()
             .unwrap()
             .iter()
