@@ -28,7 +28,7 @@ import {
   type DisputeInstruction,
   type StartCloseInstruction,
 } from "./generated/instructions/index.js";
-import { STATE_MESSAGE_LENGTH, type StateSignature } from "./state.js";
+import { assertStateMessageLength, STATE_MESSAGE_LENGTH, type StateSignature } from "./state.js";
 
 export const ED25519_PROGRAM_ADDRESS = address("Ed25519SigVerify111111111111111111111111111");
 
@@ -52,9 +52,7 @@ export type Ed25519Instruction = Instruction<typeof ED25519_PROGRAM_ADDRESS> &
 
 /// The precompile instruction proving both signatures over the state.
 export function getCoSignedStateInstruction({ message, a, b }: CoSignedState): Ed25519Instruction {
-  if (message.length !== STATE_MESSAGE_LENGTH) {
-    throw new Error(`a state message is ${STATE_MESSAGE_LENGTH} bytes, not ${message.length}`);
-  }
+  assertStateMessageLength(message);
   const data = new Uint8Array(ED25519_DATA_LENGTH);
   const view = new DataView(data.buffer);
   data[0] = 2;

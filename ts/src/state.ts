@@ -26,6 +26,13 @@ import { getChannelStateEncoder, type ChannelStateArgs } from "./generated/types
 export const STATE_DOMAIN = new TextEncoder().encode("paychan/state/v1");
 export const STATE_MESSAGE_LENGTH = 160;
 
+/// Refuses bytes that cannot be a state message, before they are signed or sent.
+export function assertStateMessageLength(message: ReadonlyUint8Array): void {
+  if (message.length !== STATE_MESSAGE_LENGTH) {
+    throw new Error(`a state message is ${STATE_MESSAGE_LENGTH} bytes, not ${message.length}`);
+  }
+}
+
 /// Which channel incarnation a state belongs to: checked by the program, never chosen by a party.
 export type StateBinding = {
   channel: Address;
@@ -72,9 +79,7 @@ export async function signStateMessage(
   signer: MessagePartialSigner,
   message: ReadonlyUint8Array,
 ): Promise<StateSignature> {
-  if (message.length !== STATE_MESSAGE_LENGTH) {
-    throw new Error(`a state message is ${STATE_MESSAGE_LENGTH} bytes, not ${message.length}`);
-  }
+  assertStateMessageLength(message);
   const [signatures] = await signer.signMessages([createSignableMessage(new Uint8Array(message))]);
   const signature = signatures?.[signer.address];
   if (!signature) {
