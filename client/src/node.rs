@@ -54,6 +54,12 @@ pub enum NodeError {
          states belong to the earlier channel; refusing to transact on the address"
     )]
     Reincarnated(paychan_interface::Address),
+    #[error(
+        "the channel's challenge period is {period} s, below this client's minimum of {min} s: \
+         the other party could register a stale state and finalize it before a dispute lands; \
+         refusing to transact on it"
+    )]
+    ChallengePeriodTooShort { period: u64, min: u64 },
 }
 
 impl NodeError {
@@ -82,6 +88,42 @@ pub fn require_named_signer(
         Ok(())
     } else {
         Err(NodeError::SignerMismatch { named, signer })
+    }
+}
+
+/// The shortest challenge period a party transacts on unless told otherwise. The program
+/// accepts a single second; a hostile opener picking one could register a stale state and
+/// finalize before the other party's next look at the chain.
+pub const DEFAULT_MIN_CHALLENGE_PERIOD_SECS: u64 = 86_400;
+
+/// What a party requires of a channel before it joins (and so before it signs anything).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JoinPolicy {
+    /// The shortest challenge period accepted, in seconds.
+    pub min_challenge_period_secs: u64,
+}
+
+impl Default for JoinPolicy {
+    fn default() -> Self {
+        Self {
+            min_challenge_period_secs: DEFAULT_MIN_CHALLENGE_PERIOD_SECS,
+        }
+    }
+}
+
+impl JoinPolicy {
+    /// Refuses a channel whose challenge period is below the minimum.
+    pub fn check(&self, channel: &Channel) -> Result<(), NodeError> {
+        self.check_period(channel.challenge_period_secs)
+    }
+
+    /// Refuses a challenge period (seconds) below the minimum.
+    pub fn check_period(&self, period: u64) -> Result<(), NodeError> {
+        let min = self.min_challenge_period_secs;
+        if period < min {
+            return Err(NodeError::ChallengePeriodTooShort { period, min });
+        }
+        Ok(())
     }
 }
 
@@ -126,13 +168,34 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
 
     /// Joins with a state-signing key apart from the wallet (a session key): the channel must
     /// name it as this party's signer. The wallet pays fees and signs transactions; `signer`
-    /// signs every state and authenticates the peer link.
+    /// signs every state and authenticates the peer link. The channel must meet the default
+    /// [`JoinPolicy`].
     pub async fn join_with_signer(
+        store: S,
+        ledger: L,
+        keypair: Keypair,
+        signer: ed25519_dalek::SigningKey,
+        channel: ChannelAddress,
+    ) -> Result<Self, NodeError> {
+        Self::join_with_policy(
+            store,
+            ledger,
+            keypair,
+            signer,
+            channel,
+            JoinPolicy::default(),
+        )
+        .await
+    }
+
+    /// [`ChannelNode::join_with_signer`], refusing a channel that does not meet `policy`.
+    pub async fn join_with_policy(
         mut store: S,
         mut ledger: L,
         keypair: Keypair,
         signer: ed25519_dalek::SigningKey,
         channel: ChannelAddress,
+        policy: JoinPolicy,
     ) -> Result<Self, NodeError> {
         let me = match keypair.pubkey() {
             key if key == channel.party_a => Party::A,
@@ -158,7 +221,10 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
                 ChannelEngine::recover(params, signer, recovered)
             }
             None => {
+                // Checked when the store first takes the channel: a store that holds it has
+                // states to guard, whatever the period.
                 let account = account.ok_or(NodeError::NoChannel(channel.address))?;
+                policy.check(&account)?;
                 let params = ChannelParams {
                     binding: StateBinding {
                         program_id: channel.program_id,

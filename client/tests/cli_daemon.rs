@@ -372,3 +372,60 @@ fn a_ledger_kept_in_a_directory_survives_a_restart() {
     b.ok(&["deposit", &channel, "--amount", "1"]);
     assert_eq!(status(&b, &channel)["deposited_b"], SOL);
 }
+
+/// A hostile opener picks a 1-second challenge period: Bob's `deposit`, `daemon` and `watch`
+/// refuse the channel (nothing locked, nothing signed) unless told explicitly that this is a
+/// local test; an `--interval-ms` that looks at the chain too rarely for the period is refused.
+#[test]
+fn a_joining_party_refuses_a_channel_whose_challenge_period_is_too_short() {
+    let ledger = Ledger::start();
+    let (a, b) = (Party::new(&ledger), Party::new(&ledger));
+    let out = a.ok(&[
+        "open",
+        "--peer",
+        &b.pubkey,
+        "--deposit",
+        "2",
+        "--period",
+        "1",
+        "--allow-short-period",
+        "--output",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let channel = json["channel"].as_str().expect("channel").to_string();
+    let before = b.balance();
+
+    for command in [
+        vec!["deposit", &channel, "--amount", "1"],
+        vec!["daemon", &channel, "--listen", "127.0.0.1:0"],
+        vec!["watch", &channel],
+    ] {
+        let refused = b.fails(&command);
+        assert!(
+            refused.contains("challenge period is 1 s, below this client's minimum of 86400 s"),
+            "{command:?}: {refused}"
+        );
+    }
+    assert_eq!(b.balance(), before, "nothing locked");
+
+    let refused = b.fails(&[
+        "daemon",
+        &channel,
+        "--listen",
+        "127.0.0.1:0",
+        "--min-period",
+        "1",
+        "--interval-ms",
+        "1000",
+    ]);
+    assert!(
+        refused.contains("looks at the chain fewer than 8 times"),
+        "{refused}"
+    );
+    b.ok(&["deposit", &channel, "--amount", "1", "--min-period", "1"]);
+    assert!(
+        b.balance() < before - SOL,
+        "an explicit minimum lets Bob deposit"
+    );
+}

@@ -57,7 +57,14 @@ pub async fn smoke<L: Ledger>(
     send(&mut chain, payer, &fund).await?;
     let channel =
         ChannelAddress::new_random(&paychan_interface::ID, &alice.pubkey(), &bob.pubkey());
-    send(&mut chain, &alice, &[client::open(&channel, SOL / 2, 60)]).await?;
+    // The period parties accept by default; the smoke channel closes cooperatively anyway.
+    let period = paychan_client::node::DEFAULT_MIN_CHALLENGE_PERIOD_SECS;
+    send(
+        &mut chain,
+        &alice,
+        &[client::open(&channel, SOL / 2, period)],
+    )
+    .await?;
     send(
         &mut chain,
         &bob,

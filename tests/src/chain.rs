@@ -20,6 +20,14 @@ pub trait TestChain {
         86_400
     }
 
+    /// What the parties require of a channel: the challenge period this chain's channels
+    /// open with.
+    fn join_policy(&self) -> paychan_client::node::JoinPolicy {
+        paychan_client::node::JoinPolicy {
+            min_challenge_period_secs: self.challenge_period(),
+        }
+    }
+
     /// A handle for one more node.
     fn ledger(&self) -> Self::Ledger;
 

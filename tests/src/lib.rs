@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod chain;
 pub mod fixture;
+pub mod flaky;
 pub mod forge;
 pub mod litesvm_backend;
 pub mod pair;

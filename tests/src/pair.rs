@@ -87,6 +87,26 @@ pub fn payment(amount: u64) -> Input {
     })
 }
 
+/// `key`'s node for `channel` on `chain`, signing with the wallet, accepting the challenge
+/// period the chain's channels open with.
+pub async fn join<C: TestChain, S: ChannelStore>(
+    chain: &C,
+    store: S,
+    key: &Keypair,
+    channel: ChannelAddress,
+) -> Result<ChannelNode<S, C::Ledger>, NodeError> {
+    let signer = ed25519_dalek::SigningKey::from_bytes(key.secret_bytes());
+    ChannelNode::join_with_policy(
+        store,
+        chain.ledger(),
+        key.insecure_clone(),
+        signer,
+        channel,
+        chain.join_policy(),
+    )
+    .await
+}
+
 /// Nodes for A and B on `chain`, each with a memory store.
 pub async fn join_in_memory<C: TestChain>(
     chain: &C,
@@ -97,17 +117,10 @@ pub async fn join_in_memory<C: TestChain>(
     ChannelNode<paychan_client::store::MemoryStore, C::Ledger>,
     ChannelNode<paychan_client::store::MemoryStore, C::Ledger>,
 ) {
-    let join = |key: &Keypair| {
-        ChannelNode::join(
-            paychan_client::store::MemoryStore::new(),
-            chain.ledger(),
-            key.insecure_clone(),
-            channel,
-        )
-    };
+    let memory = paychan_client::store::MemoryStore::new;
     (
-        join(a).await.expect("A joins"),
-        join(b).await.expect("B joins"),
+        join(chain, memory(), a, channel).await.expect("A joins"),
+        join(chain, memory(), b, channel).await.expect("B joins"),
     )
 }
 

@@ -88,8 +88,8 @@ impl Party {
 }
 
 /// Starts a runtime for `node`; its authenticated links arrive on `links`.
-pub fn start(
-    node: Node,
+pub fn start<L: paychan_client::ledger::Ledger + 'static>(
+    node: ChannelNode<MemoryStore, L>,
     mut links: mpsc::Receiver<PeerLink>,
     notices: mpsc::UnboundedSender<Notice>,
     (link, link_state): (watch::Sender<LinkState>, watch::Receiver<LinkState>),

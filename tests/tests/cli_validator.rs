@@ -123,10 +123,19 @@ impl Parties {
         (listener, bind)
     }
 
-    /// A party's command line: `args` with the url, its keypair and its store.
+    /// A party's command line: `args` with the url, its keypair and its store, accepting the
+    /// channel's 4-second window.
     fn as_party<'a>(&'a self, key: &'a str, store: &'a str, args: &[&'a str]) -> Vec<&'a str> {
         let mut all = args.to_vec();
-        all.extend(["-u", &self.url, "-k", key, "--store", store]);
+        all.extend([
+            "-u",
+            &self.url,
+            "-k",
+            key,
+            "--store",
+            store,
+            "--allow-short-period",
+        ]);
         all
     }
 

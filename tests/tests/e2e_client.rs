@@ -15,7 +15,9 @@ use paychan_client::{
 use paychan_interface::client::CoSignedState;
 use paychan_tests::{
     chain::{BanksChain, SvmChain, TestChain},
-    pair::{deliver, join_in_memory, on_chain, open_channel, payment, FEE_PER_SIGNATURE, WALLET},
+    pair::{
+        deliver, join, join_in_memory, on_chain, open_channel, payment, FEE_PER_SIGNATURE, WALLET,
+    },
     SOL,
 };
 use solana_keypair::Keypair;
@@ -72,10 +74,10 @@ async fn ten_thousand_payments_then_cooperative_close_in_three_transactions<C: T
     let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 5 * SOL).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = |name: &str| RedbStore::open(dir.path().join(name)).expect("redb");
-    let mut alice = ChannelNode::join(store("a.redb"), chain.ledger(), a.insecure_clone(), channel)
+    let mut alice = join(&chain, store("a.redb"), &a, channel)
         .await
         .expect("alice joins");
-    let mut bob = ChannelNode::join(store("b.redb"), chain.ledger(), b.insecure_clone(), channel)
+    let mut bob = join(&chain, store("b.redb"), &b, channel)
         .await
         .expect("bob joins");
 
@@ -244,8 +246,12 @@ async fn watchtower_disputes_for_an_offline_party<C: TestChain>(mut chain: C) {
         .submit(&states[0].start_close(&channel, &me))
         .await
         .expect("stale seq 1");
-    let submitted = tower.tick().await.expect("tower checks");
-    assert!(matches!(submitted[..], [(_, ChainRequest::Dispute(_))]));
+    let report = tower.tick().await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(matches!(
+        report.submitted[..],
+        [(_, ChainRequest::Dispute(_))]
+    ));
     // Seq 4 against seq 1 registered by Alice: Alice is punished
     assert_eq!(on_chain(&chain, &channel).await, None);
     let mut ledger = chain.ledger();

@@ -709,29 +709,18 @@ impl ChannelEngine {
             return Ok(());
         }
         if let Some(entry) = theirs.filter(|_| their_seq > mine) {
-            // The peer completed a round whose commit never reached us: it must carry our own
-            // signature and extend our newest state.
-            if their_seq != mine.saturating_add(1) {
-                return Err(EngineError::Unexpected {
-                    message: "hello",
-                    seq: their_seq,
-                });
-            }
+            // A state ahead of ours must carry our own signature: we signed it, so it is the
+            // channel's truth whether we still hold it or not.
             self.check_co_signed(&entry)?;
-            // Only the proposer can complete a round first, so the peer proposed it.
-            let expected = next_state(
-                &self.newest_state(),
-                self.params.peer(),
-                &entry.ops,
-                (entry.state.deposited_a, entry.state.deposited_b),
-            )?;
-            if expected != entry.state {
-                return Err(EngineError::StateMismatch);
-            }
             if let Round::Proposing(own) = std::mem::replace(&mut self.round, Round::Idle) {
                 self.queue.requeue(&own.payments);
             }
-            self.accept_entry(entry, actions);
+            if self.completes_peer_round(&entry)? {
+                // The peer completed a round whose commit never reached us.
+                self.accept_entry(entry, actions);
+            } else {
+                self.adopt(entry, mine, actions);
+            }
             // Tell the peer we caught up, so it can (re)send a proposal for the next seq.
             actions.push(Action::Send(self.hello()));
             return self.after_round(actions);
@@ -747,6 +736,49 @@ impl ChannelEngine {
             actions.push(Action::Send(proposal.message()));
         }
         self.maybe_propose(actions)
+    }
+
+    /// Whether `entry` is the peer's proposal on top of our newest state (only the proposer
+    /// completes a round first), i.e. the usual lost-commit catch-up.
+    fn completes_peer_round(&self, entry: &LogEntry) -> Result<bool, EngineError> {
+        let newest = self.newest_state();
+        if entry.state.seq != newest.seq.saturating_add(1) {
+            return Ok(false);
+        }
+        let expected = next_state(
+            &newest,
+            self.params.peer(),
+            &entry.ops,
+            (entry.state.deposited_a, entry.state.deposited_b),
+        );
+        Ok(expected.is_ok_and(|expected| expected == entry.state))
+    }
+
+    /// Our store is behind a state both of us signed (restored from an old copy, or a round
+    /// we proposed whose commit we lost): adopt it, durably, before anything else. Closing
+    /// with what we still held would register a state older than one the peer can prove we
+    /// signed, and the peer's watcher would take the whole channel (Lightning's data-loss
+    /// protection answers the same threat).
+    fn adopt(&mut self, entry: LogEntry, behind: u64, actions: &mut Vec<Action>) {
+        let seq = entry.state.seq;
+        let mine = match self.params.me {
+            Party::A => entry.signature_a,
+            Party::B => entry.signature_b,
+        };
+        actions.push(Action::Persist(Record::FullySigned(entry.clone())));
+        actions.push(Action::Notify(Event::CaughtUp {
+            from: behind,
+            to: seq,
+        }));
+        if self.signed.as_ref().is_none_or(|s| s.state.seq <= seq) {
+            self.signed = Some(SignedByMe {
+                state: entry.state,
+                ops: entry.ops.clone(),
+                signature: mine,
+            });
+        }
+        self.newest = Some(entry);
+        self.round = Round::Idle;
     }
 
     fn on_close_request(

@@ -151,6 +151,10 @@ pub enum Event {
     PeerFault(super::EngineError),
     /// Both sides agreed to close at these terms.
     CloseAgreed(CloseTerms),
+    /// This party's store was behind (restored from an old copy, say): the peer showed a
+    /// state both signed, at seq `to`, while the store held `from`; it is now the newest.
+    /// Payments in between have no receipt here, but the balances are the channel's.
+    CaughtUp { from: u64, to: u64 },
 }
 
 /// Everything that can happen to an engine.

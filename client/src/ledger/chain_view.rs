@@ -1,4 +1,5 @@
-//! What the engine and the watcher need to know of a channel on-chain.
+//! What the engine and the watcher need to know of a channel on-chain, and when a guard may
+//! conclude that nothing is left to guard.
 
 use paychan_interface::{
     channel::{Channel, ChannelStatus},
@@ -8,7 +9,8 @@ use paychan_interface::{
 use super::{Ledger, LedgerError};
 use crate::engine::{ChainView, RegisteredClose};
 
-/// Reads the channel and the clock into a [`ChainView`]; None once the channel is gone.
+/// Reads the channel and the clock into a [`ChainView`]; None when no channel account shows
+/// (which alone proves nothing: see [`GoneEvidence`]).
 pub async fn chain_view<L: Ledger>(
     ledger: &mut L,
     channel: &Address,
@@ -17,17 +19,55 @@ pub async fn chain_view<L: Ledger>(
         return Ok(None);
     };
     let now = ledger.unix_timestamp().await?;
+    Ok(Some((account, view_of(&account, now))))
+}
+
+/// The engine's view of `account` at unix time `now`.
+pub fn view_of(account: &Channel, now: i64) -> ChainView {
     let closing = (account.status == ChannelStatus::Closing).then_some(RegisteredClose {
         seq: account.registered.seq,
         deadline: account.deadline,
     });
-    Ok(Some((
-        account,
-        ChainView {
-            deposited_a: account.deposited_a,
-            deposited_b: account.deposited_b,
-            closing,
-            now,
-        },
-    )))
+    ChainView {
+        deposited_a: account.deposited_a,
+        deposited_b: account.deposited_b,
+        closing,
+        now,
+    }
+}
+
+/// Reads in a row that must find no channel account before a guard stops.
+pub const GONE_AFTER_READS: u32 = 3;
+
+/// Whether a channel is gone for good. One null or 0-lamport reply from a lagging or
+/// load-balanced RPC node must not end a guard (the opener would then register a stale
+/// state unopposed): the channel counts as gone only after [`GONE_AFTER_READS`] reads in a
+/// row found nothing and a read at the `finalized` commitment agrees.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GoneEvidence {
+    absent_reads: u32,
+}
+
+impl GoneEvidence {
+    /// The channel showed up: any run of empty reads was a lagging node.
+    pub fn present(&mut self) {
+        self.absent_reads = 0;
+    }
+
+    /// A read found no channel account; true once the evidence says it is gone for good.
+    pub async fn absent<L: Ledger>(
+        &mut self,
+        ledger: &mut L,
+        channel: &Address,
+    ) -> Result<bool, LedgerError> {
+        self.absent_reads = self.absent_reads.saturating_add(1);
+        if self.absent_reads < GONE_AFTER_READS {
+            return Ok(false);
+        }
+        let gone = ledger.channel_finalized(channel).await?.is_none();
+        if !gone {
+            self.absent_reads = 0;
+        }
+        Ok(gone)
+    }
 }

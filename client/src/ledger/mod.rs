@@ -17,7 +17,7 @@ mod shared;
 pub use self::litesvm::LiteSvmLedger;
 #[cfg(feature = "banks")]
 pub use banks::BanksLedger;
-pub use chain_view::chain_view;
+pub use chain_view::{chain_view, view_of, GoneEvidence, GONE_AFTER_READS};
 pub use error::LedgerError;
 #[cfg(feature = "rpc")]
 pub use rpc::{RpcLedger, WARP_CLOCK};
@@ -62,14 +62,29 @@ pub trait Ledger {
 
     /// The decoded channel account, if the channel exists.
     async fn channel(&mut self, address: &Address) -> Result<Option<Channel>, LedgerError> {
-        match self.account(address).await? {
-            Some(account) if account.owner == paychan_interface::ID => {
-                Channel::unpack(&account.data)
-                    .map(Some)
-                    .map_err(|e| LedgerError::NotAChannel(*address, e))
-            }
-            Some(_) | None => Ok(None),
-        }
+        decode_channel(address, self.account(address).await?)
+    }
+
+    /// The channel as the `finalized` commitment shows it: what a guard checks before it
+    /// concludes the channel is gone. Backends without forks read it as [`Ledger::channel`].
+    async fn channel_finalized(
+        &mut self,
+        address: &Address,
+    ) -> Result<Option<Channel>, LedgerError> {
+        self.channel(address).await
+    }
+}
+
+/// The channel in `account`, if it is one (an account of another owner is no channel).
+pub fn decode_channel(
+    address: &Address,
+    account: Option<solana_account::Account>,
+) -> Result<Option<Channel>, LedgerError> {
+    match account {
+        Some(account) if account.owner == paychan_interface::ID => Channel::unpack(&account.data)
+            .map(Some)
+            .map_err(|e| LedgerError::NotAChannel(*address, e)),
+        Some(_) | None => Ok(None),
     }
 }
 

@@ -69,6 +69,21 @@ impl RpcLedger {
         }
     }
 
+    async fn account_at(
+        &self,
+        address: &Address,
+        commitment: CommitmentConfig,
+    ) -> Result<Option<solana_account::Account>, LedgerError> {
+        match self
+            .client
+            .get_account_with_commitment(address, commitment)
+            .await
+        {
+            Ok(response) => Ok(response.value.filter(|a| a.lamports > 0)),
+            Err(e) => Err(self.explain(e).await),
+        }
+    }
+
     /// The lamports `address` holds (0 if it does not exist).
     pub async fn balance(&self, address: &Address) -> Result<u64, LedgerError> {
         self.client.get_balance(address).await.map_err(from_client)
@@ -137,15 +152,17 @@ impl Ledger for RpcLedger {
         &mut self,
         address: &Address,
     ) -> Result<Option<solana_account::Account>, LedgerError> {
-        let response = match self
-            .client
-            .get_account_with_commitment(address, self.client.commitment())
-            .await
-        {
-            Ok(response) => response,
-            Err(e) => return Err(self.explain(e).await),
-        };
-        Ok(response.value.filter(|a| a.lamports > 0))
+        self.account_at(address, self.client.commitment()).await
+    }
+
+    async fn channel_finalized(
+        &mut self,
+        address: &Address,
+    ) -> Result<Option<paychan_interface::channel::Channel>, LedgerError> {
+        let account = self
+            .account_at(address, CommitmentConfig::finalized())
+            .await?;
+        super::decode_channel(address, account)
     }
 
     async fn unix_timestamp(&mut self) -> Result<i64, LedgerError> {

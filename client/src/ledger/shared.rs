@@ -55,4 +55,11 @@ impl<L: Ledger> Ledger for SharedLedger<L> {
     async fn wait_for_next_slot(&mut self) -> Result<(), LedgerError> {
         self.0.borrow_mut().wait_for_next_slot().await
     }
+
+    async fn channel_finalized(
+        &mut self,
+        address: &Address,
+    ) -> Result<Option<paychan_interface::channel::Channel>, LedgerError> {
+        self.0.borrow_mut().channel_finalized(address).await
+    }
 }

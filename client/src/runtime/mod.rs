@@ -14,7 +14,7 @@ pub use links::{accept_forever, dial_forever, MAX_PENDING_HANDSHAKES};
 
 use crate::{
     engine::{CloseTerms, Event, Input},
-    ledger::{chain_view, Ledger},
+    ledger::{chain_view, GoneEvidence, Ledger},
     node::{ChannelNode, NodeError},
     peer::Session,
     store::ChannelStore,
@@ -79,7 +79,8 @@ pub struct LinkState {
 /// Why [`Runtime::run`] returned.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RuntimeEnd {
-    /// The channel is closed or settled on-chain: nothing is left to guard.
+    /// The channel is settled on-chain, or gone on the evidence of [`GoneEvidence`]: nothing
+    /// is left to guard.
     ChannelClosed,
     /// The application dropped its command sender.
     Stopped,
@@ -91,6 +92,7 @@ pub struct Runtime<S, L> {
     events: broadcast::Sender<Event>,
     notices: mpsc::UnboundedSender<Notice>,
     link: watch::Sender<LinkState>,
+    gone: GoneEvidence,
 }
 
 impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
@@ -107,6 +109,7 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
             events,
             notices,
             link,
+            gone: GoneEvidence::default(),
         }
     }
 
@@ -196,8 +199,20 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
         let address = self.node.channel().address;
         let view = match chain_view(self.node.ledger(), &address).await {
             Ok(Some((channel, _))) if channel.status == ChannelStatus::Settled => return Ok(None),
-            Ok(Some((_, view))) => view,
-            Ok(None) => return Ok(None),
+            Ok(Some((_, view))) => {
+                self.gone.present();
+                view
+            }
+            Ok(None) => {
+                return match self.gone.absent(self.node.ledger(), &address).await {
+                    Ok(true) => Ok(None),
+                    Ok(false) => Ok(Some(())),
+                    Err(e) => {
+                        self.notify(Notice::Chain(e.into()));
+                        Ok(Some(()))
+                    }
+                };
+            }
             Err(e) => {
                 self.notify(Notice::Chain(e.into()));
                 return Ok(Some(()));

@@ -14,8 +14,7 @@ use solana_signer::Signer;
 
 use crate::amount::{lamports, Sol};
 
-/// The client's policy floor for challenge periods (the program accepts 1 second).
-const MIN_PERIOD_SECS: u64 = 86_400;
+use paychan_client::node::{JoinPolicy, DEFAULT_MIN_CHALLENGE_PERIOD_SECS};
 
 /// Solana CLI conventions shared by every command.
 #[derive(clap::Args, Debug)]
@@ -38,6 +37,13 @@ pub struct Cluster {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value = "display")]
     pub output: Output,
+    /// The shortest challenge period (seconds) to open, deposit into or run a channel with:
+    /// below it, the other party could finalize a stale state before a dispute lands.
+    #[arg(long, global = true, default_value_t = DEFAULT_MIN_CHALLENGE_PERIOD_SECS)]
+    pub min_period: u64,
+    /// Accept any challenge period (for tests on a local validator).
+    #[arg(long, global = true)]
+    pub allow_short_period: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +53,26 @@ pub enum Output {
 }
 
 impl Cluster {
+    /// Refuses a channel whose challenge period is below this party's minimum, saying how
+    /// to lower it.
+    pub fn require_period(&self, period: u64) -> Result<(), String> {
+        self.policy().check_period(period).map_err(|e| {
+            format!("{e} (--min-period sets the minimum; --allow-short-period for local tests)")
+        })
+    }
+
+    /// What this party requires of a channel: `--min-period`, or nothing with
+    /// `--allow-short-period`.
+    pub fn policy(&self) -> JoinPolicy {
+        JoinPolicy {
+            min_challenge_period_secs: if self.allow_short_period {
+                1
+            } else {
+                self.min_period
+            },
+        }
+    }
+
     pub fn keypair(&self) -> Result<Keypair, String> {
         let path = match &self.keypair {
             Some(path) => path.clone(),
@@ -98,14 +124,7 @@ pub async fn channel_at(
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no open channel at {address}"))?;
     Ok((
-        ChannelAddress {
-            program_id: paychan_interface::ID,
-            party_a: channel.party_a,
-            party_b: channel.party_b,
-            nonce: channel.nonce,
-            address,
-            bump: channel.bump,
-        },
+        ChannelAddress::of_account(&paychan_interface::ID, &address, &channel),
         channel,
     ))
 }
@@ -133,20 +152,12 @@ pub struct Open {
     #[arg(long, allow_negative_numbers = true)]
     deposit: String,
     /// Challenge period in seconds.
-    #[arg(long, default_value_t = MIN_PERIOD_SECS)]
+    #[arg(long, default_value_t = DEFAULT_MIN_CHALLENGE_PERIOD_SECS)]
     period: u64,
-    /// Allow a challenge period below one day (for tests on a local validator).
-    #[arg(long)]
-    allow_short_period: bool,
 }
 
 pub async fn open(cluster: &Cluster, args: Open) -> Result<(), String> {
-    if args.period < MIN_PERIOD_SECS && !args.allow_short_period {
-        return Err(format!(
-            "a challenge period of {} s leaves too little time to dispute; use at least {MIN_PERIOD_SECS} s (or --allow-short-period)",
-            args.period
-        ));
-    }
+    cluster.require_period(args.period)?;
     let peer = address(&args.peer)?;
     let deposit = lamports(&args.deposit)?;
     let me = cluster.keypair()?;
@@ -194,6 +205,9 @@ pub async fn deposit(cluster: &Cluster, args: Deposit) -> Result<(), String> {
     // or the opener (holding both signers) could sign away the deposit.
     if let Some(party) = account.party_of(&me.pubkey()) {
         paychan_client::node::require_named_signer(&account, party, &cluster.signer()?)
+            .map_err(|e| format!("not depositing: {e}"))?;
+        cluster
+            .require_period(account.challenge_period_secs)
             .map_err(|e| format!("not depositing: {e}"))?;
     }
     send(

@@ -155,7 +155,7 @@ pub async fn dispute(cluster: &Cluster, args: Dispute) -> Result<(), String> {
         Ok(other) => return Err(unexpected(other)),
         Err(CallError::NoDaemon(_)) => {
             // Joining looks at the chain, and the watcher disputes what is stale.
-            let node = crate::session::node(cluster, &args.store, &args.channel).await?;
+            let node = crate::session::node(cluster, &args.store, &args.channel, None).await?;
             node.landed.len()
         }
         Err(e) => return Err(e.into()),

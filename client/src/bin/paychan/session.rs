@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use paychan_client::{
     engine::{Event, Input, Payment},
-    ledger::{Ledger, RpcLedger},
+    ledger::{GoneEvidence, Ledger, RpcLedger},
     node::ChannelNode,
     peer::serve,
     store::{ChannelStore, RedbStore},
@@ -23,24 +23,47 @@ use crate::{
     store::StoreArg,
 };
 
+/// Looks at the chain at least this many times per challenge period: a stale registration is
+/// seen, and disputed, with most of the window left.
+pub const LOOKS_PER_PERIOD: u64 = 8;
+
+/// Refuses a polling interval that leaves too few looks at the chain within the channel's
+/// challenge period.
+pub fn require_polling(period_secs: u64, interval_ms: u64) -> Result<(), String> {
+    if interval_ms.saturating_mul(LOOKS_PER_PERIOD) > period_secs.saturating_mul(1_000) {
+        return Err(format!(
+            "--interval-ms {interval_ms} looks at the chain fewer than {LOOKS_PER_PERIOD} times in the channel's {period_secs} s challenge period; use at most {} ms",
+            period_secs.saturating_mul(1_000) / LOOKS_PER_PERIOD
+        ));
+    }
+    Ok(())
+}
+
+/// Joins the channel from this party's store; with `interval_ms`, refuses to poll the chain
+/// less often than [`require_polling`] asks.
 pub async fn node(
     cluster: &Cluster,
     store: &StoreArg,
     channel: &str,
+    interval_ms: Option<u64>,
 ) -> Result<ChannelNode<RedbStore, RpcLedger>, String> {
     let me = cluster.keypair()?;
     let mut ledger = RpcLedger::new(cluster.url.clone());
-    let (address, _) = channel_at(&mut ledger, channel).await?;
+    let (address, account) = channel_at(&mut ledger, channel).await?;
     let store = store.open(&me, &address.address)?;
-    let node = ChannelNode::join_with_signer(
+    let node = ChannelNode::join_with_policy(
         store,
         ledger,
         me.insecure_clone(),
         cluster.signer()?,
         address,
+        cluster.policy(),
     )
     .await
     .map_err(|e| e.to_string())?;
+    if let Some(interval_ms) = interval_ms {
+        require_polling(account.challenge_period_secs, interval_ms)?;
+    }
     Ok(node)
 }
 
@@ -63,7 +86,7 @@ pub struct Listen {
 
 /// Serves one session with the peer: accepts its payments and countersigns its close.
 pub async fn listen(cluster: &Cluster, args: Listen) -> Result<(), String> {
-    let mut node = node(cluster, &args.store, &args.channel).await?;
+    let mut node = node(cluster, &args.store, &args.channel, None).await?;
     let listener = TcpListener::bind(&args.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
@@ -120,7 +143,7 @@ pub struct Connect {
 /// Dials the peer, makes the payments (batched into rounds), optionally closes.
 pub async fn connect(cluster: &Cluster, args: Connect) -> Result<(), String> {
     let amount = lamports(&args.amount)?;
-    let mut node = node(cluster, &args.store, &args.channel).await?;
+    let mut node = node(cluster, &args.store, &args.channel, None).await?;
     let key = cluster.signer()?;
     let channel = node.channel().address.to_bytes();
     let link = PeerLink::connect(&args.peer, &key, &peer_key(&node), channel)
@@ -231,7 +254,7 @@ pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), Strin
 
 /// Registers the newest fully signed state this node holds and starts the challenge period.
 pub async fn force_close(cluster: &Cluster, args: StoredChannel) -> Result<(), String> {
-    let mut node = node(cluster, &args.store, &args.channel).await?;
+    let mut node = node(cluster, &args.store, &args.channel, None).await?;
     node.force_close().await.map_err(|e| e.to_string())?;
     println!(
         "registered seq {} for {}; finalize after the challenge period",
@@ -258,14 +281,15 @@ pub struct Watch {
 
 /// Watches the channel until it is closed: disputes a stale registration with the newest
 /// co-signed state this node (or the tower file) holds, and finalizes once the challenge
-/// period is over.
+/// period is over. A failed read is reported and retried: only evidence ends the watch.
 pub async fn watch(cluster: &Cluster, args: Watch) -> Result<(), String> {
     let address = crate::onchain::address(&args.channel)?;
     let interval = std::time::Duration::from_millis(args.interval_ms);
     if let Some(file) = &args.tower {
         return watch_as_tower(cluster, address, file, interval).await;
     }
-    let mut node = node(cluster, &args.store, &args.channel).await?;
+    let mut node = node(cluster, &args.store, &args.channel, Some(args.interval_ms)).await?;
+    let mut gone = GoneEvidence::default();
     let mut submitted = 0;
     loop {
         // A refused submission (say, a finalize a moment early) is reported and retried.
@@ -276,37 +300,49 @@ pub async fn watch(cluster: &Cluster, args: Watch) -> Result<(), String> {
             submitted = node.landed.len();
             println!("submitted a transaction for {address} ({submitted} so far)");
         }
-        if closed(node.ledger(), &address).await? {
-            return Ok(());
+        match closed(node.ledger(), &address, &mut gone).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(e) => eprintln!("warning: {e} (trying again)"),
         }
         tokio::time::sleep(interval).await;
     }
 }
 
-/// Says so and returns true once the channel needs no more watching.
-async fn closed(ledger: &mut RpcLedger, address: &Address) -> Result<bool, String> {
-    match ledger.channel(address).await.map_err(|e| e.to_string())? {
-        None => {
+/// Says so and returns true once the channel needs no more watching: settled, or gone on the
+/// evidence [`GoneEvidence`] asks for (one empty read from a lagging node is not enough).
+async fn closed(
+    ledger: &mut RpcLedger,
+    address: &Address,
+    gone: &mut GoneEvidence,
+) -> Result<bool, paychan_client::ledger::LedgerError> {
+    match ledger.channel(address).await? {
+        None if gone.absent(ledger, address).await? => {
             println!("{address} is closed");
             Ok(true)
         }
+        None => Ok(false),
         Some(channel) if channel.status == ChannelStatus::Settled => {
             println!("{address} is settled; an unclaimed share waits for `withdraw`");
             Ok(true)
         }
-        Some(_) => Ok(false),
+        Some(_) => {
+            gone.present();
+            Ok(false)
+        }
     }
 }
 
-/// A third key guarding the channel: re-reads the tower file every tick (keeping the newest
-/// state), disputes a stale registration and finalizes after the window.
+/// A third key guarding the channel: re-reads the tower file every tick, and the tower keeps
+/// the newest state that the channel's keys on-chain signed (a forged file changes nothing),
+/// disputes a stale registration and finalizes after the window.
 async fn watch_as_tower(
     cluster: &Cluster,
     address: Address,
     file: &Path,
     interval: std::time::Duration,
 ) -> Result<(), String> {
-    let (channel, state) = crate::tower::read(file)?;
+    let (channel, _) = crate::tower::read(file)?;
     if channel.address != address {
         return Err(format!(
             "{} guards {}, not {address}",
@@ -315,8 +351,6 @@ async fn watch_as_tower(
         ));
     }
     let mut tower = Watchtower::new(RpcLedger::new(cluster.url.clone()), cluster.keypair()?);
-    tower.watch(channel, state);
-    let mut ledger = RpcLedger::new(cluster.url.clone());
     loop {
         match crate::tower::read(file) {
             Ok((channel, state)) if channel.address == address => tower.watch(channel, state),
@@ -324,18 +358,18 @@ async fn watch_as_tower(
                 "warning: {} now names another channel; ignored",
                 file.display()
             ),
-            // Mid-rewrite or damaged: keep guarding with the newest state read so far.
+            // Mid-rewrite or damaged: keep guarding with the newest state verified so far.
             Err(e) => eprintln!("warning: {e}"),
         }
-        match tower.tick().await {
-            Ok(submitted) => {
-                for (_, request) in submitted {
-                    println!("tower submitted {} for {address}", request_name(&request));
-                }
-            }
-            Err(e) => eprintln!("warning: {e}"),
+        let report = tower.tick().await;
+        for (_, request) in &report.submitted {
+            println!("tower submitted {} for {address}", request_name(request));
         }
-        if closed(&mut ledger, &address).await? {
+        for (_, error) in &report.errors {
+            eprintln!("warning: {error}");
+        }
+        if report.released.contains(&address) {
+            println!("{address} is closed or settled; nothing left to guard");
             return Ok(());
         }
         tokio::time::sleep(interval).await;

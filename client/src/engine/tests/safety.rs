@@ -301,3 +301,85 @@ fn a_store_behind_the_peer_stops_with_a_clear_error() {
         Err(EngineError::PeerSignedOtherState(1))
     );
 }
+
+/// A's store is restored from a backup two rounds old. B's Hello proves seq 3, signed by A: A
+/// adopts it durably and a unilateral close registers seq 3, never the stale seq 1 that would
+/// let B's watcher take the whole channel.
+#[test]
+fn a_store_restored_from_an_old_backup_adopts_the_peers_proven_state_and_closes_with_it() {
+    let (mut a, mut b) = pair();
+    pay_rounds(&mut a, &mut b, 1);
+    let backup = a.records.clone();
+    pay_rounds(&mut a, &mut b, 2);
+    let proven = b.engine.newest_co_signed().expect("seq 3 co-signed");
+    assert_eq!(proven.state.seq, 3);
+    a.records = backup;
+    a.restart();
+    a.chain(10 * SOL, 5 * SOL);
+    assert_eq!(
+        a.engine.newest_state().seq,
+        1,
+        "the restored store is behind"
+    );
+
+    b.run(Input::Connected).expect("B says hello");
+    a.run(Input::Peer(b.outbox.remove(0)))
+        .expect("A catches up");
+
+    assert!(a.events.contains(&Event::CaughtUp { from: 1, to: 3 }));
+    assert_eq!(
+        a.recovered().newest.map(|e| e.state.seq),
+        Some(3),
+        "durable"
+    );
+    a.run(Input::ForceClose).expect("force close");
+    assert_eq!(
+        a.submitted.last(),
+        Some(&ChainRequest::StartClose(Some(proven))),
+        "A registers the state B proved, not its stale one"
+    );
+}
+
+/// Caught up, the restored party pays on from the adopted state: the next round is seq 4.
+#[test]
+fn a_restored_party_that_caught_up_pays_on_from_the_adopted_state() {
+    let (mut a, mut b) = pair();
+    pay_rounds(&mut a, &mut b, 1);
+    let backup = a.records.clone();
+    pay_rounds(&mut a, &mut b, 2);
+    a.records = backup;
+    a.restart();
+    a.chain(10 * SOL, 5 * SOL);
+    a.run(Input::Connected).expect("A says hello");
+    b.run(Input::Connected).expect("B says hello");
+    settle(&mut a, &mut b);
+    a.pay(SOL / 10, 9).expect("pay");
+    settle(&mut a, &mut b);
+    assert_eq!(a.engine.newest_state().seq, 4);
+    assert_eq!(a.engine.newest_state(), b.engine.newest_state());
+    assert_eq!(a.engine.newest_state().balance_b, 5 * SOL + 4 * SOL / 10);
+}
+
+/// A Hello claiming a newer state that does not carry A's signature is refused; A keeps
+/// its own newest state.
+#[test]
+fn a_hello_with_a_newer_state_a_never_signed_is_refused() {
+    let (mut a, mut b) = pair();
+    pay_rounds(&mut a, &mut b, 1);
+    let mut forged = b.engine.newest_co_signed().expect("seq 1");
+    forged.state.seq = 5;
+    let entry = LogEntry {
+        state: forged.state,
+        ops: vec![],
+        signature_a: forged.a.signature,
+        signature_b: forged.b.signature,
+    };
+    assert_eq!(
+        a.run(Input::Peer(PeerMessage::Hello {
+            newest: Some(Box::new(entry)),
+            pending: None,
+        })),
+        Err(EngineError::BadSignature)
+    );
+    assert_eq!(a.engine.newest_state().seq, 1);
+}

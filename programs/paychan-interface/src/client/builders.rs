@@ -61,6 +61,23 @@ impl ChannelAddress {
         last.expect("at least one nonce")
     }
 
+    /// The parameters of the channel account `account` at `address`, as the chain records
+    /// them (its payout wallets among them), whatever anyone claimed about it.
+    pub fn of_account(
+        program_id: &Address,
+        address: &Address,
+        account: &crate::channel::Channel,
+    ) -> Self {
+        Self {
+            program_id: *program_id,
+            party_a: account.party_a,
+            party_b: account.party_b,
+            nonce: account.nonce,
+            address: *address,
+            bump: account.bump,
+        }
+    }
+
     pub fn derive(program_id: &Address, party_a: &Address, party_b: &Address, nonce: u64) -> Self {
         let (address, bump) = find_channel_address(program_id, party_a, party_b, nonce);
         Self {

@@ -52,13 +52,14 @@ pub async fn run(cluster: &Cluster, args: Daemon) -> Result<(), String> {
         .store
         .socket(&me, &crate::onchain::address(&args.channel)?)?;
     let control = bind_control(&socket).await?;
-    let node = match session::node(cluster, &args.store, &args.channel).await {
-        Ok(node) => node,
-        Err(e) => {
-            let _ = std::fs::remove_file(&socket);
-            return Err(e);
-        }
-    };
+    let node =
+        match session::node(cluster, &args.store, &args.channel, Some(args.interval_ms)).await {
+            Ok(node) => node,
+            Err(e) => {
+                let _ = std::fs::remove_file(&socket);
+                return Err(e);
+            }
+        };
     let channel = *node.channel();
     let key = cluster.signer()?;
     let peer = session::peer_key(&node);

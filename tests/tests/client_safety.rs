@@ -1,0 +1,281 @@
+//! Safety, round 2: what a hostile opener, a forged tower hand-off or a flaky RPC node could
+//! cost an honest party before, each shown failing to, on the embedded LiteSVM ledger.
+//! - a joining party refuses a channel whose challenge period is below its minimum;
+//! - a watchtower verifies every state against the channel's keys on-chain, keeps the best
+//!   verified one, and checks each channel on its own;
+//! - an empty or failed read ends no guard: only evidence (reads in a row, and `finalized`)
+//!   says a channel is gone.
+
+use paychan_client::{
+    ledger::{Ledger, GONE_AFTER_READS},
+    node::{ChannelNode, JoinPolicy, NodeError},
+    runtime::{LinkState, RuntimeEnd},
+    store::{ChannelStore, MemoryStore},
+    watcher::ChainRequest,
+    watchtower::{TowerError, Watchtower},
+};
+use paychan_interface::{
+    client::{self, ChannelAddress, CoSignedState},
+    ed25519::PartySignature,
+};
+use paychan_tests::{
+    chain::{SvmChain, TestChain},
+    flaky::{Fault, FaultPlan, FlakyLedger},
+    pair::{deliver, join_in_memory, on_chain, open_channel, payment, submit_as, WALLET},
+    running::{start, DEADLINE},
+    SOL,
+};
+use solana_keypair::Keypair;
+use solana_program_test::tokio::{
+    sync::{mpsc, watch},
+    time::timeout,
+};
+use solana_signer::Signer;
+
+/// Alice pays Bob one SOL per round, `rounds` times (A 10 SOL, B 2 SOL); every co-signed
+/// state, oldest first.
+async fn paid_rounds(
+    chain: &mut SvmChain,
+    rounds: u64,
+) -> (Keypair, Keypair, ChannelAddress, Vec<CoSignedState>) {
+    let (a, b, channel) = open_channel(chain, 10 * SOL, 2 * SOL).await;
+    let (mut alice, mut bob) = join_in_memory(chain, &a, &b, channel).await;
+    let mut states = Vec::new();
+    for _ in 0..rounds {
+        alice.handle(payment(SOL)).await.expect("pay");
+        deliver(&mut alice, &mut bob).await.expect("round");
+        states.push(alice.engine().newest_co_signed().expect("signed"));
+    }
+    (a, b, channel, states)
+}
+
+async fn lamports(chain: &SvmChain, address: &paychan_interface::Address) -> u64 {
+    chain
+        .ledger()
+        .account(address)
+        .await
+        .expect("the ledger answers")
+        .map_or(0, |a| a.lamports)
+}
+
+#[test]
+fn a_party_refuses_to_join_a_channel_with_a_one_second_challenge_period() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (a, b) = (Keypair::new(), Keypair::new());
+        chain.fund(&a.pubkey(), WALLET).await;
+        let channel = ChannelAddress::new_random(&paychan_interface::ID, &a.pubkey(), &b.pubkey());
+        submit_as(&mut chain.ledger(), &a, &[client::open(&channel, SOL, 1)])
+            .await
+            .expect("the program accepts a 1-second period");
+
+        let store = MemoryStore::new();
+        let refused = ChannelNode::join(store.clone(), chain.ledger(), b.insecure_clone(), channel)
+            .await
+            .expect_err("Bob refuses the channel");
+        assert!(
+            matches!(
+                refused,
+                NodeError::ChallengePeriodTooShort {
+                    period: 1,
+                    min: 86_400
+                }
+            ),
+            "{refused}"
+        );
+        assert!(
+            store.channels().expect("store").is_empty(),
+            "nothing stored, nothing signed"
+        );
+
+        let local_test = JoinPolicy {
+            min_challenge_period_secs: 1,
+        };
+        let signer = ed25519_dalek::SigningKey::from_bytes(b.secret_bytes());
+        ChannelNode::join_with_policy(
+            store,
+            chain.ledger(),
+            b.insecure_clone(),
+            signer,
+            channel,
+            local_test,
+        )
+        .await
+        .expect("an explicit local-test policy joins");
+    });
+}
+
+/// A tower file rewritten by an attacker: a higher seq signed by keys of its own choosing,
+/// with the keys named in the hand-off. The tower refuses it, keeps the verified seq 3, and
+/// still punishes Alice's stale registration with it.
+#[test]
+fn a_forged_tower_hand_off_never_displaces_the_verified_state() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (a, _, channel, states) = paid_rounds(&mut chain, 3).await;
+        let tower_key = Keypair::new();
+        chain.fund(&tower_key.pubkey(), SOL).await;
+        let mut tower = Watchtower::new(chain.ledger(), tower_key);
+        tower.watch(channel, states[2]);
+        assert!(tower.tick().await.errors.is_empty());
+
+        let forger = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let mut forged = states[2];
+        forged.state.seq = 9;
+        let signature: PartySignature = client::sign_state(&forger, &forged.state, &forged.binding);
+        (forged.a, forged.b) = (signature, signature);
+        tower.watch(channel, forged);
+        let report = tower.tick().await;
+        assert!(
+            matches!(report.errors[..], [(_, TowerError::Unverified { seq: 9 })]),
+            "{:?}",
+            report.errors
+        );
+        assert_eq!(tower.best(&channel.address), Some(&states[2]));
+
+        submit_as(
+            &mut chain.ledger(),
+            &a,
+            &states[0].start_close(&channel, &a.pubkey()),
+        )
+        .await
+        .expect("Alice registers the stale seq 1");
+        let report = tower.tick().await;
+        assert!(matches!(
+            report.submitted[..],
+            [(_, ChainRequest::Dispute(state))] if state == states[2]
+        ));
+        assert_eq!(on_chain(&chain, &channel).await, None, "Alice is punished");
+    });
+}
+
+/// Two guarded channels; reads of the first fail. The second is still disputed.
+#[test]
+fn one_channel_the_tower_cannot_read_does_not_starve_the_others() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (_, _, unreadable, unreadable_states) = paid_rounds(&mut chain, 1).await;
+        let (a, _, channel, states) = paid_rounds(&mut chain, 3).await;
+        let plan = FaultPlan::default();
+        plan.plan(unreadable.address, Fault::Failing, u32::MAX);
+        let tower_key = Keypair::new();
+        chain.fund(&tower_key.pubkey(), SOL).await;
+        let mut tower = Watchtower::new(FlakyLedger::new(chain.ledger(), plan), tower_key);
+        tower.watch(unreadable, unreadable_states[0]);
+        tower.watch(channel, states[2]);
+        submit_as(
+            &mut chain.ledger(),
+            &a,
+            &states[0].start_close(&channel, &a.pubkey()),
+        )
+        .await
+        .expect("stale registration");
+
+        let report = tower.tick().await;
+        assert!(matches!(
+            report.errors[..],
+            [(address, TowerError::Ledger(_))] if address == unreadable.address
+        ));
+        assert!(matches!(
+            report.submitted[..],
+            [(address, ChainRequest::Dispute(_))] if address == channel.address
+        ));
+        assert!(tower.guards(&unreadable.address), "still guarded");
+    });
+}
+
+/// A lagging RPC node shows no channel for a few reads while `finalized` still has it: the
+/// tower keeps guarding, and disputes what Alice registers next.
+#[test]
+fn empty_reads_from_a_lagging_node_do_not_end_the_towers_guard() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (a, _, channel, states) = paid_rounds(&mut chain, 3).await;
+        let plan = FaultPlan::default();
+        let tower_key = Keypair::new();
+        chain.fund(&tower_key.pubkey(), SOL).await;
+        let ledger = FlakyLedger::new(chain.ledger(), plan.clone());
+        let mut tower = Watchtower::new(ledger, tower_key);
+        tower.watch(channel, states[2]);
+        plan.plan(channel.address, Fault::Missing, 2 * GONE_AFTER_READS);
+        for _ in 0..2 * GONE_AFTER_READS {
+            let report = tower.tick().await;
+            assert!(report.released.is_empty(), "one empty read proves nothing");
+        }
+        submit_as(
+            &mut chain.ledger(),
+            &a,
+            &states[0].start_close(&channel, &a.pubkey()),
+        )
+        .await
+        .expect("stale registration");
+        let report = tower.tick().await;
+        assert!(matches!(
+            report.submitted[..],
+            [(_, ChainRequest::Dispute(_))]
+        ));
+        // Gone for good now: the tower lets go after the reads the evidence asks for.
+        for _ in 1..GONE_AFTER_READS {
+            assert!(tower.tick().await.released.is_empty());
+        }
+        assert_eq!(tower.tick().await.released, vec![channel.address]);
+    });
+}
+
+/// Bob's running channel reads through a node that shows no channel account for a while:
+/// his runtime keeps guarding (it used to conclude "closed" at the first empty read), and
+/// when Alice then registers a stale state, Bob's watcher takes the whole channel.
+#[test]
+fn a_runtime_whose_rpc_node_lags_keeps_guarding_and_punishes_a_stale_close() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 2 * SOL).await;
+        let (mut alice, mut bob) = join_in_memory(&chain, &a, &b, channel).await;
+        let mut states = Vec::new();
+        for _ in 0..3 {
+            alice.handle(payment(SOL)).await.expect("pay");
+            deliver(&mut alice, &mut bob).await.expect("round");
+            states.push(alice.engine().newest_co_signed().expect("signed"));
+        }
+        let plan = FaultPlan::default();
+        plan.plan(channel.address, Fault::Missing, 3 * GONE_AFTER_READS);
+        let (store, _) = bob.into_parts();
+        let lagging = FlakyLedger::new(chain.ledger(), plan.clone());
+        let bob = ChannelNode::join(store, lagging, b.insecure_clone(), channel)
+            .await
+            .expect("Bob resumes from his store");
+        let (notices, _) = mpsc::unbounded_channel();
+        let (_links, links) = mpsc::channel(1);
+        let bob = start(bob, links, notices, watch::channel(LinkState::default()));
+        // Bounded wait until the lagging node has served every planned empty read.
+        timeout(DEADLINE, async {
+            while plan.pending() > 0 {
+                solana_program_test::tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the runtime keeps reading the chain");
+        assert!(!bob.done.is_finished(), "empty reads ended the guard");
+
+        let before = lamports(&chain, &b.pubkey()).await;
+        submit_as(
+            &mut chain.ledger(),
+            &a,
+            &states[0].start_close(&channel, &a.pubkey()),
+        )
+        .await
+        .expect("Alice registers the stale seq 1");
+        let end = timeout(DEADLINE, bob.done)
+            .await
+            .expect("in time")
+            .expect("task")
+            .expect("no failure");
+        assert_eq!(end, RuntimeEnd::ChannelClosed);
+        assert_eq!(on_chain(&chain, &channel).await, None);
+        let gained = lamports(&chain, &b.pubkey()).await - before;
+        assert!(
+            gained > 11 * SOL,
+            "Bob takes the whole channel (12 SOL less fees), not his 5 SOL: {gained}"
+        );
+    });
+}
