@@ -150,6 +150,9 @@ pub struct ChannelNode<S, L> {
     pub landed: Vec<Landed>,
     /// Priority fee in micro-lamports per compute unit for what this node submits (0: none).
     priority_fee: u64,
+    /// The one look at the chain a peer message may trigger between two of the application's
+    /// own looks ([`ChannelNode::sync_chain`], or a chain view it feeds in) was taken: a peer cannot drive our RPC traffic.
+    peer_look_taken: bool,
 }
 
 impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
@@ -249,6 +252,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
             events: Vec::new(),
             landed: Vec::new(),
             priority_fee: 0,
+            peer_look_taken: false,
         };
         node.sync_chain().await?;
         Ok(node)
@@ -284,10 +288,14 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
     /// Feeds one input and carries out every resulting action.
     pub async fn handle(&mut self, input: Input) -> Result<(), NodeError> {
         let from_peer = matches!(input, Input::Peer(_));
+        if matches!(input, Input::Chain(_)) {
+            self.peer_look_taken = false; // the application's own look: a tick
+        }
         self.apply(input).await?;
-        if from_peer && self.engine.waits_for_chain() {
-            // The peer saw a deposit first: look now rather than at the next tick.
-            self.sync_chain().await?;
+        if from_peer && self.engine.waits_for_chain() && !self.peer_look_taken {
+            // The peer saw a deposit first: look now rather than at the next tick, once.
+            self.peer_look_taken = true;
+            self.look_at_chain().await?;
         }
         Ok(())
     }
@@ -297,8 +305,14 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
         self.execute(actions.into()).await
     }
 
-    /// Reads the channel and the clock, and lets the engine (and its watcher) react.
+    /// Reads the channel and the clock, and lets the engine (and its watcher) react: the
+    /// application's tick.
     pub async fn sync_chain(&mut self) -> Result<(), NodeError> {
+        self.peer_look_taken = false;
+        self.look_at_chain().await
+    }
+
+    async fn look_at_chain(&mut self) -> Result<(), NodeError> {
         if let Some((_, view)) = ledger::chain_view(&mut self.ledger, &self.channel.address).await?
         {
             self.apply(Input::Chain(view)).await?;

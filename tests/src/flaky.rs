@@ -1,6 +1,6 @@
 //! A ledger in front of another that answers some reads wrongly, as a lagging or
 //! load-balanced RPC node does: the next `n` reads of one account find nothing, or fail.
-//! Reads at the `finalized` commitment pass through untouched.
+//! Reads at the `finalized` commitment pass through untouched. It counts the reads too.
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -21,6 +21,7 @@ pub enum Fault {
 #[derive(Debug, Default)]
 struct Faults {
     planned: Vec<(Address, Fault, u32)>,
+    reads: std::collections::HashMap<Address, u64>,
 }
 
 /// Plans faults for a [`FlakyLedger`] (and the ledgers cloned from it).
@@ -38,8 +39,14 @@ impl FaultPlan {
         self.0.borrow().planned.iter().map(|(_, _, n)| n).sum()
     }
 
+    /// Reads of `address` so far (faulty or not).
+    pub fn reads(&self, address: &Address) -> u64 {
+        self.0.borrow().reads.get(address).copied().unwrap_or(0)
+    }
+
     fn take(&self, address: &Address) -> Option<Fault> {
         let mut faults = self.0.borrow_mut();
+        *faults.reads.entry(*address).or_default() += 1;
         let (_, fault, left) = faults
             .planned
             .iter_mut()

@@ -4,9 +4,11 @@
 //! - a watchtower verifies every state against the channel's keys on-chain, keeps the best
 //!   verified one, and checks each channel on its own;
 //! - an empty or failed read ends no guard: only evidence (reads in a row, and `finalized`)
-//!   says a channel is gone.
+//!   says a channel is gone;
+//! - a peer cannot make us read the chain at its pace.
 
 use paychan_client::{
+    engine::{ChainView, Input},
     ledger::{Ledger, GONE_AFTER_READS},
     node::{ChannelNode, JoinPolicy, NodeError},
     runtime::{LinkState, RuntimeEnd},
@@ -277,5 +279,45 @@ fn a_runtime_whose_rpc_node_lags_keeps_guarding_and_punishes_a_stale_close() {
             gained > 11 * SOL,
             "Bob takes the whole channel (12 SOL less fees), not his 5 SOL: {gained}"
         );
+    });
+}
+
+/// While a proposal waits for a deposit Bob's chain does not show, the peer sending it 50
+/// times makes Bob read the chain once, not 50 times; each of Bob's own ticks allows one more.
+#[test]
+fn a_peer_cannot_drive_our_rpc_reads_while_a_message_waits_for_a_deposit() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 2 * SOL).await;
+        let (mut alice, _) = join_in_memory(&chain, &a, &b, channel).await;
+        let plan = FaultPlan::default();
+        let ledger = FlakyLedger::new(chain.ledger(), plan.clone());
+        let mut bob = ChannelNode::join(MemoryStore::new(), ledger, b.insecure_clone(), channel)
+            .await
+            .expect("Bob joins");
+        // Alice counts a deposit the chain never shows.
+        alice
+            .handle(Input::Chain(ChainView {
+                deposited_a: 12 * SOL,
+                deposited_b: 2 * SOL,
+                ..ChainView::default()
+            }))
+            .await
+            .expect("a view");
+        alice.handle(payment(11 * SOL)).await.expect("A proposes");
+        let proposal = alice.outbox.remove(0);
+
+        let reads = || plan.reads(&channel.address);
+        let before = reads();
+        for _ in 0..50 {
+            bob.handle(Input::Peer(proposal.clone()))
+                .await
+                .expect("parked");
+        }
+        assert!(bob.engine().waits_for_chain());
+        assert_eq!(reads() - before, 1, "one look for 50 messages");
+        bob.sync_chain().await.expect("Bob's tick");
+        bob.handle(Input::Peer(proposal)).await.expect("parked");
+        assert_eq!(reads() - before, 3, "the tick, and one look after it");
     });
 }

@@ -41,12 +41,11 @@ use round::Round;
 /// and its payments, forever. Nothing was signed, so refusing costs no one anything.
 pub const DEPOSIT_WAIT_SECS: i64 = 120;
 
-/// A peer message waiting for the chain to show a deposit, since chain time `since`.
-#[derive(Debug)]
-struct Parked {
-    message: PeerMessage,
-    since: i64,
-}
+/// How long (chain-clock seconds) a cooperative close may go unfinished on-chain before this
+/// party closes unilaterally with the newest co-signed state. A countersigned close lands in
+/// seconds; a peer that agrees and never countersigns (or whose transaction never lands) must
+/// not hold the channel, and every payment, forever.
+pub const COOPERATIVE_CLOSE_WAIT_SECS: i64 = 120;
 
 /// What survives a restart (see [`crate::engine::Record`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -80,7 +79,17 @@ pub struct ChannelEngine {
     /// A peer message that needs deposits the chain has not shown this party yet; it is
     /// handled again on every chain view (the peer saw the deposit first, not a fault), and
     /// refused after [`DEPOSIT_WAIT_SECS`].
-    parked: Option<Parked>,
+    parked: Option<PeerMessage>,
+    /// Chain time at which the peer's wait for an unseen deposit began. It belongs to the
+    /// peer, not to a message: another message counting an unseen deposit does not restart
+    /// it (alternating two would otherwise wait forever). A parked message that goes through,
+    /// or deposits rising on-chain, end it.
+    deposit_wait_since: Option<i64>,
+    /// Whether `chain` holds a real view yet (its clock may read anything, zero included).
+    chain_seen: bool,
+    /// Chain time of the first view after this party asked for (or agreed to) a cooperative
+    /// close: the start of [`COOPERATIVE_CLOSE_WAIT_SECS`].
+    closing_since: Option<i64>,
 }
 
 impl ChannelEngine {
@@ -118,6 +127,9 @@ impl ChannelEngine {
             close_wanted: recovered.closing.is_some(),
             unilateral: recovered.unilateral,
             parked: None,
+            deposit_wait_since: None,
+            chain_seen: false,
+            closing_since: None,
         }
     }
 
@@ -344,6 +356,11 @@ impl ChannelEngine {
     }
 
     fn on_chain(&mut self, view: ChainView, actions: &mut Vec<Action>) -> Result<(), EngineError> {
+        if view.deposited_a > self.chain.deposited_a || view.deposited_b > self.chain.deposited_b {
+            // A deposit landed: whatever the peer waits for may show now; a fresh wait.
+            self.deposit_wait_since = None;
+        }
+        self.chain_seen = true;
         self.chain = ChainView {
             deposited_a: self.chain.deposited_a.max(view.deposited_a),
             deposited_b: self.chain.deposited_b.max(view.deposited_b),
@@ -353,6 +370,7 @@ impl ChannelEngine {
             self.go_unilateral(actions);
         } else {
             self.reterm_close(actions)?;
+            self.fall_back_if_close_stalled(actions);
         }
         if let Some(request) = watcher::decide(self.newest_co_signed().as_ref(), &self.chain) {
             actions.push(Action::Submit(request));
@@ -360,22 +378,37 @@ impl ChannelEngine {
         self.retry_parked(actions)
     }
 
-    /// Handles the parked message again with the new chain view; refuses it once it has
+    /// A cooperative close the chain still does not show after [`COOPERATIVE_CLOSE_WAIT_SECS`]
+    /// becomes a unilateral close of the newest co-signed state.
+    fn fall_back_if_close_stalled(&mut self, actions: &mut Vec<Action>) {
+        let Some(terms) = self.closing.filter(|_| !self.unilateral) else {
+            return;
+        };
+        let since = *self.closing_since.get_or_insert(self.chain.now);
+        if self.chain.now.saturating_sub(since) < COOPERATIVE_CLOSE_WAIT_SECS {
+            return;
+        }
+        actions.push(Action::Notify(Event::CooperativeCloseStalled(terms)));
+        self.go_unilateral(actions);
+        actions.push(Action::Submit(ChainRequest::StartClose(
+            self.newest_co_signed(),
+        )));
+    }
+
+    /// Handles the parked message again with the new chain view; refuses it once the peer has
     /// waited [`DEPOSIT_WAIT_SECS`] for a deposit that still does not show.
     fn retry_parked(&mut self, actions: &mut Vec<Action>) -> Result<(), EngineError> {
-        let Some(Parked { message, since }) = self.parked.take() else {
+        let Some(message) = self.parked.take() else {
             return Ok(());
         };
-        // Parked before any chain view (time 0): the wait starts with the first.
-        let since = if since > 0 { since } else { self.chain.now };
+        // Parked before any chain view: the wait starts with the first, whatever its clock.
+        let since = *self.deposit_wait_since.get_or_insert(self.chain.now);
         self.on_peer(message, actions)?;
         let waited = self.chain.now.saturating_sub(since);
         match self.parked.take() {
-            None => {}
-            Some(still) if waited < DEPOSIT_WAIT_SECS => {
-                self.parked = Some(Parked { since, ..still });
-            }
-            Some(Parked { message, .. }) => {
+            None => self.deposit_wait_since = None,
+            Some(still) if waited < DEPOSIT_WAIT_SECS => self.parked = Some(still),
+            Some(message) => {
                 let answer = match message {
                     PeerMessage::Propose { seq, state, .. } => PeerMessage::Reject {
                         seq,
@@ -393,14 +426,13 @@ impl ChannelEngine {
         Ok(())
     }
 
-    /// Keeps `message` until the chain shows the deposit it counts. The peer repeating the
-    /// same message (after a reconnect) does not restart the wait.
+    /// Keeps `message` until the chain shows the deposit it counts (the newest such message
+    /// replaces an older one; the wait goes on, see `deposit_wait_since`).
     fn park(&mut self, message: PeerMessage) {
-        let since = match &self.parked {
-            Some(parked) if parked.message == message => parked.since,
-            _ => self.chain.now,
-        };
-        self.parked = Some(Parked { message, since });
+        if self.chain_seen && self.deposit_wait_since.is_none() {
+            self.deposit_wait_since = Some(self.chain.now);
+        }
+        self.parked = Some(message);
     }
 
     /// A close asked for before this party saw a deposit the peer saw asks again at the new

@@ -151,6 +151,10 @@ pub enum Event {
     PeerFault(super::EngineError),
     /// Both sides agreed to close at these terms.
     CloseAgreed(CloseTerms),
+    /// The cooperative close at these terms did not land within
+    /// [`COOPERATIVE_CLOSE_WAIT_SECS`](super::COOPERATIVE_CLOSE_WAIT_SECS) of chain time: this
+    /// party registered the newest co-signed state instead (a unilateral close).
+    CooperativeCloseStalled(CloseTerms),
     /// This party's store was behind (restored from an old copy, say): the peer showed a
     /// state both signed, at seq `to`, while the store held `from`; it is now the newest.
     /// Payments in between have no receipt here, but the balances are the channel's.

@@ -57,3 +57,25 @@ pub async fn until_paid_out(
     window.finish_and_clear();
     Ok(outcome)
 }
+
+/// Polls the chain until the channel is paid out (gone, or settled) or `limit` passes; returns
+/// the channel as it then stands (None: gone).
+pub async fn paid_out_within(
+    ledger: &mut RpcLedger,
+    address: &Address,
+    limit: std::time::Duration,
+) -> Result<Option<Channel>, String> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match ledger.channel(address).await.map_err(|e| e.to_string())? {
+            None => return Ok(None),
+            Some(channel)
+                if channel.status == ChannelStatus::Settled
+                    || tokio::time::Instant::now() >= deadline =>
+            {
+                return Ok(Some(channel))
+            }
+            Some(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Commands a running `paychan daemon` answers: `pay`, `close`, `dispute`.
 
 use paychan_client::ledger::RpcLedger;
-use paychan_interface::Address;
+use paychan_interface::{channel::ChannelStatus, Address};
 use solana_keypair::Keypair;
 
 use crate::{
@@ -80,7 +80,8 @@ pub async fn pay(cluster: &Cluster, args: Pay) -> Result<(), String> {
 pub struct Close {
     /// The channel address.
     channel: String,
-    /// Seconds to wait for the peer's agreement before closing unilaterally.
+    /// Seconds to wait for the peer's agreement, and then for the cooperative close to land,
+    /// before closing unilaterally.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
     /// Do not ask the peer: register the newest co-signed state now (the daemon signs nothing
@@ -101,25 +102,45 @@ pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
         timeout_ms: args.timeout.saturating_mul(1_000),
         unilateral: args.unilateral,
     };
-    let Reply::Closed {
-        cooperative,
-        seq,
-        balance_a,
-        balance_b,
-    } = call(&socket, &request, |_, _| {}).await?
-    else {
-        return Err("the daemon answered something unexpected".into());
-    };
-    let (a, b) = (Sol(balance_a), Sol(balance_b));
+    let mut closed = closed_reply(call(&socket, &request, |_, _| {}).await?)?;
     let mut ledger = RpcLedger::new(cluster.url.clone());
-    let why = if args.unilateral {
+    let mut why = if args.unilateral {
         "as asked".to_string()
     } else {
         format!("the peer did not agree within {} s", args.timeout)
     };
+    if closed.0 {
+        // Both signed: the transaction lands in seconds. If it does not (the peer agreed but
+        // never countersigned), close unilaterally rather than wait forever.
+        let patience = std::time::Duration::from_secs(args.timeout);
+        match progress::paid_out_within(&mut ledger, &channel, patience).await? {
+            Some(now) if now.status == ChannelStatus::Open => {
+                let unilateral = Request::Close {
+                    timeout_ms: 0,
+                    unilateral: true,
+                };
+                closed = closed_reply(call(&socket, &unilateral, |_, _| {}).await?)?;
+                why = format!(
+                    "the peer agreed, but the cooperative close did not land within {} s",
+                    args.timeout
+                );
+            }
+            Some(now) if now.status == ChannelStatus::Closing => {
+                let registered = now.registered;
+                closed = (
+                    false,
+                    registered.seq,
+                    registered.balance_a,
+                    registered.balance_b,
+                );
+                why = "the cooperative close did not land; a unilateral close is registered".into();
+            }
+            _ => {}
+        }
+    }
+    let (cooperative, seq, balance_a, balance_b) = closed;
+    let (a, b) = (Sol(balance_a), Sol(balance_b));
     let human = if cooperative {
-        // Both signed: the transaction lands right away.
-        progress::until_paid_out(&mut ledger, &channel).await?;
         format!("closed {channel} cooperatively at seq {seq}: A got {a} SOL, B got {b} SOL")
     } else if args.wait {
         progress::until_paid_out(&mut ledger, &channel).await?;
@@ -136,6 +157,19 @@ pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
                            "paid_out": cooperative || args.wait}),
     );
     Ok(())
+}
+
+/// (cooperative, seq, balance_a, balance_b) of a `Closed` reply.
+fn closed_reply(reply: Reply) -> Result<(bool, u64, u64, u64), String> {
+    match reply {
+        Reply::Closed {
+            cooperative,
+            seq,
+            balance_a,
+            balance_b,
+        } => Ok((cooperative, seq, balance_a, balance_b)),
+        other => Err(unexpected(other)),
+    }
 }
 
 #[derive(clap::Args, Debug)]

@@ -383,3 +383,90 @@ fn a_hello_with_a_newer_state_a_never_signed_is_refused() {
     );
     assert_eq!(a.engine.newest_state().seq, 1);
 }
+
+/// B agrees to close but never countersigns A's transaction: once the chain has shown the
+/// channel still open for the whole wait, A registers the newest co-signed state instead of
+/// refusing payments forever.
+#[test]
+fn a_cooperative_close_the_peer_never_countersigns_falls_back_to_a_unilateral_close() {
+    let (mut a, mut b) = pair();
+    pay_rounds(&mut a, &mut b, 2);
+    a.run(Input::Close).expect("close");
+    settle(&mut a, &mut b);
+    let terms = a.engine.closing().expect("agreed");
+    assert_eq!(a.submitted, vec![ChainRequest::CloseCooperative(terms)]);
+
+    a.chain_at(10 * SOL, 5 * SOL, 1_000);
+    a.chain_at(10 * SOL, 5 * SOL, 1_000 + COOPERATIVE_CLOSE_WAIT_SECS - 1);
+    assert_eq!(a.submitted.len(), 1, "still within the wait");
+    a.chain_at(10 * SOL, 5 * SOL, 1_000 + COOPERATIVE_CLOSE_WAIT_SECS);
+
+    let newest = a.engine.newest_co_signed().expect("seq 2");
+    assert_eq!(
+        a.submitted.last(),
+        Some(&ChainRequest::StartClose(Some(newest)))
+    );
+    assert!(a.events.contains(&Event::CooperativeCloseStalled(terms)));
+    assert!(a.recovered().unilateral, "durably signs nothing new");
+    assert_eq!(a.pay(1, 9), Err(EngineError::ClosingOnChain));
+}
+
+/// Two proposals from A, each counting a deposit B's chain never shows, sent in turn: the
+/// wait belongs to the peer, so the second does not restart it and B refuses at the end.
+#[test]
+fn alternating_two_fake_deposit_proposals_does_not_restart_the_wait() {
+    const T0: i64 = 1_800_000_000;
+    let keys = keys();
+    let (mut a, mut b) = pair();
+    b.chain_at(10 * SOL, 5 * SOL, T0);
+    let mut other = Node::new(paychan_interface::channel::Party::A, &keys);
+    for (node, amount) in [(&mut a, 11 * SOL), (&mut other, 11 * SOL + 1)] {
+        node.chain(12 * SOL, 5 * SOL);
+        node.pay(amount, 1)
+            .expect("A spends a deposit only it sees");
+    }
+    let (first, second) = (a.outbox.remove(0), other.outbox.remove(0));
+    assert_ne!(first, second);
+    for (i, proposal) in [first, second.clone(), first_again(&a), second]
+        .into_iter()
+        .enumerate()
+    {
+        b.run(Input::Peer(proposal)).expect("parked");
+        b.chain_at(10 * SOL, 5 * SOL, T0 + 30 * i as i64);
+    }
+    assert!(b.engine.waits_for_chain(), "90 s so far");
+    b.chain_at(10 * SOL, 5 * SOL, T0 + DEPOSIT_WAIT_SECS);
+    assert!(!b.engine.waits_for_chain(), "refused after 120 s in all");
+    assert!(b
+        .events
+        .contains(&Event::PeerFault(EngineError::DepositsNotSeen)));
+    assert!(b.signed_states().is_empty(), "B signed nothing");
+}
+
+/// A's proposal in flight, as it would send it again after a reconnect.
+fn first_again(a: &Node) -> PeerMessage {
+    let mut a = Node {
+        engine: ChannelEngine::recover(*a.engine.params(), a.key.clone(), a.recovered()),
+        key: a.key.clone(),
+        records: vec![],
+        outbox: vec![],
+        events: vec![],
+        submitted: vec![],
+    };
+    a.run(Input::Connected).expect("resync");
+    a.outbox.remove(1)
+}
+
+/// A chain whose clock reads zero (a test ledger, or a node that reports none) still bounds the
+/// wait: it starts with the first chain view, not with the first non-zero clock.
+#[test]
+fn a_chain_clock_at_zero_still_bounds_the_deposit_wait() {
+    let (mut a, mut b) = pair();
+    a.chain(12 * SOL, 5 * SOL);
+    a.pay(11 * SOL, 1).expect("A spends a deposit only it sees");
+    b.run(Input::Peer(a.outbox.remove(0))).expect("parked");
+    b.chain_at(10 * SOL, 5 * SOL, 0);
+    assert!(b.engine.waits_for_chain());
+    b.chain_at(10 * SOL, 5 * SOL, DEPOSIT_WAIT_SECS);
+    assert!(!b.engine.waits_for_chain(), "refused after the wait");
+}
