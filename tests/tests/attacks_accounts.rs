@@ -33,7 +33,8 @@ on_both_backends!(
     start_close_by_a_third_party_is_refused,
     a_fake_instructions_sysvar_is_refused,
     payouts_to_accounts_that_are_not_the_parties_are_refused,
-    a_read_only_payout_wallet_keeps_its_share_unclaimed,
+    a_read_only_payout_wallet_is_refused_by_finalize_and_dispute,
+    a_stranger_cannot_move_a_parked_share_anywhere_but_its_owners_wallet,
     open_with_a_party_b_that_can_never_receive_is_refused,
     a_channel_sized_account_owned_by_another_program_is_refused,
     a_channel_account_with_a_bad_layout_is_refused,
@@ -203,24 +204,40 @@ fn payouts_to_accounts_that_are_not_the_parties_are_refused(backend: &mut dyn Ba
     });
 }
 
-/// Whoever finalizes may pass a wallet read-only (or the runtime may keep it so): that share
-/// waits as unclaimed, the other is paid, and the owner withdraws it later.
-fn a_read_only_payout_wallet_keeps_its_share_unclaimed(backend: &mut dyn Backend) {
+/// Finalize and Dispute are permissionless: a wallet passed read-only would park that party's
+/// share as unclaimed (and the opener's rent reserve with it) at the submitter's whim. Both
+/// refuse it, and nothing moves.
+fn a_read_only_payout_wallet_is_refused_by_finalize_and_dispute(backend: &mut dyn Backend) {
     let f = ChannelFixture::opened(backend, 3 * SOL, SOL);
+    let binding = f.binding(backend);
+    let newer = f.co_sign(
+        &binding,
+        ChannelFixture::state(1, (3 * SOL, SOL), (2 * SOL, 2 * SOL)),
+    );
     f.start_close(backend, &f.a, None).expect("start close");
+    let [precompile, dispute] = newer.dispute(&f.channel, &f.outsider.address());
+    for wallet in [3, 4] {
+        let dispute = readonly(dispute.clone(), wallet);
+        assert_attack_fails(backend, &f, 1, PaychanError::AccountNotWritable, |b| {
+            f.send(b, &[precompile.clone(), dispute], &[&f.outsider.keypair])
+        });
+    }
     backend.advance_time(PERIOD as i64 + 1);
-    let ix = readonly(client::finalize(&f.channel), 2);
-    let a_before = backend.lamports(&f.a.address());
-    f.send(backend, &[ix], &[]).expect("finalize");
-    assert_eq!(backend.lamports(&f.a.address()), a_before + 3 * SOL);
-    let channel = f.account(backend).expect("settled, B's share waits");
-    assert_eq!((channel.unclaimed_a, channel.unclaimed_b), (0, SOL));
+    for wallet in [1, 2] {
+        let finalize = readonly(client::finalize(&f.channel), wallet);
+        assert_attack_fails(backend, &f, 0, PaychanError::AccountNotWritable, |b| {
+            f.send(b, &[finalize], &[])
+        });
+    }
+}
 
-    let b_before = backend.lamports(&f.b.address());
-    f.withdraw(backend, &f.b, &f.b.address())
-        .expect("B withdraws");
-    assert_eq!(backend.lamports(&f.b.address()), b_before + SOL);
-    assert_eq!(backend.account(&f.channel.address), None);
+/// Anyone may move a parked share, but only to its owner's wallet: a stranger naming its own
+/// destination is refused, and nothing moves.
+fn a_stranger_cannot_move_a_parked_share_anywhere_but_its_owners_wallet(backend: &mut dyn Backend) {
+    let f = ChannelFixture::settled_with_unclaimed_b(backend, 10 * SOL, 1_000);
+    assert_attack_fails(backend, &f, 0, PaychanError::NotAParty, |b| {
+        f.withdraw(b, &f.outsider, &f.outsider.address())
+    });
 }
 
 /// A party B that could never be paid (the default address, which is the System program, a

@@ -20,6 +20,7 @@ on_both_backends!(
     seq_zero_registration_disputed_two_ahead_is_punished,
     deposits_after_the_signed_state_return_to_their_depositor,
     share_a_wallet_cannot_take_stays_unclaimed_until_withdrawn,
+    anyone_moves_a_parked_share_to_its_owners_wallet_and_the_reserve_returns_to_the_opener,
     watchtower_disputes_for_an_offline_party,
     open_stores_the_canonical_bump_whatever_it_is,
     open_succeeds_when_someone_prefunded_the_address,
@@ -202,6 +203,24 @@ fn deposits_after_the_signed_state_return_to_their_depositor(backend: &mut dyn B
         WALLET - 12 * SOL + 11 * SOL
     );
     assert_eq!(backend.lamports(&f.b.address()), WALLET - 6 * SOL + 7 * SOL);
+}
+
+/// B's share was parked (B's wallet could not take it) and B is away: once the wallet can
+/// receive (here a stranger funds it), anyone moves the share there; the account closes and
+/// the opener's rent reserve comes back without waiting on B's key.
+fn anyone_moves_a_parked_share_to_its_owners_wallet_and_the_reserve_returns_to_the_opener(
+    backend: &mut dyn Backend,
+) {
+    let f = ChannelFixture::settled_with_unclaimed_b(backend, 10 * SOL, 1_000);
+    let a_before = backend.lamports(&f.a.address());
+    let exempt = backend.minimum_balance(0); // what an empty wallet needs to exist
+    backend.fund(&f.b.address(), exempt);
+    let b_before = backend.lamports(&f.b.address());
+    f.withdraw(backend, &f.outsider, &f.b.address())
+        .expect("a stranger moves B's share to B");
+    assert_eq!(backend.lamports(&f.b.address()), b_before + 1_000);
+    assert_eq!(backend.lamports(&f.a.address()), a_before + rent(backend));
+    assert_eq!(backend.account(&f.channel.address), None);
 }
 
 fn share_a_wallet_cannot_take_stays_unclaimed_until_withdrawn(backend: &mut dyn Backend) {

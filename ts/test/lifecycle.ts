@@ -196,7 +196,7 @@ const tests = {
     const savings = await ledger.funded(SOL / 100n);
     const savingsBefore = await ledger.balance(savings.address);
     await ledger.send(alice, [
-      getWithdrawInstruction({ party: bob, channel, destination: savings.address, partyA: alice.address }),
+      getWithdrawInstruction({ submitter: bob, channel, destination: savings.address, partyA: alice.address }),
     ]);
     assertEqual(await ledger.balance(savings.address), savingsBefore + 500_000n, "Bob's savings");
     assertEqual((await fetchMaybeChannel(ledger.rpc, channel)).exists, false, "the channel is closed");

@@ -102,11 +102,11 @@ fn channel_account() -> Value {
         ),
         u64_field(
             "unclaimedA",
-            "Party A's share that could not be paid out; Withdraw takes it.",
+            "Party A's share that could not be paid out; Withdraw moves it.",
         ),
         u64_field(
             "unclaimedB",
-            "Party B's share that could not be paid out; Withdraw takes it.",
+            "Party B's share that could not be paid out; Withdraw moves it.",
         ),
         u64_field(
             "accountableSeq",
@@ -285,9 +285,17 @@ fn instructions() -> Vec<Value> {
         ),
         instruction(
             "withdraw",
-            &["Takes the signer's unclaimed share of a settled channel to `destination`."],
+            &[
+                "Moves an unclaimed share of a settled channel: anyone may move a party's share to \
+                 that party's own wallet (`destination`); a party may move its own share to any \
+                 `destination`.",
+            ],
             vec![
-                account("party", Access::Signer, &["Party A's or party B's wallet."]),
+                account(
+                    "submitter",
+                    Access::Signer,
+                    &["Anyone; a party, to send its own share elsewhere."],
+                ),
                 channel(Access::Writable),
                 account("destination", Access::Writable, &[]),
                 account("partyA", Access::Writable, &["Receives the rent reserve when the account closes."]),

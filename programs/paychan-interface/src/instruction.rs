@@ -58,9 +58,11 @@ pub enum PaychanInstruction {
     /// 1. `[writable]` party A's wallet
     /// 2. `[writable]` party B's wallet
     Finalize,
-    /// Takes the signer's unclaimed share of a Settled channel to `destination`.
+    /// Moves an unclaimed share of a Settled channel: anyone's request moves a party's share
+    /// to that party's own wallet (`destination`); a party's own request moves its share to
+    /// any `destination`.
     ///
-    /// 0. `[signer]` party A or party B
+    /// 0. `[signer]` anyone (a party, to send its share elsewhere)
     /// 1. `[writable]` channel
     /// 2. `[writable]` destination
     /// 3. `[writable]` party A's wallet (receives the rent reserve when the account closes)

@@ -57,8 +57,10 @@ pub fn signing_party(channel: &Channel, signer: &AccountView) -> Result<Party, P
         .ok_or(PaychanError::NotAParty)
 }
 
-/// A party's wallet passed for a payout: the right key. It may be read-only: then its share
-/// waits as unclaimed (`payout::can_receive`) rather than blocking the payout of the other.
+/// A party's wallet passed for a payout: the right key, writable. Finalize and Dispute are
+/// permissionless: a wallet passed read-only would let whoever submits park that party's share
+/// as unclaimed (and the opener's rent reserve with it). A wallet that is writable but cannot
+/// take its share (below rent exemption, executable) still parks it (`payout::can_receive`).
 pub fn require_wallet(
     channel: &Channel,
     party: Party,
@@ -67,5 +69,5 @@ pub fn require_wallet(
     if wallet.address() != channel.party_key(party) {
         return Err(PaychanError::PayoutAccountMismatch);
     }
-    Ok(())
+    require_writable(wallet)
 }

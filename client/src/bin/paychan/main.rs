@@ -52,7 +52,7 @@ enum Command {
     Status(onchain::StatusArgs),
     /// Pay out a closing channel after its challenge period.
     Finalize(onchain::ChannelArg),
-    /// Take a share the settlement could not pay to this party's wallet.
+    /// Move a share the settlement could not pay: to its party's wallet (anyone may), or this party's own anywhere.
     Withdraw(onchain::Withdraw),
     /// Keep a channel running: peer link (reconnecting), watcher, and control of `pay`, `close`, `dispute`.
     Daemon(daemon::Daemon),

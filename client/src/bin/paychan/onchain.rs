@@ -296,7 +296,8 @@ pub async fn finalize(cluster: &Cluster, args: ChannelArg) -> Result<(), String>
 pub struct Withdraw {
     /// The channel address.
     channel: String,
-    /// Where to send the unclaimed share (default: this keypair's address).
+    /// Where to send it: a party's wallet takes that party's share (anyone may move it there);
+    /// any other address takes this party's own share (default: this keypair's address).
     #[arg(long)]
     to: Option<String>,
 }
@@ -316,7 +317,7 @@ pub async fn withdraw(cluster: &Cluster, args: Withdraw) -> Result<(), String> {
     )
     .await?;
     cluster.print(
-        format!("withdrew the unclaimed share of {} to {destination}", channel.address),
+        format!("moved an unclaimed share of {} to {destination}", channel.address),
         serde_json::json!({"channel": channel.address.to_string(), "destination": destination.to_string()}),
     );
     Ok(())

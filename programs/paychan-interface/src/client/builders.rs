@@ -204,13 +204,18 @@ pub fn finalize(channel: &ChannelAddress) -> Instruction {
     )
 }
 
-/// Withdraw the signer's unclaimed share to `destination`.
-pub fn withdraw(channel: &ChannelAddress, party: &Address, destination: &Address) -> Instruction {
+/// Withdraw: `destination` a party's wallet moves that party's share (anyone may submit); any other
+/// destination moves the share of the party that submits.
+pub fn withdraw(
+    channel: &ChannelAddress,
+    submitter: &Address,
+    destination: &Address,
+) -> Instruction {
     paychan_instruction(
         &channel.program_id,
         PaychanInstruction::Withdraw,
         std::vec![
-            AccountMeta::new_readonly(*party, true),
+            AccountMeta::new_readonly(*submitter, true),
             AccountMeta::new(channel.address, false),
             AccountMeta::new(*destination, false),
             AccountMeta::new(channel.party_a, false),

@@ -94,9 +94,9 @@ export type Channel = {
   registeredBy: RegisteredBy;
   /** Unix seconds after which Finalize may run. */
   deadline: bigint;
-  /** Party A's share that could not be paid out; Withdraw takes it. */
+  /** Party A's share that could not be paid out; Withdraw moves it. */
   unclaimedA: bigint;
-  /** Party B's share that could not be paid out; Withdraw takes it. */
+  /** Party B's share that could not be paid out; Withdraw moves it. */
   unclaimedB: bigint;
   /** The seq the registrant registered; a Dispute two newer punishes it. */
   accountableSeq: bigint;
@@ -130,9 +130,9 @@ export type ChannelArgs = {
   registeredBy: RegisteredByArgs;
   /** Unix seconds after which Finalize may run. */
   deadline: number | bigint;
-  /** Party A's share that could not be paid out; Withdraw takes it. */
+  /** Party A's share that could not be paid out; Withdraw moves it. */
   unclaimedA: number | bigint;
-  /** Party B's share that could not be paid out; Withdraw takes it. */
+  /** Party B's share that could not be paid out; Withdraw moves it. */
   unclaimedB: number | bigint;
   /** The seq the registrant registered; a Dispute two newer punishes it. */
   accountableSeq: number | bigint;

@@ -38,7 +38,7 @@ export function getWithdrawDiscriminatorBytes() {
 
 export type WithdrawInstruction<
   TProgram extends string = typeof PAYCHAN_PROGRAM_ADDRESS,
-  TAccountParty extends string | AccountMeta<string> = string,
+  TAccountSubmitter extends string | AccountMeta<string> = string,
   TAccountChannel extends string | AccountMeta<string> = string,
   TAccountDestination extends string | AccountMeta<string> = string,
   TAccountPartyA extends string | AccountMeta<string> = string,
@@ -47,10 +47,10 @@ export type WithdrawInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountParty extends string
-        ? ReadonlySignerAccount<TAccountParty> &
-            AccountSignerMeta<TAccountParty>
-        : TAccountParty,
+      TAccountSubmitter extends string
+        ? ReadonlySignerAccount<TAccountSubmitter> &
+            AccountSignerMeta<TAccountSubmitter>
+        : TAccountSubmitter,
       TAccountChannel extends string
         ? WritableAccount<TAccountChannel>
         : TAccountChannel,
@@ -90,13 +90,13 @@ export function getWithdrawInstructionDataCodec(): FixedSizeCodec<
 }
 
 export type WithdrawInput<
-  TAccountParty extends string = string,
+  TAccountSubmitter extends string = string,
   TAccountChannel extends string = string,
   TAccountDestination extends string = string,
   TAccountPartyA extends string = string,
 > = {
-  /** Party A's or party B's wallet. */
-  party: TransactionSigner<TAccountParty>;
+  /** Anyone; a party, to send its own share elsewhere. */
+  submitter: TransactionSigner<TAccountSubmitter>;
   channel: Address<TAccountChannel>;
   destination: Address<TAccountDestination>;
   /** Receives the rent reserve when the account closes. */
@@ -104,14 +104,14 @@ export type WithdrawInput<
 };
 
 export function getWithdrawInstruction<
-  TAccountParty extends string,
+  TAccountSubmitter extends string,
   TAccountChannel extends string,
   TAccountDestination extends string,
   TAccountPartyA extends string,
   TProgramAddress extends Address = typeof PAYCHAN_PROGRAM_ADDRESS,
 >(
   input: WithdrawInput<
-    TAccountParty,
+    TAccountSubmitter,
     TAccountChannel,
     TAccountDestination,
     TAccountPartyA
@@ -119,7 +119,7 @@ export function getWithdrawInstruction<
   config?: { programAddress?: TProgramAddress },
 ): WithdrawInstruction<
   TProgramAddress,
-  TAccountParty,
+  TAccountSubmitter,
   TAccountChannel,
   TAccountDestination,
   TAccountPartyA
@@ -129,7 +129,7 @@ export function getWithdrawInstruction<
 
   // Original accounts.
   const originalAccounts = {
-    party: { value: input.party ?? null, isWritable: false },
+    submitter: { value: input.submitter ?? null, isWritable: false },
     channel: { value: input.channel ?? null, isWritable: true },
     destination: { value: input.destination ?? null, isWritable: true },
     partyA: { value: input.partyA ?? null, isWritable: true },
@@ -142,7 +142,7 @@ export function getWithdrawInstruction<
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
-      getAccountMeta(accounts.party),
+      getAccountMeta(accounts.submitter),
       getAccountMeta(accounts.channel),
       getAccountMeta(accounts.destination),
       getAccountMeta(accounts.partyA),
@@ -151,7 +151,7 @@ export function getWithdrawInstruction<
     programAddress,
   } as WithdrawInstruction<
     TProgramAddress,
-    TAccountParty,
+    TAccountSubmitter,
     TAccountChannel,
     TAccountDestination,
     TAccountPartyA
@@ -164,8 +164,8 @@ export type ParsedWithdrawInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
-    /** Party A's or party B's wallet. */
-    party: TAccountMetas[0];
+    /** Anyone; a party, to send its own share elsewhere. */
+    submitter: TAccountMetas[0];
     channel: TAccountMetas[1];
     destination: TAccountMetas[2];
     /** Receives the rent reserve when the account closes. */
@@ -195,7 +195,7 @@ export function parseWithdrawInstruction<
   return {
     programAddress: instruction.programAddress,
     accounts: {
-      party: getNextAccount(),
+      submitter: getNextAccount(),
       channel: getNextAccount(),
       destination: getNextAccount(),
       partyA: getNextAccount(),
