@@ -4,7 +4,8 @@
 //!   keeps paying;
 //! - a peer that stops reading cannot stall the watcher: a stale registration is still
 //!   disputed (and punished);
-//! - a flood of idle connections is bounded and cannot keep the real peer out.
+//! - a flood of idle connections is bounded and cannot keep the real peer out, even while
+//!   500 connections a second keep arriving; refusals are logged a few times, not once each.
 //!
 //! Bounded: every wait has a deadline.
 
@@ -24,8 +25,8 @@ use paychan_tests::{
 };
 use solana_keypair::Keypair;
 use solana_program_test::tokio::{
-    io::AsyncReadExt,
-    net::TcpStream,
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpSocket, TcpStream},
     sync::{mpsc, oneshot, watch},
     task::spawn_local,
     time::timeout,
@@ -239,6 +240,83 @@ fn a_flood_of_idle_connections_is_bounded_and_the_peer_still_gets_in() {
                 .unwrap_or_else(|_| panic!("flood connection {i} is still held open"));
             assert!(matches!(read, Ok(0) | Err(_)), "connection {i}: {read:?}");
         }
+    });
+}
+
+/// From another address, 500 connections a second arrive for two seconds, half of them idle,
+/// half sending garbage. Midway, the real peer dials: it links at once. The garbage is refused
+/// and reported about once a second, with a count of what was left out, not once each.
+#[test]
+fn the_peer_links_while_500_connections_per_second_arrive() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 0).await;
+        let id = channel.address.to_bytes();
+        let (notices, mut notices_rx) = mpsc::unbounded_channel();
+        let (address, mut links) = accepting(&a, &b, &channel, notices).await;
+
+        let (midway_tx, midway) = oneshot::channel();
+        let flood = spawn_local(async move {
+            let mut midway_tx = Some(midway_tx);
+            let mut pace =
+                solana_program_test::tokio::time::interval(std::time::Duration::from_millis(2));
+            let mut held = Vec::new();
+            for i in 0..1_000u32 {
+                pace.tick().await;
+                let socket = TcpSocket::new_v4().expect("socket");
+                socket
+                    .bind("127.0.0.2:0".parse().expect("address"))
+                    .expect("bind");
+                let Ok(mut stream) = socket.connect(address).await else {
+                    continue;
+                };
+                if i % 2 == 1 {
+                    // A 3-byte Noise frame where a 32-byte key belongs: refused at once.
+                    let _ = stream.write_all(&[0, 3, 0xAB, 0xAB, 0xAB]).await;
+                }
+                held.push(stream);
+                if i == 250 {
+                    midway_tx.take().map(|tx| tx.send(()));
+                }
+            }
+            held.len()
+        });
+        midway.await.expect("the flood is under way");
+        let dialed = timeout(
+            DEADLINE,
+            PeerLink::connect(address, &signing_key(&a), &b.pubkey().to_bytes(), id),
+        )
+        .await
+        .expect("in time")
+        .expect("the peer's handshake succeeds mid-flood");
+        timeout(DEADLINE, links.recv())
+            .await
+            .expect("in time")
+            .expect("Bob's side hands the link on");
+        drop(dialed);
+        let sent = timeout(DEADLINE, flood)
+            .await
+            .expect("in time")
+            .expect("flood");
+        assert!(sent > 900, "the flood connected {sent} times");
+
+        let mut refusals = Vec::new();
+        while let Ok(notice) = notices_rx.try_recv() {
+            if let Notice::Refused(why) = notice {
+                refusals.push(why);
+            }
+        }
+        assert!(
+            (1..=5).contains(&refusals.len()),
+            "{} refusal notices for ~500 refused connections: {refusals:?}",
+            refusals.len()
+        );
+        assert!(
+            refusals
+                .iter()
+                .any(|why| why.contains("more since the last report")),
+            "{refusals:?}"
+        );
     });
 }
 

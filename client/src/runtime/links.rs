@@ -2,13 +2,14 @@
 //! doing so for as long as the channel runs. Only authenticated links reach the runtime; a
 //! connection that fails the handshake (garbage, a wrong key, a replay) is refused and logged.
 
-use std::{collections::VecDeque, time::Duration};
+use std::{cell::RefCell, collections::VecDeque, net::IpAddr, rc::Rc, time::Duration};
 
 use ed25519_dalek::SigningKey;
 use tokio::{
     net::TcpListener,
     sync::{mpsc, watch},
     task::AbortHandle,
+    time::Instant,
 };
 
 use super::{LinkState, Notice};
@@ -19,14 +20,23 @@ const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LAST_RETRY: Duration = Duration::from_secs(5);
 
 /// Unauthenticated connections in their handshake at once. Each holds a socket and buffers
-/// (~128 KiB); beyond this the oldest is dropped, so a flood of idle connections costs a
-/// bounded amount and cannot keep the real peer out: its handshake takes a millisecond, a
-/// flooder's slot is the one that ages out.
+/// (~128 KiB); beyond this the oldest of the busiest address is dropped, so a flood of idle
+/// connections costs a bounded amount.
 pub const MAX_PENDING_HANDSHAKES: usize = 64;
+
+/// Handshakes one IP address may have in progress at once; a newer connection from it drops
+/// its oldest. A flooder (from any number of ports) thus holds a few slots and can never
+/// evict the real peer's handshake from another address.
+pub const MAX_PENDING_PER_ADDRESS: usize = 4;
+
+/// At most one refusal notice per this long; the next one counts those left out, so a flood
+/// of bad connections never floods the log.
+pub const REFUSAL_NOTICE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Accepts connections on `listener` and hands each authenticated one to the runtime. Each
 /// handshake runs as its own task (bounded by the handshake timeout), so a slow or hostile
-/// client cannot hold up the peer; at most [`MAX_PENDING_HANDSHAKES`] run at once.
+/// client cannot hold up the peer; at most [`MAX_PENDING_HANDSHAKES`] run at once, at most
+/// [`MAX_PENDING_PER_ADDRESS`] per address.
 pub async fn accept_forever(
     listener: TcpListener,
     me: SigningKey,
@@ -35,34 +45,97 @@ pub async fn accept_forever(
     links: mpsc::Sender<PeerLink>,
     notices: mpsc::UnboundedSender<Notice>,
 ) {
-    let mut pending: VecDeque<AbortHandle> = VecDeque::new();
+    let mut pending = PendingHandshakes::default();
+    let refusals = Rc::new(RefCell::new(RefusalNotices::new(notices.clone())));
     loop {
         let (stream, from) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
-                let _ = notices.send(Notice::Refused(format!("accept failed: {e}")));
+                refusals.borrow_mut().refused(format!("accept failed: {e}"));
                 tokio::time::sleep(FIRST_RETRY).await;
                 continue;
             }
         };
-        pending.retain(|handshake| !handshake.is_finished());
-        if pending.len() >= MAX_PENDING_HANDSHAKES {
-            if let Some(oldest) = pending.pop_front() {
-                oldest.abort(); // drops its socket and buffers
-            }
-        }
-        let (me, links, notices) = (me.clone(), links.clone(), notices.clone());
+        pending.make_room_for(from.ip());
+        let (me, links, refusals) = (me.clone(), links.clone(), Rc::clone(&refusals));
         let handshake = tokio::task::spawn_local(async move {
             match PeerLink::accept(stream, &me, &peer, channel).await {
                 Ok(link) => {
                     let _ = links.send(link).await;
                 }
-                Err(e) => {
-                    let _ = notices.send(Notice::Refused(format!("{from}: {e}")));
-                }
+                Err(e) => refusals.borrow_mut().refused(format!("{from}: {e}")),
             }
         });
-        pending.push_back(handshake.abort_handle());
+        pending.push(from.ip(), handshake.abort_handle());
+    }
+}
+
+/// Handshakes in progress, oldest first, with the address each came from.
+#[derive(Default)]
+struct PendingHandshakes(VecDeque<(IpAddr, AbortHandle)>);
+
+impl PendingHandshakes {
+    /// Drops what must go before a connection from `from` is served: the oldest of its own
+    /// address at that address's limit, else, at the global limit, the oldest of the address
+    /// holding the most.
+    fn make_room_for(&mut self, from: IpAddr) {
+        self.0.retain(|(_, handshake)| !handshake.is_finished());
+        let held_by = |ip: IpAddr| self.0.iter().filter(|(a, _)| *a == ip).count();
+        let victim = if held_by(from) >= MAX_PENDING_PER_ADDRESS {
+            Some(from)
+        } else if self.0.len() >= MAX_PENDING_HANDSHAKES {
+            self.0
+                .iter()
+                .map(|(ip, _)| *ip)
+                .max_by_key(|ip| held_by(*ip))
+        } else {
+            None
+        };
+        if let Some(ip) = victim {
+            if let Some(at) = self.0.iter().position(|(a, _)| *a == ip) {
+                if let Some((_, oldest)) = self.0.remove(at) {
+                    oldest.abort(); // drops its socket and buffers
+                }
+            }
+        }
+    }
+
+    fn push(&mut self, from: IpAddr, handshake: AbortHandle) {
+        self.0.push_back((from, handshake));
+    }
+}
+
+/// Refused connections, reported at most once per [`REFUSAL_NOTICE_INTERVAL`].
+struct RefusalNotices {
+    notices: mpsc::UnboundedSender<Notice>,
+    last: Option<Instant>,
+    left_out: u64,
+}
+
+impl RefusalNotices {
+    fn new(notices: mpsc::UnboundedSender<Notice>) -> Self {
+        Self {
+            notices,
+            last: None,
+            left_out: 0,
+        }
+    }
+
+    fn refused(&mut self, why: String) {
+        let now = Instant::now();
+        if self
+            .last
+            .is_some_and(|last| now.duration_since(last) < REFUSAL_NOTICE_INTERVAL)
+        {
+            self.left_out += 1;
+            return;
+        }
+        let why = match std::mem::take(&mut self.left_out) {
+            0 => why,
+            n => format!("{why} (and {n} more since the last report)"),
+        };
+        self.last = Some(now);
+        let _ = self.notices.send(Notice::Refused(why));
     }
 }
 

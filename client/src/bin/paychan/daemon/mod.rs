@@ -160,7 +160,10 @@ async fn bind_control(path: &Path) -> Result<UnixListener, String> {
     Ok(listener)
 }
 
+/// Writes notices to stderr without blocking the channel: a stderr nobody reads stalls this
+/// task alone, never the runtime (notices are few: refusals are reported once a second).
 async fn log(mut notices: mpsc::UnboundedReceiver<Notice>) {
+    let mut stderr = tokio::io::stderr();
     while let Some(notice) = notices.recv().await {
         let line = match notice {
             Notice::Connected => "peer connected".to_string(),
@@ -171,7 +174,10 @@ async fn log(mut notices: mpsc::UnboundedReceiver<Notice>) {
             Notice::Chain(e) => format!("chain: {e} (trying again next tick)"),
             Notice::Landed(total) => format!("landed a transaction ({total} so far)"),
         };
-        eprintln!("paychan daemon: {line}");
+        let line = format!("paychan daemon: {line}\n");
+        if stderr.write_all(line.as_bytes()).await.is_err() {
+            return;
+        }
     }
 }
 
