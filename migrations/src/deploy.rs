@@ -1,7 +1,7 @@
 //! The deploy itself, over any [`Ledger`].
 
 use paychan_client::ledger::{sign_and_submit, Ledger, LedgerError};
-use paychan_interface::Address;
+use paychan_interface::{channel::Channel, Address};
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_loader_v3_interface::{
@@ -37,15 +37,47 @@ pub enum DeployError {
     Loader(String),
     #[error("after deploying, the program account is still not executable")]
     NotExecutable,
+    #[error(
+        "refusing to upgrade: {count} live account(s) of the program have a layout this build \
+         cannot read (first: {first}, layout version {version}), and every instruction on them \
+         would fail; settle them first, or upgrade with a build that reads that layout"
+    )]
+    WouldStrandChannels {
+        count: usize,
+        first: Address,
+        version: u8,
+    },
+}
+
+/// Whether an upgrade may leave accounts of an older (or unknown) layout behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stranding {
+    /// Refuse an upgrade while any account of the program has a layout the new build cannot
+    /// read: the channels in it would be stranded, their deposits locked.
+    Refuse,
+    /// Upgrade anyway (a cluster whose old accounts are known to be abandoned).
+    Allow,
 }
 
 /// Deploys (or upgrades) `elf` at `program.pubkey()`; `payer` pays and is the upgrade
-/// authority. Idempotent.
+/// authority. Idempotent. Refuses an upgrade that would strand live channels of a layout this
+/// build cannot read ([`Stranding::Refuse`]).
 pub async fn deploy<L: Ledger>(
     ledger: &mut L,
     payer: &Keypair,
     program: &Keypair,
     elf: &[u8],
+) -> Result<Deployed, DeployError> {
+    deploy_with(ledger, payer, program, elf, Stranding::Refuse).await
+}
+
+/// [`deploy`], saying what to do about accounts an upgrade would strand.
+pub async fn deploy_with<L: Ledger>(
+    ledger: &mut L,
+    payer: &Keypair,
+    program: &Keypair,
+    elf: &[u8],
+    stranding: Stranding,
 ) -> Result<Deployed, DeployError> {
     let program_id = program.pubkey();
     let programdata = get_program_data_address(&program_id);
@@ -70,6 +102,9 @@ pub async fn deploy<L: Ledger>(
         let (current, padding) = code.split_at(elf.len());
         if current == elf && padding.iter().all(|b| *b == 0) {
             return Ok(Deployed::Unchanged);
+        }
+        if stranding == Stranding::Refuse {
+            refuse_stranding(ledger, &program_id).await?;
         }
     }
 
@@ -129,6 +164,30 @@ pub async fn deploy<L: Ledger>(
         return Err(DeployError::NotExecutable);
     }
     Ok(outcome)
+}
+
+/// Refuses while the program owns an account this build's layout cannot read. This build
+/// reads only its own layout (`CHANNEL_VERSION`); a build that settles older layouts would
+/// list them here as readable.
+async fn refuse_stranding<L: Ledger>(
+    ledger: &mut L,
+    program_id: &Address,
+) -> Result<(), DeployError> {
+    let stranded: Vec<(Address, u8)> = ledger
+        .program_accounts(program_id)
+        .await?
+        .into_iter()
+        .filter(|(_, account)| account.lamports > 0 && Channel::unpack(&account.data).is_err())
+        .map(|(address, account)| (address, account.data.get(1).copied().unwrap_or(0)))
+        .collect();
+    match stranded.first() {
+        None => Ok(()),
+        Some(&(first, version)) => Err(DeployError::WouldStrandChannels {
+            count: stranded.len(),
+            first,
+            version,
+        }),
+    }
 }
 
 async fn rent<L: Ledger>(ledger: &mut L) -> Result<Rent, DeployError> {

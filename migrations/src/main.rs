@@ -5,7 +5,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::Parser;
 use paychan_client::ledger::RpcLedger;
-use paychan_migrations::{deploy, smoke, Deployed};
+use paychan_migrations::{deploy_with, smoke, Deployed, Stranding};
 use solana_keypair::read_keypair_file;
 use solana_signer::Signer;
 
@@ -28,6 +28,10 @@ struct Args {
     /// The SBF binary.
     #[arg(long, default_value = "target/deploy/paychan.so")]
     program: PathBuf,
+    /// Upgrade even if live accounts of a layout the new build cannot read would be stranded
+    /// (their instructions would all fail): only for accounts known to be abandoned.
+    #[arg(long)]
+    allow_stranding: bool,
     /// After deploying, open a channel, make this many payments and close it.
     #[arg(long, value_name = "PAYMENTS")]
     smoke: Option<u64>,
@@ -41,7 +45,12 @@ async fn run(args: Args) -> Result<(), String> {
     let elf = std::fs::read(&args.program)
         .map_err(|e| format!("cannot read {}: {e}", args.program.display()))?;
     let mut ledger = RpcLedger::new(args.url.clone());
-    let outcome = deploy(&mut ledger, &payer, &program, &elf)
+    let stranding = if args.allow_stranding {
+        Stranding::Allow
+    } else {
+        Stranding::Refuse
+    };
+    let outcome = deploy_with(&mut ledger, &payer, &program, &elf, stranding)
         .await
         .map_err(|e| e.to_string())?;
     let id = program.pubkey();

@@ -3,7 +3,9 @@
 
 use paychan_client::ledger::{Ledger, LiteSvmLedger, SharedLedger};
 use paychan_interface::client::{self, ChannelAddress};
-use paychan_migrations::{deploy, smoke, Deployed, WRITE_CHUNK};
+use paychan_migrations::{
+    deploy, deploy_with, smoke, DeployError, Deployed, Stranding, WRITE_CHUNK,
+};
 use solana_keypair::{read_keypair_file, Keypair};
 use solana_signer::Signer;
 
@@ -109,5 +111,68 @@ fn deploy_creates_is_idempotent_and_upgrades() {
             report.transactions, 4,
             "funding, open, deposit, cooperative close"
         );
+    });
+}
+
+/// A live channel of an older layout (v1: 224 bytes) that the new build cannot read: the
+/// upgrade is refused and the program keeps its bytes, until the operator says the old
+/// accounts are abandoned. Channels of the current layout never block an upgrade.
+#[test]
+fn an_upgrade_that_would_strand_channels_of_an_older_layout_is_refused() {
+    runtime().block_on(async {
+        let elf = std::fs::read(PROGRAM).expect("run scripts/build-sbf.sh first");
+        let program = read_keypair_file(DEV_KEY).expect("dev keypair");
+        let payer = Keypair::new();
+        let mut ledger = LiteSvmLedger::empty();
+        ledger
+            .svm()
+            .airdrop(&payer.pubkey(), 100 * SOL)
+            .expect("airdrop");
+        deploy(&mut ledger, &payer, &program, &elf)
+            .await
+            .expect("deploy");
+        open_channel(&mut ledger, &payer).await;
+        let mut upgraded = elf.clone();
+        let at = upgraded
+            .windows(7)
+            .position(|w| w == b"paychan")
+            .expect("the log message is in the binary");
+        upgraded[at] = b'P';
+
+        let mut v1 = vec![0u8; 224];
+        (v1[0], v1[1], v1[2]) = (paychan_interface::channel::CHANNEL_DISCRIMINATOR, 1, 1);
+        let old = paychan_interface::Address::new_unique();
+        ledger
+            .svm()
+            .set_account(
+                old,
+                solana_account::Account {
+                    lamports: SOL,
+                    data: v1,
+                    owner: paychan_interface::ID,
+                    executable: false,
+                    rent_epoch: 0,
+                },
+            )
+            .expect("a v1 channel");
+
+        let refused = deploy(&mut ledger, &payer, &program, &upgraded).await;
+        assert!(
+            matches!(
+                refused,
+                Err(DeployError::WouldStrandChannels { count: 1, first, version: 1 }) if first == old
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(
+            deploy(&mut ledger, &payer, &program, &elf)
+                .await
+                .expect("the old bytes are still deployed"),
+            Deployed::Unchanged
+        );
+        let allowed = deploy_with(&mut ledger, &payer, &program, &upgraded, Stranding::Allow)
+            .await
+            .expect("upgrade when told the old accounts are abandoned");
+        assert!(matches!(allowed, Deployed::Upgraded { .. }));
     });
 }

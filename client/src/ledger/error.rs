@@ -15,6 +15,8 @@ pub enum LedgerError {
     Unreachable(String),
     #[error("the ledger returned data that could not be decoded: {0}")]
     Decode(String),
+    #[error("this ledger backend cannot do this: {0}")]
+    Unsupported(String),
 }
 
 impl From<TransactionError> for LedgerError {

@@ -88,4 +88,11 @@ impl Ledger for LiteSvmLedger {
     async fn unix_timestamp(&mut self) -> Result<i64, LedgerError> {
         Ok(self.svm.get_sysvar::<Clock>().unix_timestamp)
     }
+
+    async fn program_accounts(
+        &mut self,
+        program: &Address,
+    ) -> Result<Vec<(Address, solana_account::Account)>, LedgerError> {
+        Ok(self.svm.get_program_accounts(program))
+    }
 }

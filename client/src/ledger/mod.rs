@@ -65,6 +65,17 @@ pub trait Ledger {
         decode_channel(address, self.account(address).await?)
     }
 
+    /// Every account `program` owns (what a deploy checks before an upgrade). Backends that
+    /// cannot list accounts say so.
+    async fn program_accounts(
+        &mut self,
+        program: &Address,
+    ) -> Result<Vec<(Address, solana_account::Account)>, LedgerError> {
+        Err(LedgerError::Unsupported(format!(
+            "listing the accounts of {program}"
+        )))
+    }
+
     /// The channel as the `finalized` commitment shows it: what a guard checks before it
     /// concludes the channel is gone. Backends without forks read it as [`Ledger::channel`].
     async fn channel_finalized(

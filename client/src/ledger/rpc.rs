@@ -155,6 +155,16 @@ impl Ledger for RpcLedger {
         self.account_at(address, self.client.commitment()).await
     }
 
+    async fn program_accounts(
+        &mut self,
+        program: &Address,
+    ) -> Result<Vec<(Address, solana_account::Account)>, LedgerError> {
+        match self.client.get_program_accounts(program).await {
+            Ok(accounts) => Ok(accounts),
+            Err(e) => Err(self.explain(e).await),
+        }
+    }
+
     async fn channel_finalized(
         &mut self,
         address: &Address,

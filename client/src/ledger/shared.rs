@@ -56,6 +56,13 @@ impl<L: Ledger> Ledger for SharedLedger<L> {
         self.0.borrow_mut().wait_for_next_slot().await
     }
 
+    async fn program_accounts(
+        &mut self,
+        program: &Address,
+    ) -> Result<Vec<(Address, solana_account::Account)>, LedgerError> {
+        self.0.borrow_mut().program_accounts(program).await
+    }
+
     async fn channel_finalized(
         &mut self,
         address: &Address,
