@@ -17,7 +17,8 @@ use solana_signer::Signer;
 
 use crate::{
     engine::{
-        Action, ChannelEngine, ChannelParams, EngineError, Event, Input, PeerMessage, Record,
+        Action, ChannelEngine, ChannelParams, CloseTerms, EngineError, Event, Input, PeerMessage,
+        Record,
     },
     ledger::{self, cooperative, Landed, Ledger, LedgerError},
     store::{ChannelStore, StoreError},
@@ -150,6 +151,9 @@ pub struct ChannelNode<S, L> {
     pub landed: Vec<Landed>,
     /// Priority fee in micro-lamports per compute unit for what this node submits (0: none).
     priority_fee: u64,
+    /// The CloseCooperative transaction this party built and signed, waiting for the peer's
+    /// signature.
+    close_transaction: Option<(CloseTerms, solana_transaction::Transaction)>,
     /// The one look at the chain a peer message may trigger between two of the application's
     /// own looks ([`ChannelNode::sync_chain`], or a chain view it feeds in) was taken: a peer cannot drive our RPC traffic.
     peer_look_taken: bool,
@@ -252,6 +256,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
             events: Vec::new(),
             landed: Vec::new(),
             priority_fee: 0,
+            close_transaction: None,
             peer_look_taken: false,
         };
         node.sync_chain().await?;
@@ -336,28 +341,51 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
                 Action::Send(message) => self.outbox.push(message),
                 Action::Notify(event) => self.events.push(event),
                 Action::Submit(ChainRequest::CloseCooperative(terms)) => {
+                    // Our own blockhash: the transaction we will submit is ours alone to date.
                     let blockhash = self.ledger.latest_blockhash().await?;
                     let request =
                         cooperative::request(&self.channel, terms, &self.keypair, blockhash);
-                    actions.extend(self.engine.handle(Input::CloseTransactionBuilt(request))?);
+                    let bytes = cooperative::serialize(&request);
+                    self.close_transaction = Some((terms, request));
+                    actions.extend(self.engine.handle(Input::CloseTransactionBuilt(bytes))?);
                 }
                 Action::Submit(request) => {
                     let instructions = self.instructions_for(request);
                     self.submit(&instructions).await?;
                 }
                 Action::CountersignClose { terms, transaction } => {
-                    let transaction = cooperative::countersign(
+                    let signature = cooperative::countersign(
                         &transaction,
                         &self.channel,
                         terms,
                         &self.keypair,
                     )?;
+                    let answer = Input::CloseCountersigned { terms, signature };
+                    actions.extend(self.engine.handle(answer)?);
+                }
+                Action::SubmitCooperativeClose { terms, signature } => {
+                    let Some((built, transaction)) = self.close_transaction.take() else {
+                        continue; // a signature for a transaction a restart forgot: resent
+                    };
+                    if built != terms {
+                        continue;
+                    }
+                    let peer = self.peer_wallet();
+                    let transaction = cooperative::complete(transaction, &peer, signature)?;
                     let landed = self.submit_signed(transaction).await?;
                     self.landed.push(landed);
                 }
             }
         }
         Ok(())
+    }
+
+    /// The other party's wallet (it signs the CloseCooperative transaction).
+    fn peer_wallet(&self) -> paychan_interface::Address {
+        match self.engine.params().peer() {
+            Party::A => self.channel.party_a,
+            Party::B => self.channel.party_b,
+        }
     }
 
     fn instructions_for(&self, request: ChainRequest) -> Vec<Instruction> {

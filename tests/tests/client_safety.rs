@@ -23,7 +23,10 @@ use paychan_interface::{
 use paychan_tests::{
     chain::{SvmChain, TestChain},
     flaky::{Fault, FaultPlan, FlakyLedger},
-    pair::{deliver, join_in_memory, on_chain, open_channel, payment, submit_as, WALLET},
+    pair::{
+        deliver, join_in_memory, on_chain, open_channel, payment, submit_as, FEE_PER_SIGNATURE,
+        WALLET,
+    },
     running::{start, DEADLINE},
     SOL,
 };
@@ -319,5 +322,30 @@ fn a_peer_cannot_drive_our_rpc_reads_while_a_message_waits_for_a_deposit() {
         bob.sync_chain().await.expect("Bob's tick");
         bob.handle(Input::Peer(proposal)).await.expect("parked");
         assert_eq!(reads() - before, 3, "the tick, and one look after it");
+    });
+}
+
+/// A cooperative close: Bob checks Alice's transaction and sends back only his signature, so
+/// he never submits a transaction whose blockhash Alice chose, nor waits on the chain for it;
+/// Alice completes it and lands it with the blockhash she fetched.
+#[test]
+fn the_countersigner_only_signs_and_the_requester_lands_the_close() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 2 * SOL).await;
+        let (mut alice, mut bob) = join_in_memory(&chain, &a, &b, channel).await;
+        alice.handle(payment(SOL)).await.expect("pay");
+        deliver(&mut alice, &mut bob).await.expect("round");
+        alice.handle(Input::Close).await.expect("close");
+        deliver(&mut alice, &mut bob)
+            .await
+            .expect("close agreed and signed");
+        assert_eq!(on_chain(&chain, &channel).await, None, "closed");
+        assert_eq!((alice.landed.len(), bob.landed.len()), (1, 0));
+        assert_eq!(
+            lamports(&chain, &b.pubkey()).await,
+            WALLET - 2 * SOL - FEE_PER_SIGNATURE + 3 * SOL,
+            "Bob paid his deposit's fee only"
+        );
     });
 }

@@ -48,6 +48,11 @@ pub enum PeerMessage {
         terms: CloseTerms,
         transaction: Vec<u8>,
     },
+    /// The receiver's signature on that transaction: the requester completes and submits it.
+    CloseSignature {
+        terms: CloseTerms,
+        signature: [u8; 64],
+    },
 }
 
 /// Why a proposal was refused.

@@ -208,6 +208,15 @@ impl ChannelEngine {
                     transaction,
                 }));
             }
+            Input::CloseCountersigned { terms, signature } => {
+                if self.closing != Some(terms) {
+                    return Err(EngineError::CloseTermsMismatch);
+                }
+                actions.push(Action::Send(PeerMessage::CloseSignature {
+                    terms,
+                    signature,
+                }));
+            }
         }
         Ok(actions)
     }
@@ -494,6 +503,13 @@ impl ChannelEngine {
                     return Err(EngineError::CloseTermsMismatch);
                 }
                 actions.push(Action::CountersignClose { terms, transaction });
+                Ok(())
+            }
+            PeerMessage::CloseSignature { terms, signature } => {
+                if self.closing != Some(terms) {
+                    return Err(EngineError::CloseTermsMismatch);
+                }
+                actions.push(Action::SubmitCooperativeClose { terms, signature });
                 Ok(())
             }
         }

@@ -179,6 +179,12 @@ pub enum Input {
     /// The driver built and signed the CloseCooperative transaction this party asked for
     /// (serialized); it goes to the peer for its signature.
     CloseTransactionBuilt(Vec<u8>),
+    /// The driver checked the peer's CloseCooperative transaction and signed it: the signature
+    /// goes back to the peer, which submits.
+    CloseCountersigned {
+        terms: CloseTerms,
+        signature: [u8; 64],
+    },
 }
 
 /// Side effects for the driver, to be carried out in order. A `Persist` must be durable before
@@ -189,10 +195,16 @@ pub enum Action {
     Send(PeerMessage),
     Submit(ChainRequest),
     Notify(Event),
-    /// The peer signed this CloseCooperative transaction for the agreed terms: check it is
-    /// exactly that, add this party's signature, and submit it.
+    /// The peer sent this CloseCooperative transaction for the agreed terms: check it is
+    /// exactly that and sign it (answer with [`Input::CloseCountersigned`]); never submit it.
     CountersignClose {
         terms: CloseTerms,
         transaction: Vec<u8>,
+    },
+    /// The peer countersigned the CloseCooperative transaction this party built: add the
+    /// signature and submit it.
+    SubmitCooperativeClose {
+        terms: CloseTerms,
+        signature: [u8; 64],
     },
 }

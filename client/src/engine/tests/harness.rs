@@ -43,7 +43,7 @@ impl Node {
                 Action::Send(message) => self.outbox.push(message),
                 Action::Notify(event) => self.events.push(event),
                 Action::Submit(request) => self.submitted.push(request),
-                Action::CountersignClose { .. } => {}
+                Action::CountersignClose { .. } | Action::SubmitCooperativeClose { .. } => {}
             }
         }
         Ok(())

@@ -470,3 +470,58 @@ fn a_chain_clock_at_zero_still_bounds_the_deposit_wait() {
     b.chain_at(10 * SOL, 5 * SOL, DEPOSIT_WAIT_SECS);
     assert!(!b.engine.waits_for_chain(), "refused after the wait");
 }
+
+/// The close transaction goes A → B, B's signature goes B → A, and only A submits: B's answer
+/// to the transaction is a signature to send, never a submission.
+#[test]
+fn the_countersigner_sends_its_signature_back_and_the_requester_submits() {
+    let (mut a, mut b) = pair();
+    pay_rounds(&mut a, &mut b, 1);
+    a.run(Input::Close).expect("close");
+    settle(&mut a, &mut b);
+    let terms = a.engine.closing().expect("agreed");
+    a.run(Input::CloseTransactionBuilt(vec![1, 2, 3]))
+        .expect("built");
+    let actions = b
+        .engine
+        .handle(Input::Peer(a.outbox.remove(0)))
+        .expect("to countersign");
+    assert_eq!(
+        actions,
+        vec![Action::CountersignClose {
+            terms,
+            transaction: vec![1, 2, 3]
+        }],
+        "B only signs: it submits nothing"
+    );
+    b.run(Input::CloseCountersigned {
+        terms,
+        signature: [5; 64],
+    })
+    .expect("signed");
+    let answer = b.outbox.remove(0);
+    assert_eq!(
+        answer,
+        PeerMessage::CloseSignature {
+            terms,
+            signature: [5; 64]
+        }
+    );
+    assert_eq!(
+        a.engine.handle(Input::Peer(answer)),
+        Ok(vec![Action::SubmitCooperativeClose {
+            terms,
+            signature: [5; 64]
+        }]),
+        "A submits"
+    );
+    let other = CloseTerms { seq: 9, ..terms };
+    assert_eq!(
+        b.run(Input::CloseCountersigned {
+            terms: other,
+            signature: [5; 64]
+        }),
+        Err(EngineError::CloseTermsMismatch),
+        "B signs only the agreed close"
+    );
+}
