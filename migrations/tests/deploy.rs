@@ -22,6 +22,30 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
+/// A ledger with a funded payer, the built program's bytes and its keypair.
+fn fresh() -> (LiteSvmLedger, Keypair, Keypair, Vec<u8>) {
+    let elf = std::fs::read(PROGRAM).expect("run scripts/build-sbf.sh first");
+    let program = read_keypair_file(DEV_KEY).expect("dev keypair");
+    let payer = Keypair::new();
+    let mut ledger = LiteSvmLedger::empty();
+    ledger
+        .svm()
+        .airdrop(&payer.pubkey(), 100 * SOL)
+        .expect("airdrop");
+    (ledger, payer, program, elf)
+}
+
+/// The program with other bytes (a log message changed): what an upgrade brings.
+fn other_bytes(elf: &[u8]) -> Vec<u8> {
+    let mut upgraded = elf.to_vec();
+    let at = upgraded
+        .windows(7)
+        .position(|w| w == b"paychan")
+        .expect("the log message is in the binary");
+    upgraded[at] = b'P';
+    upgraded
+}
+
 /// Opens a channel: proves the deployed program runs.
 async fn open_channel(ledger: &mut LiteSvmLedger, payer: &Keypair) -> ChannelAddress {
     let peer = Keypair::new();
@@ -40,15 +64,8 @@ async fn open_channel(ledger: &mut LiteSvmLedger, payer: &Keypair) -> ChannelAdd
 #[test]
 fn deploy_creates_is_idempotent_and_upgrades() {
     runtime().block_on(async {
-        let elf = std::fs::read(PROGRAM).expect("run scripts/build-sbf.sh first");
-        let program = read_keypair_file(DEV_KEY).expect("dev keypair");
+        let (mut ledger, payer, program, elf) = fresh();
         assert_eq!(program.pubkey(), paychan_interface::ID);
-        let payer = Keypair::new();
-        let mut ledger = LiteSvmLedger::empty();
-        ledger
-            .svm()
-            .airdrop(&payer.pubkey(), 100 * SOL)
-            .expect("airdrop");
 
         let created = deploy(&mut ledger, &payer, &program, &elf)
             .await
@@ -74,13 +91,8 @@ fn deploy_creates_is_idempotent_and_upgrades() {
             Deployed::Unchanged
         );
 
-        // New bytes (a log message changed) upgrade the program in place.
-        let mut upgraded = elf.clone();
-        let at = upgraded
-            .windows(7)
-            .position(|w| w == b"paychan")
-            .expect("the log message is in the binary");
-        upgraded[at] = b'P';
+        // New bytes upgrade the program in place.
+        let upgraded = other_bytes(&elf);
         assert_eq!(
             deploy(&mut ledger, &payer, &program, &upgraded)
                 .await
@@ -120,24 +132,12 @@ fn deploy_creates_is_idempotent_and_upgrades() {
 #[test]
 fn an_upgrade_that_would_strand_channels_of_an_older_layout_is_refused() {
     runtime().block_on(async {
-        let elf = std::fs::read(PROGRAM).expect("run scripts/build-sbf.sh first");
-        let program = read_keypair_file(DEV_KEY).expect("dev keypair");
-        let payer = Keypair::new();
-        let mut ledger = LiteSvmLedger::empty();
-        ledger
-            .svm()
-            .airdrop(&payer.pubkey(), 100 * SOL)
-            .expect("airdrop");
+        let (mut ledger, payer, program, elf) = fresh();
         deploy(&mut ledger, &payer, &program, &elf)
             .await
             .expect("deploy");
         open_channel(&mut ledger, &payer).await;
-        let mut upgraded = elf.clone();
-        let at = upgraded
-            .windows(7)
-            .position(|w| w == b"paychan")
-            .expect("the log message is in the binary");
-        upgraded[at] = b'P';
+        let upgraded = other_bytes(&elf);
 
         let mut v1 = vec![0u8; 224];
         (v1[0], v1[1], v1[2]) = (paychan_interface::channel::CHANNEL_DISCRIMINATOR, 1, 1);

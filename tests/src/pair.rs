@@ -4,9 +4,9 @@ use paychan_client::{
     engine::{Input, Payment},
     ledger::Ledger,
     node::{ChannelNode, NodeError},
-    store::ChannelStore,
+    store::{ChannelStore, MemoryStore},
 };
-use paychan_interface::client::{self, ChannelAddress};
+use paychan_interface::client::{self, ChannelAddress, CoSignedState};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -134,4 +134,39 @@ pub async fn on_chain<C: TestChain>(
         .channel(&channel.address)
         .await
         .expect("the ledger answers")
+}
+
+/// A channel where Alice pays Bob one SOL per round (A 10 SOL, B 2 SOL), with both nodes.
+pub struct PaidRounds<L> {
+    pub alice: ChannelNode<MemoryStore, L>,
+    pub bob: ChannelNode<MemoryStore, L>,
+    /// Every co-signed state Alice holds, oldest first.
+    pub states: Vec<CoSignedState>,
+    pub a: Keypair,
+    pub b: Keypair,
+}
+
+impl<L: Ledger> PaidRounds<L> {
+    pub fn channel(&self) -> ChannelAddress {
+        *self.alice.channel()
+    }
+}
+
+/// Opens a channel and pays `rounds` rounds through it.
+pub async fn paid_rounds<C: TestChain>(chain: &mut C, rounds: u64) -> PaidRounds<C::Ledger> {
+    let (a, b, channel) = open_channel(chain, 10 * SOL, 2 * SOL).await;
+    let (mut alice, mut bob) = join_in_memory(chain, &a, &b, channel).await;
+    let mut states = Vec::new();
+    for _ in 0..rounds {
+        alice.handle(payment(SOL)).await.expect("pay");
+        deliver(&mut alice, &mut bob).await.expect("round");
+        states.push(alice.engine().newest_co_signed().expect("signed"));
+    }
+    PaidRounds {
+        alice,
+        bob,
+        states,
+        a,
+        b,
+    }
 }

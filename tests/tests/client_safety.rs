@@ -24,8 +24,8 @@ use paychan_tests::{
     chain::{SvmChain, TestChain},
     flaky::{Fault, FaultPlan, FlakyLedger},
     pair::{
-        deliver, join_in_memory, on_chain, open_channel, payment, submit_as, FEE_PER_SIGNATURE,
-        WALLET,
+        deliver, join_in_memory, on_chain, open_channel, paid_rounds, payment, submit_as,
+        PaidRounds, FEE_PER_SIGNATURE, WALLET,
     },
     running::{start, DEADLINE},
     SOL,
@@ -37,21 +37,25 @@ use solana_program_test::tokio::{
 };
 use solana_signer::Signer;
 
-/// Alice pays Bob one SOL per round, `rounds` times (A 10 SOL, B 2 SOL); every co-signed
-/// state, oldest first.
-async fn paid_rounds(
-    chain: &mut SvmChain,
-    rounds: u64,
-) -> (Keypair, Keypair, ChannelAddress, Vec<CoSignedState>) {
-    let (a, b, channel) = open_channel(chain, 10 * SOL, 2 * SOL).await;
-    let (mut alice, mut bob) = join_in_memory(chain, &a, &b, channel).await;
-    let mut states = Vec::new();
-    for _ in 0..rounds {
-        alice.handle(payment(SOL)).await.expect("pay");
-        deliver(&mut alice, &mut bob).await.expect("round");
-        states.push(alice.engine().newest_co_signed().expect("signed"));
-    }
-    (a, b, channel, states)
+/// Alice registers `state` (a stale one, in these tests).
+async fn register(chain: &SvmChain, a: &Keypair, channel: &ChannelAddress, state: &CoSignedState) {
+    submit_as(
+        &mut chain.ledger(),
+        a,
+        &state.start_close(channel, &a.pubkey()),
+    )
+    .await
+    .expect("the registration lands");
+}
+
+type Lagging = FlakyLedger<<SvmChain as TestChain>::Ledger>;
+
+/// A watchtower with a funded key of its own, reading through a node with the faults `plan`
+/// plans (none, unless a test plans some).
+async fn tower(chain: &mut SvmChain, plan: &FaultPlan) -> Watchtower<Lagging> {
+    let key = Keypair::new();
+    chain.fund(&key.pubkey(), SOL).await;
+    Watchtower::new(FlakyLedger::new(chain.ledger(), plan.clone()), key)
 }
 
 async fn lamports(chain: &SvmChain, address: &paychan_interface::Address) -> u64 {
@@ -117,10 +121,9 @@ fn a_party_refuses_to_join_a_channel_with_a_one_second_challenge_period() {
 fn a_forged_tower_hand_off_never_displaces_the_verified_state() {
     paychan_tests::block_on(async {
         let mut chain = SvmChain::new();
-        let (a, _, channel, states) = paid_rounds(&mut chain, 3).await;
-        let tower_key = Keypair::new();
-        chain.fund(&tower_key.pubkey(), SOL).await;
-        let mut tower = Watchtower::new(chain.ledger(), tower_key);
+        let paid = paid_rounds(&mut chain, 3).await;
+        let (channel, states) = (paid.channel(), &paid.states);
+        let mut tower = tower(&mut chain, &FaultPlan::default()).await;
         tower.watch(channel, states[2]);
         assert!(tower.tick().await.errors.is_empty());
 
@@ -138,13 +141,7 @@ fn a_forged_tower_hand_off_never_displaces_the_verified_state() {
         );
         assert_eq!(tower.best(&channel.address), Some(&states[2]));
 
-        submit_as(
-            &mut chain.ledger(),
-            &a,
-            &states[0].start_close(&channel, &a.pubkey()),
-        )
-        .await
-        .expect("Alice registers the stale seq 1");
+        register(&chain, &paid.a, &channel, &states[0]).await;
         let report = tower.tick().await;
         assert!(matches!(
             report.submitted[..],
@@ -159,22 +156,15 @@ fn a_forged_tower_hand_off_never_displaces_the_verified_state() {
 fn one_channel_the_tower_cannot_read_does_not_starve_the_others() {
     paychan_tests::block_on(async {
         let mut chain = SvmChain::new();
-        let (_, _, unreadable, unreadable_states) = paid_rounds(&mut chain, 1).await;
-        let (a, _, channel, states) = paid_rounds(&mut chain, 3).await;
+        let other = paid_rounds(&mut chain, 1).await;
+        let paid = paid_rounds(&mut chain, 3).await;
+        let (unreadable, channel) = (other.channel(), paid.channel());
         let plan = FaultPlan::default();
         plan.plan(unreadable.address, Fault::Failing, u32::MAX);
-        let tower_key = Keypair::new();
-        chain.fund(&tower_key.pubkey(), SOL).await;
-        let mut tower = Watchtower::new(FlakyLedger::new(chain.ledger(), plan), tower_key);
-        tower.watch(unreadable, unreadable_states[0]);
-        tower.watch(channel, states[2]);
-        submit_as(
-            &mut chain.ledger(),
-            &a,
-            &states[0].start_close(&channel, &a.pubkey()),
-        )
-        .await
-        .expect("stale registration");
+        let mut tower = tower(&mut chain, &plan).await;
+        tower.watch(unreadable, other.states[0]);
+        tower.watch(channel, paid.states[2]);
+        register(&chain, &paid.a, &channel, &paid.states[0]).await;
 
         let report = tower.tick().await;
         assert!(matches!(
@@ -195,25 +185,17 @@ fn one_channel_the_tower_cannot_read_does_not_starve_the_others() {
 fn empty_reads_from_a_lagging_node_do_not_end_the_towers_guard() {
     paychan_tests::block_on(async {
         let mut chain = SvmChain::new();
-        let (a, _, channel, states) = paid_rounds(&mut chain, 3).await;
+        let paid = paid_rounds(&mut chain, 3).await;
+        let channel = paid.channel();
         let plan = FaultPlan::default();
-        let tower_key = Keypair::new();
-        chain.fund(&tower_key.pubkey(), SOL).await;
-        let ledger = FlakyLedger::new(chain.ledger(), plan.clone());
-        let mut tower = Watchtower::new(ledger, tower_key);
-        tower.watch(channel, states[2]);
+        let mut tower = tower(&mut chain, &plan).await;
+        tower.watch(channel, paid.states[2]);
         plan.plan(channel.address, Fault::Missing, 2 * GONE_AFTER_READS);
         for _ in 0..2 * GONE_AFTER_READS {
             let report = tower.tick().await;
             assert!(report.released.is_empty(), "one empty read proves nothing");
         }
-        submit_as(
-            &mut chain.ledger(),
-            &a,
-            &states[0].start_close(&channel, &a.pubkey()),
-        )
-        .await
-        .expect("stale registration");
+        register(&chain, &paid.a, &channel, &paid.states[0]).await;
         let report = tower.tick().await;
         assert!(matches!(
             report.submitted[..],
@@ -234,14 +216,10 @@ fn empty_reads_from_a_lagging_node_do_not_end_the_towers_guard() {
 fn a_runtime_whose_rpc_node_lags_keeps_guarding_and_punishes_a_stale_close() {
     paychan_tests::block_on(async {
         let mut chain = SvmChain::new();
-        let (a, b, channel) = open_channel(&mut chain, 10 * SOL, 2 * SOL).await;
-        let (mut alice, mut bob) = join_in_memory(&chain, &a, &b, channel).await;
-        let mut states = Vec::new();
-        for _ in 0..3 {
-            alice.handle(payment(SOL)).await.expect("pay");
-            deliver(&mut alice, &mut bob).await.expect("round");
-            states.push(alice.engine().newest_co_signed().expect("signed"));
-        }
+        let PaidRounds {
+            bob, states, a, b, ..
+        } = paid_rounds(&mut chain, 3).await;
+        let channel = *bob.channel();
         let plan = FaultPlan::default();
         plan.plan(channel.address, Fault::Missing, 3 * GONE_AFTER_READS);
         let (store, _) = bob.into_parts();
@@ -263,13 +241,7 @@ fn a_runtime_whose_rpc_node_lags_keeps_guarding_and_punishes_a_stale_close() {
         assert!(!bob.done.is_finished(), "empty reads ended the guard");
 
         let before = lamports(&chain, &b.pubkey()).await;
-        submit_as(
-            &mut chain.ledger(),
-            &a,
-            &states[0].start_close(&channel, &a.pubkey()),
-        )
-        .await
-        .expect("Alice registers the stale seq 1");
+        register(&chain, &a, &channel, &states[0]).await;
         let end = timeout(DEADLINE, bob.done)
             .await
             .expect("in time")

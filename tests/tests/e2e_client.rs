@@ -7,16 +7,15 @@
 use paychan_client::{
     engine::Input,
     ledger::Ledger,
-    node::ChannelNode,
-    store::{ChannelStore, MemoryStore, RedbStore},
+    store::{ChannelStore, RedbStore},
     watcher::ChainRequest,
     watchtower::Watchtower,
 };
-use paychan_interface::client::CoSignedState;
 use paychan_tests::{
     chain::{BanksChain, SvmChain, TestChain},
     pair::{
-        deliver, join, join_in_memory, on_chain, open_channel, payment, FEE_PER_SIGNATURE, WALLET,
+        deliver, join, join_in_memory, on_chain, open_channel, paid_rounds, payment, PaidRounds,
+        FEE_PER_SIGNATURE, WALLET,
     },
     SOL,
 };
@@ -158,30 +157,13 @@ async fn silent_peer_unilateral_close_finalizes_after_the_window<C: TestChain>(m
     );
 }
 
-/// A channel where Alice pays Bob one SOL per round, `rounds` times; returns the nodes and
-/// every co-signed state Alice holds, oldest first.
-async fn paid_rounds<C: TestChain>(
-    chain: &mut C,
-    rounds: u64,
-) -> (
-    ChannelNode<MemoryStore, C::Ledger>,
-    ChannelNode<MemoryStore, C::Ledger>,
-    Vec<CoSignedState>,
-    Keypair,
-) {
-    let (a, b, channel) = open_channel(chain, 10 * SOL, 2 * SOL).await;
-    let (mut alice, mut bob) = join_in_memory(chain, &a, &b, channel).await;
-    let mut states = Vec::new();
-    for _ in 0..rounds {
-        alice.handle(payment(SOL)).await.expect("pay");
-        deliver(&mut alice, &mut bob).await.expect("round");
-        states.push(alice.engine().newest_co_signed().expect("signed"));
-    }
-    (alice, bob, states, a)
-}
-
 async fn stale_registration_two_behind_is_disputed_and_punished<C: TestChain>(mut chain: C) {
-    let (mut alice, mut bob, states, _) = paid_rounds(&mut chain, 5).await;
+    let PaidRounds {
+        mut alice,
+        mut bob,
+        states,
+        ..
+    } = paid_rounds(&mut chain, 5).await;
     let channel = *alice.channel();
     // Alice cheats: registers seq 3, when seq 5 (so also seq 4) is fully signed
     let me = alice.channel().party_a;
@@ -212,7 +194,12 @@ async fn stale_registration_two_behind_is_disputed_and_punished<C: TestChain>(mu
 }
 
 async fn stale_registration_one_behind_is_replaced<C: TestChain>(mut chain: C) {
-    let (mut alice, mut bob, states, _) = paid_rounds(&mut chain, 5).await;
+    let PaidRounds {
+        mut alice,
+        mut bob,
+        states,
+        ..
+    } = paid_rounds(&mut chain, 5).await;
     let channel = *alice.channel();
     let me = channel.party_a;
     alice
@@ -230,7 +217,12 @@ async fn stale_registration_one_behind_is_replaced<C: TestChain>(mut chain: C) {
 }
 
 async fn watchtower_disputes_for_an_offline_party<C: TestChain>(mut chain: C) {
-    let (mut alice, bob, states, _) = paid_rounds(&mut chain, 4).await;
+    let PaidRounds {
+        mut alice,
+        bob,
+        states,
+        ..
+    } = paid_rounds(&mut chain, 4).await;
     let channel = *alice.channel();
     let tower_key = Keypair::new();
     chain.fund(&tower_key.pubkey(), SOL).await;
@@ -264,7 +256,12 @@ async fn watchtower_disputes_for_an_offline_party<C: TestChain>(mut chain: C) {
 }
 
 async fn priority_fees_are_paid_on_the_nodes_own_transactions<C: TestChain>(mut chain: C) {
-    let (mut alice, mut bob, _, alice_key) = paid_rounds(&mut chain, 2).await;
+    let PaidRounds {
+        mut alice,
+        mut bob,
+        a: alice_key,
+        ..
+    } = paid_rounds(&mut chain, 2).await;
     let mut ledger = chain.ledger();
     let before = lamports(&mut ledger, &alice_key).await;
     let price = 1_000_000; // micro-lamports per compute unit
