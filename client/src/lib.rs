@@ -1,6 +1,7 @@
 //! paychan off-chain client.
 //!
-//! - [`engine`]: the pure two-party state machine of SPEC §6 — inputs in, actions out, no I/O.
+//! - [`engine`], [`watcher`]: the pure two-party state machine and the watcher's decisions
+//!   (from `paychan-engine`, re-exported).
 //! - [`idl`]: the program's Codama IDL, from which the TypeScript client is generated.
 //! - [`ledger`]: the L1 backends (LiteSVM, BanksClient, JSON-RPC) and cooperative-close co-signing.
 //! - [`ledger_server`]: the embedded LiteSVM ledger served over JSON-RPC, for several processes.
@@ -8,12 +9,10 @@
 //! - [`transport`], [`peer`]: the encrypted, authenticated TCP link and the session that runs a node over it.
 //! - [`runtime`]: a channel kept running (node, watcher ticks, a link replaced on reconnect).
 //! - [`store`]: durable storage of what the engine persists (redb on disk, or memory).
-//! - [`watcher`]: what to submit on-chain when a stale state is registered or a window ends.
 //! - [`watchtower`]: a third key that disputes and finalizes for parties that are offline.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
-pub mod engine;
 #[cfg(feature = "idl")]
 pub mod idl;
 pub mod ledger;
@@ -27,7 +26,7 @@ pub mod runtime;
 pub mod store;
 #[cfg(feature = "transport")]
 pub mod transport;
-pub mod watcher;
 pub mod watchtower;
 
+pub use paychan_engine::{engine, watcher};
 pub use paychan_interface as interface;

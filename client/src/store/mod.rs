@@ -1,72 +1,10 @@
-//! Durable storage of what the engine persists.
-//!
-//! The driver runs every [`Action::Persist`](crate::engine::Action::Persist) through a
-//! [`ChannelStore`] and treats it as durable before the next action (a signature leaving): the
-//! store is what makes "persist before you sign" hold across crashes.
+//! Durable storage of what the engine persists. The store trait, the recovery summary, the
+//! memory store (and, with `test-utils`, the conformance suite and the fault-injecting store)
+//! are the engine's (`paychan_engine::store`); the disk store is here:
 //!
 //! - [`RedbStore`]: on disk, one fsynced transaction per `persist`.
-//! - [`MemoryStore`]: in memory, for tests.
-//! - [`FaultyStore`]: wraps a store and "crashes" at a chosen persistence point.
-//! - [`conformance`]: the properties every store must have, callable from any crate's tests.
 
-pub mod conformance;
-mod fault;
-mod latest;
-mod memory;
 mod redb;
 
 pub use self::redb::{sync_parent_dir, RedbStore};
-pub use fault::{FaultPoint, FaultyStore};
-pub use memory::MemoryStore;
-
-use paychan_interface::Address;
-
-use crate::engine::{ChannelParams, LogEntry, Record, Recovered};
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("i/o error: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("database error: {0}")]
-    Database(String),
-    #[error("store is corrupt: {0}")]
-    Corrupt(String),
-    #[error("unknown channel {0:?}")]
-    UnknownChannel(Address),
-    #[error("channel {0:?} is already stored with different parameters")]
-    ParamsMismatch(Address),
-    #[error("injected fault: the store is down")]
-    Injected,
-    #[error("a different fully signed state is already stored for seq {0}")]
-    Conflict(u64),
-    #[error("another process has the store open")]
-    InUse,
-}
-
-/// Durable per-channel storage of parameters and persisted [`Record`]s.
-pub trait ChannelStore {
-    /// Remembers a channel's parameters; calling it again with the same params is a no-op,
-    /// with different params for the same channel address is an error.
-    fn create_channel(&mut self, params: &ChannelParams) -> Result<(), StoreError>;
-
-    /// Appends `records` for `channel` atomically and durably (one transaction, fsync on
-    /// commit): after Ok, all of them survive a crash; after Err, none of them were applied.
-    fn persist(&mut self, channel: &Address, records: &[Record]) -> Result<(), StoreError>;
-
-    /// What survives a restart: the params and the `Recovered` snapshot, or None if unknown.
-    ///
-    /// `newest` is the highest-seq fully signed entry, `signed` the highest-seq state this
-    /// party signed (alone or as part of a fully signed entry), `closing` the last close terms.
-    fn recover(&self, channel: &Address) -> Result<Option<(ChannelParams, Recovered)>, StoreError>;
-
-    /// Fully signed log entries with seq >= from_seq, ascending, at most `limit`.
-    fn log(
-        &self,
-        channel: &Address,
-        from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<LogEntry>, StoreError>;
-
-    /// Every channel this store knows.
-    fn channels(&self) -> Result<Vec<Address>, StoreError>;
-}
+pub use paychan_engine::store::*;

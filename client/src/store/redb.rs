@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use ::redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
 use paychan_interface::Address;
 
-use super::{latest::Latest, ChannelStore, StoreError};
+use super::{ChannelStore, Latest, StoreError};
 use crate::engine::{ChannelParams, LogEntry, Record, Recovered};
 use codec::{decode, decode_params, encode, encode_params};
 

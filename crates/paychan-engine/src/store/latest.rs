@@ -1,4 +1,5 @@
-//! The per-channel recovery summary both stores keep, and how records update it.
+//! The per-channel recovery summary every store keeps, and how records update it. Stores
+//! persist it (borsh), so its layout is part of their on-disk format.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use paychan_interface::channel::Party;
@@ -7,7 +8,7 @@ use crate::engine::{CloseTerms, LogEntry, Proposed, Record, Recovered, SignedByM
 
 /// Everything [`Recovered`] needs except the newest entry itself, which lives in the log.
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub(super) struct Latest {
+pub struct Latest {
     pub newest_seq: Option<u64>,
     pub signed: Option<SignedByMe>,
     pub proposed: Option<Proposed>,
