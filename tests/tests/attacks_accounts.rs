@@ -1,4 +1,4 @@
-//! SPEC §7 account attacks: wrong or missing signers, read-only accounts, foreign owners, fake
+//! protocol §7 account attacks: wrong or missing signers, read-only accounts, foreign owners, fake
 //! sysvars and programs, wrong payout accounts. Each is refused with its own error and moves
 //! nothing.
 

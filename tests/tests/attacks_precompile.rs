@@ -1,4 +1,4 @@
-//! SPEC §7 precompile attacks: the co-signed state must come from exactly one canonical Ed25519
+//! protocol §7 precompile attacks: the co-signed state must come from exactly one canonical Ed25519
 //! instruction immediately before StartClose/Dispute, over this channel's state, by A then B.
 
 use paychan_interface::client::CoSignedState;

@@ -1,4 +1,4 @@
-//! SPEC §7 state and timing attacks: stale or equal seqs, late disputes, early or repeated
+//! protocol §7 state and timing attacks: stale or equal seqs, late disputes, early or repeated
 //! finalization, repeated StartClose, deposits while closing, bad sums, unseen deposits,
 //! overflowing values, states from an earlier channel at the same address, bad withdrawals.
 

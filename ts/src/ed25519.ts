@@ -1,4 +1,4 @@
-// The one Ed25519 precompile instruction paychan accepts (SPEC §5): both signatures over one
+// The one Ed25519 precompile instruction paychan accepts (protocol §5): both signatures over one
 // state message, in the instruction itself, signer A first. StartClose and Dispute read the
 // co-signed state from this instruction, placed immediately before them.
 //

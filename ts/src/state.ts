@@ -1,4 +1,4 @@
-// The 160 bytes both parties sign for every channel state (SPEC §5), and signing them.
+// The 160 bytes both parties sign for every channel state (protocol §5), and signing them.
 //
 //   0   16  domain tag  "paychan/state/v1"
 //   16  32  program address

@@ -1,6 +1,6 @@
 //! The channel account: a program-owned PDA that holds the locked lamports itself.
 //!
-//! Fixed size, little-endian, in SPEC §2 order, every u64 8-byte aligned so the program reads
+//! Fixed size, little-endian, in protocol §2 order, every u64 8-byte aligned so the program reads
 //! fields with single loads (account data is 8-byte aligned in the runtime's input buffer):
 //! ```text
 //! 0    1  discriminator          CHANNEL_DISCRIMINATOR
@@ -21,7 +21,7 @@
 //! 192  8  deadline               i64 unix seconds
 //! 200  8  unclaimed_a
 //! 208  8  unclaimed_b
-//! 216  8  accountable_seq        the seq registered_by registered with StartClose (SPEC §4)
+//! 216  8  accountable_seq        the seq registered_by registered with StartClose (protocol §4)
 //! 224 32  signer_a               the key that signs states for A (its wallet, or a session key)
 //! 256 32  signer_b               the key that signs states for B
 //! 288     end
@@ -116,7 +116,7 @@ pub struct Channel {
     /// The party that called StartClose (None while Open). A Dispute never changes it.
     pub registered_by: Option<Party>,
     /// The seq `registered_by` registered with StartClose: a Dispute with seq ≥ this + 2
-    /// punishes it, whatever replaced the registered state in between (SPEC §4).
+    /// punishes it, whatever replaced the registered state in between (protocol §4).
     pub accountable_seq: u64,
     /// Unix seconds after which Finalize may run.
     pub deadline: i64,
@@ -165,7 +165,7 @@ impl Channel {
         }
     }
 
-    /// The StartClose registrant and the seq it answers for (SPEC §4), once Closing.
+    /// The StartClose registrant and the seq it answers for (protocol §4), once Closing.
     pub fn accountable(&self) -> Option<(Party, u64)> {
         self.registered_by
             .map(|party| (party, self.accountable_seq))

@@ -1,4 +1,4 @@
-//! The one Ed25519 precompile instruction layout paychan accepts (SPEC §5), with its builder and
+//! The one Ed25519 precompile instruction layout paychan accepts (protocol §5), with its builder and
 //! its strict parser side by side so they cannot drift apart.
 //!
 //! ```text

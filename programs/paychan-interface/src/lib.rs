@@ -1,6 +1,6 @@
 //! The one source of truth shared by the paychan program and its clients: program id,
 //! instructions and their data, the channel account layout, PDA seeds, errors and the exact
-//! bytes both parties sign (SPEC §5).
+//! bytes both parties sign (protocol §5).
 //!
 //! The core is `no_std` and builds for SBF; the `client` feature adds `Instruction` builders,
 //! PDA search and ed25519-dalek signing for off-chain code.

@@ -1,4 +1,4 @@
-//! Who gets what when a channel closes (SPEC §3, §4): pure arithmetic shared by the program,
+//! Who gets what when a channel closes (protocol §3, §4): pure arithmetic shared by the program,
 //! the client and the tests, every step checked.
 
 use crate::{channel::Party, error::PaychanError, state::ChannelState};
@@ -82,7 +82,7 @@ pub enum DisputeOutcome {
     Punish { cheater: Party },
 }
 
-/// The punishment rule (SPEC §4). Honest parties sign seq k+1 only while holding seq k fully
+/// The punishment rule (protocol §4). Honest parties sign seq k+1 only while holding seq k fully
 /// signed, so a co-signed seq ≥ r + 2 proves both held r + 1: registering r with StartClose was
 /// knowingly stale. Exactly r + 1 only replaces: the registrant may have lacked the last
 /// countersignature. `r` is the seq the StartClose registrant is accountable for, not whatever

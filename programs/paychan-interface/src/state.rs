@@ -1,4 +1,4 @@
-//! The 160 bytes both parties sign for every channel state (SPEC §5).
+//! The 160 bytes both parties sign for every channel state (protocol §5).
 //!
 //! ```text
 //! 0   16  domain tag  b"paychan/state/v1"

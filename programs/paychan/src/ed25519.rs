@@ -1,5 +1,5 @@
 //! Reads the co-signed state from the Ed25519 precompile instruction placed immediately before
-//! the current one, through the Instructions sysvar (SPEC §5).
+//! the current one, through the Instructions sysvar (protocol §5).
 
 use paychan_interface::{
     channel::Channel,

@@ -1,5 +1,5 @@
 //! paychan on-chain program: two-party payment channels with a challenge period and a
-//! punishment for registering stale states. Behaviour is specified in SPEC §2–§5; every layout,
+//! punishment for registering stale states. Behaviour is specified in protocol §2–§5; every layout,
 //! byte format and payout rule comes from `paychan-interface`, shared with the clients.
 #![no_std]
 #![deny(unsafe_code)]

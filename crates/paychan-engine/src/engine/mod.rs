@@ -1,4 +1,4 @@
-//! The channel engine: one party's half of the two-person SMR (SPEC §6), with no I/O.
+//! The channel engine: one party's half of the two-person SMR (protocol §6), with no I/O.
 //!
 //! Feed it [`Input`]s; carry out the returned [`Action`]s in order. Every `Persist` must be
 //! durable before the actions after it run, which gives the lock-step invariant: a signature
@@ -73,7 +73,7 @@ pub struct ChannelEngine {
     closing: Option<CloseTerms>,
     close_wanted: bool,
     /// A close is registered (or this party asked for one) on-chain. A registrant that signed
-    /// two more states would be punished for its own registration (SPEC §4), so from here on
+    /// two more states would be punished for its own registration (protocol §4), so from here on
     /// this party signs no new seq: it only completes a state it already signed.
     unilateral: bool,
     /// A peer message that needs deposits the chain has not shown this party yet; it is

@@ -1,4 +1,4 @@
-//! The operation log both parties replicate, and its SHA-256 hash chain (SPEC §6). A state's
+//! The operation log both parties replicate, and its SHA-256 hash chain (protocol §6). A state's
 //! `log_root` commits to every operation up to its seq, so a fully signed state is a receipt
 //! for each payment in the log.
 

@@ -20,7 +20,7 @@ pub enum SignatureError {
     InvalidSignature,
 }
 
-/// Signs the exact SPEC §5 bytes of `state` for `binding`'s channel.
+/// Signs the exact protocol §5 bytes of `state` for `binding`'s channel.
 pub fn sign_state(
     key: &SigningKey,
     state: &ChannelState,

@@ -1,6 +1,6 @@
 //! Dispute: anyone brings a newer co-signed state during the challenge period. Two or more past
 //! the seq the StartClose registrant registered proves it knowingly registered a stale state,
-//! and the other party takes the whole channel (SPEC §4); anything else newer replaces.
+//! and the other party takes the whole channel (protocol §4); anything else newer replaces.
 
 use paychan_interface::{
     channel::ChannelStatus,
@@ -45,7 +45,7 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramRes
     check_state(&state, channel.deposited_a, channel.deposited_b)?;
     match dispute_outcome(channel.registered.seq, channel.accountable(), state.seq)? {
         DisputeOutcome::Replace => {
-            // The StartClose registrant stays accountable for its seq (SPEC §4).
+            // The StartClose registrant stays accountable for its seq (protocol §4).
             channel.registered = state;
             store_channel(accounts.channel, &channel)
         }
