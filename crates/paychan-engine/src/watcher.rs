@@ -4,20 +4,8 @@
 
 use paychan_interface::client::CoSignedState;
 
-use crate::engine::{ChainView, CloseTerms};
-
-/// A transaction the driver should build (from the interface builders) and submit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChainRequest {
-    /// Register this state (or the seq-0 state) and start the challenge period.
-    StartClose(Option<CoSignedState>),
-    /// Replace (or punish) an older registered state with this one.
-    Dispute(CoSignedState),
-    /// Pay out the registered state after the deadline.
-    Finalize,
-    /// Close cooperatively at these terms (needs the peer's signature on the transaction).
-    CloseCooperative(CloseTerms),
-}
+pub use crate::chain::ChainRequest;
+use crate::chain::ChainView;
 
 /// What to do about a channel now, if anything.
 pub fn decide(newest: Option<&CoSignedState>, chain: &ChainView) -> Option<ChainRequest> {
@@ -32,7 +20,7 @@ pub fn decide(newest: Option<&CoSignedState>, chain: &ChainView) -> Option<Chain
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::RegisteredClose;
+    use crate::chain::RegisteredClose;
     use paychan_interface::{
         ed25519::PartySignature,
         state::{ChannelState, StateBinding},

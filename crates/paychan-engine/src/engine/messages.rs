@@ -3,7 +3,8 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use paychan_interface::{client::log::Op, state::ChannelState};
 
-use super::types::{CloseTerms, LogEntry, SignedByMe};
+use super::types::{LogEntry, SignedByMe};
+use crate::chain::CloseTerms;
 
 /// One SMR round per seq: Propose (unsigned) → Accept (acceptor's signature) → Commit
 /// (proposer's signature). Hello resynchronises after lost messages or a restart.

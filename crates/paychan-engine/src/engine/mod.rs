@@ -15,12 +15,12 @@ mod types;
 #[cfg(test)]
 mod tests;
 
+pub use crate::chain::{ChainView, CloseTerms, RegisteredClose};
 pub use error::EngineError;
 pub use messages::{PeerMessage, RejectReason};
 pub use transition::{next_state, MAX_OPS_PER_ROUND};
 pub use types::{
-    Action, ChainView, ChannelParams, CloseTerms, Event, Input, LogEntry, Payment, Proposed,
-    Record, RegisteredClose, SignedByMe,
+    Action, ChannelParams, Event, Input, LogEntry, Payment, Proposed, Record, SignedByMe,
 };
 
 use ed25519_dalek::SigningKey;
@@ -31,7 +31,7 @@ use paychan_interface::{
     state::ChannelState,
 };
 
-use crate::watcher::{self, ChainRequest};
+use crate::{chain::ChainRequest, watcher};
 use queue::PaymentQueue;
 use round::Round;
 

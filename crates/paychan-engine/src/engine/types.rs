@@ -4,13 +4,12 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use paychan_interface::{
     channel::Party,
     client::log::Op,
-    settlement::Payouts,
     state::{ChannelState, StateBinding},
     Address,
 };
 
 use super::messages::PeerMessage;
-use crate::watcher::ChainRequest;
+use crate::chain::{ChainRequest, ChainView, CloseTerms};
 
 /// Which channel, and which side of it this engine plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,23 +51,6 @@ impl Payment {
     }
 }
 
-/// What the engine knows of the channel account on-chain.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ChainView {
-    pub deposited_a: u64,
-    pub deposited_b: u64,
-    /// Set once a close is registered on-chain.
-    pub closing: Option<RegisteredClose>,
-    /// Unix seconds of the newest observation.
-    pub now: i64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RegisteredClose {
-    pub seq: u64,
-    pub deadline: i64,
-}
-
 /// A state this party signed: durable before its signature leaves the process.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct SignedByMe {
@@ -84,23 +66,6 @@ pub struct LogEntry {
     pub ops: Vec<Op>,
     pub signature_a: [u8; 64],
     pub signature_b: [u8; 64],
-}
-
-/// The balances a cooperative close pays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct CloseTerms {
-    pub seq: u64,
-    pub balance_a: u64,
-    pub balance_b: u64,
-}
-
-impl From<CloseTerms> for Payouts {
-    fn from(t: CloseTerms) -> Self {
-        Payouts {
-            a: t.balance_a,
-            b: t.balance_b,
-        }
-    }
 }
 
 /// A proposal this party sent: durable first, so that after a crash it can still complete

@@ -1,0 +1,52 @@
+//! The chain as the engine sees it, and what it asks of the chain: the vocabulary that the
+//! engine and the watcher share, so that the watcher needs nothing of the engine.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use paychan_interface::{client::CoSignedState, settlement::Payouts};
+
+/// What the engine knows of the channel account on-chain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChainView {
+    pub deposited_a: u64,
+    pub deposited_b: u64,
+    /// Set once a close is registered on-chain.
+    pub closing: Option<RegisteredClose>,
+    /// Unix seconds of the newest observation.
+    pub now: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegisteredClose {
+    pub seq: u64,
+    pub deadline: i64,
+}
+
+/// The balances a cooperative close pays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CloseTerms {
+    pub seq: u64,
+    pub balance_a: u64,
+    pub balance_b: u64,
+}
+
+impl From<CloseTerms> for Payouts {
+    fn from(t: CloseTerms) -> Self {
+        Payouts {
+            a: t.balance_a,
+            b: t.balance_b,
+        }
+    }
+}
+
+/// A transaction the driver should build (from the interface builders) and submit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainRequest {
+    /// Register this state (or the seq-0 state) and start the challenge period.
+    StartClose(Option<CoSignedState>),
+    /// Replace (or punish) an older registered state with this one.
+    Dispute(CoSignedState),
+    /// Pay out the registered state after the deadline.
+    Finalize,
+    /// Close cooperatively at these terms (needs the peer's signature on the transaction).
+    CloseCooperative(CloseTerms),
+}
