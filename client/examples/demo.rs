@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
 use paychan_client::{
+    driver::ChannelDriver,
     engine::{Event, Input, Payment},
     ledger::{Ledger, LiteSvmLedger, SharedLedger},
-    node::ChannelNode,
     peer::serve,
     store::RedbStore,
     transport::PeerLink,
@@ -25,7 +25,7 @@ const PAYMENTS_BACK: u64 = 100;
 const PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/deploy/paychan.so");
 
 type DemoLedger = SharedLedger<LiteSvmLedger>;
-type Node = ChannelNode<RedbStore, DemoLedger>;
+type Node = ChannelDriver<RedbStore, DemoLedger>;
 
 fn sol(lamports: u64) -> String {
     format!("{:.6} SOL", lamports as f64 / SOL as f64)
@@ -112,7 +112,7 @@ async fn demo() {
     let dir = tempfile::tempdir().expect("tempdir");
     let join = |key: &Keypair, file: &str| {
         let store = RedbStore::open(dir.path().join(file)).expect("redb store");
-        ChannelNode::join(store, ledger.clone(), key.insecure_clone(), channel)
+        ChannelDriver::join(store, ledger.clone(), key.insecure_clone(), channel)
     };
     let alice = join(&alice_key, "alice.redb").await.expect("alice joins");
     let bob = join(&bob_key, "bob.redb").await.expect("bob joins");

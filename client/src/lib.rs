@@ -5,7 +5,8 @@
 //! - [`idl`]: the program's Codama IDL, from which the TypeScript client is generated.
 //! - [`ledger`]: the L1 backends (LiteSVM, BanksClient, JSON-RPC) and cooperative-close co-signing.
 //! - [`ledger_server`]: the embedded LiteSVM ledger served over JSON-RPC, for several processes.
-//! - [`node`]: the driver that runs the engine against a store, a ledger and the peer outbox.
+//! - [`driver`]: [`driver::ChannelDriver`] runs one channel's engine against a store, a ledger and
+//!   the peer outbox.
 //! - [`transport`], [`peer`]: the encrypted, authenticated TCP link and the session that runs a node over it.
 //! - [`runtime`]: a channel kept running (node, watcher ticks, a link replaced on reconnect).
 //! - [`store`]: durable storage of what the engine persists (redb on disk, or memory).
@@ -13,12 +14,12 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod driver;
 #[cfg(feature = "idl")]
 pub mod idl;
 pub mod ledger;
 #[cfg(feature = "ledger-server")]
 pub mod ledger_server;
-pub mod node;
 #[cfg(feature = "transport")]
 pub mod peer;
 #[cfg(feature = "transport")]

@@ -5,9 +5,9 @@
 use tokio::{sync::mpsc, task::JoinHandle, time::timeout};
 
 use crate::{
+    driver::{ChannelDriver, DriverError},
     engine::{Event, Input, PeerMessage},
     ledger::Ledger,
-    node::{ChannelNode, NodeError},
     store::ChannelStore,
     transport::{LinkWriter, PeerLink, TransportError, KEEPALIVE_INTERVAL, WRITE_TIMEOUT},
 };
@@ -125,11 +125,11 @@ impl Drop for Session {
 /// are refused by the engine and counted in `refused`; storage or ledger failures end the
 /// session with an error (the process should restart from its store).
 pub async fn serve<S: ChannelStore, L: Ledger>(
-    node: &mut ChannelNode<S, L>,
+    node: &mut ChannelDriver<S, L>,
     link: PeerLink,
     inputs: &mut mpsc::UnboundedReceiver<Input>,
     events: &mpsc::UnboundedSender<Event>,
-) -> Result<SessionEnd, NodeError> {
+) -> Result<SessionEnd, DriverError> {
     let mut session = Session::start(link);
     node.handle(Input::Connected).await?;
     if let Err(e) = flush(node, &mut session, events) {
@@ -162,17 +162,17 @@ pub async fn serve<S: ChannelStore, L: Ledger>(
 }
 
 /// Engine refusals leave the channel untouched and the session running; anything else, and
-/// an engine error that [`NodeError::must_stop`], stops.
-fn refuse(error: NodeError) -> Result<(), NodeError> {
+/// an engine error that [`DriverError::must_stop`], stops.
+fn refuse(error: DriverError) -> Result<(), DriverError> {
     match error {
         e if e.must_stop() => Err(e),
-        NodeError::Engine(_) | NodeError::Cosign(_) => Ok(()),
+        DriverError::Engine(_) | DriverError::Cosign(_) => Ok(()),
         other => Err(other),
     }
 }
 
 fn flush<S: ChannelStore, L: Ledger>(
-    node: &mut ChannelNode<S, L>,
+    node: &mut ChannelDriver<S, L>,
     session: &mut Session,
     events: &mpsc::UnboundedSender<Event>,
 ) -> Result<(), TransportError> {

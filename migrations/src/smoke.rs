@@ -3,9 +3,9 @@
 //! nodes, and close cooperatively.
 
 use paychan_client::{
+    driver::{ChannelDriver, DriverError},
     engine::{Input, Payment},
     ledger::{sign_and_submit, Ledger, LedgerError},
-    node::{ChannelNode, NodeError},
     store::MemoryStore,
 };
 use paychan_interface::client::{self, ChannelAddress};
@@ -29,7 +29,7 @@ pub enum SmokeError {
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error(transparent)]
-    Node(#[from] NodeError),
+    Node(#[from] DriverError),
     #[error("the channel is still open after the cooperative close")]
     StillOpen,
 }
@@ -58,7 +58,7 @@ pub async fn smoke<L: Ledger>(
     let channel =
         ChannelAddress::new_random(&paychan_interface::ID, &alice.pubkey(), &bob.pubkey());
     // The period parties accept by default; the smoke channel closes cooperatively anyway.
-    let period = paychan_client::node::DEFAULT_MIN_CHALLENGE_PERIOD_SECS;
+    let period = paychan_client::driver::DEFAULT_MIN_CHALLENGE_PERIOD_SECS;
     send(
         &mut chain,
         &alice,
@@ -72,7 +72,7 @@ pub async fn smoke<L: Ledger>(
     )
     .await?;
 
-    let mut a = ChannelNode::join(
+    let mut a = ChannelDriver::join(
         MemoryStore::new(),
         ledger(),
         alice.insecure_clone(),
@@ -80,7 +80,7 @@ pub async fn smoke<L: Ledger>(
     )
     .await?;
     let mut b =
-        ChannelNode::join(MemoryStore::new(), ledger(), bob.insecure_clone(), channel).await?;
+        ChannelDriver::join(MemoryStore::new(), ledger(), bob.insecure_clone(), channel).await?;
     for i in 0..payments {
         let id = u128::from(i).to_le_bytes();
         a.handle(Input::Pay(Payment { id, amount: 1_000 })).await?;
@@ -103,9 +103,9 @@ pub async fn smoke<L: Ledger>(
 }
 
 async fn deliver<L: Ledger>(
-    a: &mut ChannelNode<MemoryStore, L>,
-    b: &mut ChannelNode<MemoryStore, L>,
-) -> Result<(), NodeError> {
+    a: &mut ChannelDriver<MemoryStore, L>,
+    b: &mut ChannelDriver<MemoryStore, L>,
+) -> Result<(), DriverError> {
     while !a.outbox.is_empty() || !b.outbox.is_empty() {
         for message in std::mem::take(&mut a.outbox) {
             b.handle(Input::Peer(message)).await?;

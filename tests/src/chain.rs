@@ -22,8 +22,8 @@ pub trait TestChain {
 
     /// What the parties require of a channel: the challenge period this chain's channels
     /// open with.
-    fn join_policy(&self) -> paychan_client::node::JoinPolicy {
-        paychan_client::node::JoinPolicy {
+    fn join_policy(&self) -> paychan_client::driver::JoinPolicy {
+        paychan_client::driver::JoinPolicy {
             min_challenge_period_secs: self.challenge_period(),
         }
     }

@@ -1,9 +1,9 @@
 //! Two client nodes on one test chain, with the peer link simulated in process.
 
 use paychan_client::{
+    driver::{ChannelDriver, DriverError},
     engine::{Input, Payment},
     ledger::Ledger,
-    node::{ChannelNode, NodeError},
     store::{ChannelStore, MemoryStore},
 };
 use paychan_interface::client::{self, ChannelAddress, CoSignedState};
@@ -63,9 +63,9 @@ pub async fn open_channel<C: TestChain>(
 
 /// Moves messages both ways until neither side has anything to say.
 pub async fn deliver<S: ChannelStore, L: Ledger>(
-    a: &mut ChannelNode<S, L>,
-    b: &mut ChannelNode<S, L>,
-) -> Result<(), NodeError> {
+    a: &mut ChannelDriver<S, L>,
+    b: &mut ChannelDriver<S, L>,
+) -> Result<(), DriverError> {
     loop {
         if a.outbox.is_empty() && b.outbox.is_empty() {
             return Ok(());
@@ -94,9 +94,9 @@ pub async fn join<C: TestChain, S: ChannelStore>(
     store: S,
     key: &Keypair,
     channel: ChannelAddress,
-) -> Result<ChannelNode<S, C::Ledger>, NodeError> {
+) -> Result<ChannelDriver<S, C::Ledger>, DriverError> {
     let signer = ed25519_dalek::SigningKey::from_bytes(key.secret_bytes());
-    ChannelNode::join_with_policy(
+    ChannelDriver::join_with_policy(
         store,
         chain.ledger(),
         key.insecure_clone(),
@@ -114,8 +114,8 @@ pub async fn join_in_memory<C: TestChain>(
     b: &Keypair,
     channel: ChannelAddress,
 ) -> (
-    ChannelNode<paychan_client::store::MemoryStore, C::Ledger>,
-    ChannelNode<paychan_client::store::MemoryStore, C::Ledger>,
+    ChannelDriver<paychan_client::store::MemoryStore, C::Ledger>,
+    ChannelDriver<paychan_client::store::MemoryStore, C::Ledger>,
 ) {
     let memory = paychan_client::store::MemoryStore::new;
     (
@@ -138,8 +138,8 @@ pub async fn on_chain<C: TestChain>(
 
 /// A channel where Alice pays Bob one SOL per round (A 10 SOL, B 2 SOL), with both nodes.
 pub struct PaidRounds<L> {
-    pub alice: ChannelNode<MemoryStore, L>,
-    pub bob: ChannelNode<MemoryStore, L>,
+    pub alice: ChannelDriver<MemoryStore, L>,
+    pub bob: ChannelDriver<MemoryStore, L>,
     /// Every co-signed state Alice holds, oldest first.
     pub states: Vec<CoSignedState>,
     pub a: Keypair,

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use paychan_client::{
+    driver::{ChannelDriver, DriverError},
     engine::{Event, Input},
-    node::{ChannelNode, NodeError},
     runtime::{
         accept_forever, dial_forever, Command, LinkState, Notice, Runtime, RuntimeEnd, Status,
     },
@@ -35,19 +35,19 @@ pub fn signing_key(keypair: &Keypair) -> SigningKey {
     SigningKey::from_bytes(keypair.secret_bytes())
 }
 
-pub type Node = ChannelNode<MemoryStore, <SvmChain as TestChain>::Ledger>;
+pub type Node = ChannelDriver<MemoryStore, <SvmChain as TestChain>::Ledger>;
 
 /// One party's running channel and the handles the application keeps.
 pub struct Party {
     pub commands: mpsc::Sender<Command>,
     pub events: broadcast::Receiver<Event>,
     pub link: watch::Receiver<LinkState>,
-    pub done: tokio::task::JoinHandle<Result<RuntimeEnd, NodeError>>,
+    pub done: tokio::task::JoinHandle<Result<RuntimeEnd, DriverError>>,
 }
 
 impl Party {
     /// Feeds the engine; the result says whether it took the input.
-    pub async fn try_input(&self, input: Input) -> Result<(), NodeError> {
+    pub async fn try_input(&self, input: Input) -> Result<(), DriverError> {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(Command::Input { input, reply })
@@ -89,7 +89,7 @@ impl Party {
 
 /// Starts a runtime for `node`; its authenticated links arrive on `links`.
 pub fn start<L: paychan_client::ledger::Ledger + 'static>(
-    node: ChannelNode<MemoryStore, L>,
+    node: ChannelDriver<MemoryStore, L>,
     mut links: mpsc::Receiver<PeerLink>,
     notices: mpsc::UnboundedSender<Notice>,
     (link, link_state): (watch::Sender<LinkState>, watch::Receiver<LinkState>),

@@ -8,9 +8,9 @@
 //! - a peer cannot make us read the chain at its pace.
 
 use paychan_client::{
+    driver::{ChannelDriver, DriverError, JoinPolicy},
     engine::{ChainView, Input},
     ledger::{Ledger, GONE_AFTER_READS},
-    node::{ChannelNode, JoinPolicy, NodeError},
     runtime::{LinkState, RuntimeEnd},
     store::{ChannelStore, MemoryStore},
     watcher::ChainRequest,
@@ -79,13 +79,14 @@ fn a_party_refuses_to_join_a_channel_with_a_one_second_challenge_period() {
             .expect("the program accepts a 1-second period");
 
         let store = MemoryStore::new();
-        let refused = ChannelNode::join(store.clone(), chain.ledger(), b.insecure_clone(), channel)
-            .await
-            .expect_err("Bob refuses the channel");
+        let refused =
+            ChannelDriver::join(store.clone(), chain.ledger(), b.insecure_clone(), channel)
+                .await
+                .expect_err("Bob refuses the channel");
         assert!(
             matches!(
                 refused,
-                NodeError::ChallengePeriodTooShort {
+                DriverError::ChallengePeriodTooShort {
                     period: 1,
                     min: 86_400
                 }
@@ -101,7 +102,7 @@ fn a_party_refuses_to_join_a_channel_with_a_one_second_challenge_period() {
             min_challenge_period_secs: 1,
         };
         let signer = ed25519_dalek::SigningKey::from_bytes(b.secret_bytes());
-        ChannelNode::join_with_policy(
+        ChannelDriver::join_with_policy(
             store,
             chain.ledger(),
             b.insecure_clone(),
@@ -224,7 +225,7 @@ fn a_runtime_whose_rpc_node_lags_keeps_guarding_and_punishes_a_stale_close() {
         plan.plan(channel.address, Fault::Missing, 3 * GONE_AFTER_READS);
         let (store, _) = bob.into_parts();
         let lagging = FlakyLedger::new(chain.ledger(), plan.clone());
-        let bob = ChannelNode::join(store, lagging, b.insecure_clone(), channel)
+        let bob = ChannelDriver::join(store, lagging, b.insecure_clone(), channel)
             .await
             .expect("Bob resumes from his store");
         let (notices, _) = mpsc::unbounded_channel();
@@ -267,7 +268,7 @@ fn a_peer_cannot_drive_our_rpc_reads_while_a_message_waits_for_a_deposit() {
         let (mut alice, _) = join_in_memory(&chain, &a, &b, channel).await;
         let plan = FaultPlan::default();
         let ledger = FlakyLedger::new(chain.ledger(), plan.clone());
-        let mut bob = ChannelNode::join(MemoryStore::new(), ledger, b.insecure_clone(), channel)
+        let mut bob = ChannelDriver::join(MemoryStore::new(), ledger, b.insecure_clone(), channel)
             .await
             .expect("Bob joins");
         // Alice counts a deposit the chain never shows.

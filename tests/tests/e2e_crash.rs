@@ -5,9 +5,9 @@
 //! newest state either held fully signed before the crash.
 
 use paychan_client::{
+    driver::{ChannelDriver, DriverError},
     engine::Input,
     ledger::{Ledger, LiteSvmLedger, SharedLedger},
-    node::{ChannelNode, NodeError},
     store::{ChannelStore, FaultPoint, FaultyStore, RedbStore, StoreError},
 };
 use paychan_interface::client::ChannelAddress;
@@ -18,7 +18,7 @@ use paychan_tests::{
 };
 use solana_keypair::Keypair;
 
-type Node = ChannelNode<FaultyStore<RedbStore>, SharedLedger<LiteSvmLedger>>;
+type Node = ChannelDriver<FaultyStore<RedbStore>, SharedLedger<LiteSvmLedger>>;
 
 /// Payments of the run: (payer is A, amount).
 const SCRIPT: [(bool, u64); 6] = [
@@ -37,8 +37,8 @@ struct Party {
     newest_seen: u64,
 }
 
-fn is_crash(error: &NodeError) -> bool {
-    matches!(error, NodeError::Store(StoreError::Injected))
+fn is_crash(error: &DriverError) -> bool {
+    matches!(error, DriverError::Store(StoreError::Injected))
 }
 
 impl Party {
@@ -62,7 +62,7 @@ impl Party {
             "restart lost a fully signed state: had {}, recovered {newest}",
             self.newest_seen
         );
-        let node = ChannelNode::join(
+        let node = ChannelDriver::join(
             FaultyStore::new(store),
             chain.ledger(),
             self.keypair.insecure_clone(),
@@ -145,7 +145,7 @@ async fn run(victim: usize, fault: Option<(u64, FaultPoint)>) -> [u64; 2] {
             Some((call, point)) if index == victim => FaultyStore::failing_at(inner, call, point),
             _ => FaultyStore::new(inner),
         };
-        let node = ChannelNode::join(store, chain.ledger(), keypair.insecure_clone(), channel)
+        let node = ChannelDriver::join(store, chain.ledger(), keypair.insecure_clone(), channel)
             .await
             .expect("join");
         parties.push(Party {

@@ -10,9 +10,9 @@
 //! Bounded: every wait has a deadline.
 
 use paychan_client::{
+    driver::DriverError,
     engine::{EngineError, Event, PeerMessage},
     ledger::Ledger,
-    node::NodeError,
     runtime::{Command, LinkState, Notice, RuntimeEnd, MAX_PENDING_HANDSHAKES},
     transport::{PeerLink, TransportError},
 };
@@ -98,7 +98,7 @@ fn a_party_that_force_closed_is_never_punished_for_it() {
         for _ in 0..5 {
             match bob.try_input(payment(SOL / 10)).await {
                 Ok(()) => queued += 1,
-                Err(NodeError::Engine(EngineError::ClosingOnChain)) => {}
+                Err(DriverError::Engine(EngineError::ClosingOnChain)) => {}
                 Err(e) => panic!("unexpected refusal: {e}"),
             }
         }
@@ -327,7 +327,7 @@ fn a_store_never_serves_a_channel_reopened_at_its_address() {
     paychan_tests::block_on(async {
         let mut chain = SvmChain::new();
         let (a, b, channel) = open_channel(&mut chain, 2 * SOL, 0).await;
-        let mut alice = paychan_client::node::ChannelNode::join(
+        let mut alice = paychan_client::driver::ChannelDriver::join(
             paychan_client::store::MemoryStore::new(),
             chain.ledger(),
             a.insecure_clone(),
@@ -354,7 +354,7 @@ fn a_store_never_serves_a_channel_reopened_at_its_address() {
         .await
         .expect("reopened at the same address");
         let (store, _) = alice.into_parts();
-        let rejoined = paychan_client::node::ChannelNode::join(
+        let rejoined = paychan_client::driver::ChannelDriver::join(
             store,
             chain.ledger(),
             a.insecure_clone(),
@@ -362,12 +362,12 @@ fn a_store_never_serves_a_channel_reopened_at_its_address() {
         )
         .await;
         assert!(
-            matches!(rejoined, Err(NodeError::Reincarnated(address)) if address == channel.address),
+            matches!(rejoined, Err(DriverError::Reincarnated(address)) if address == channel.address),
             "{rejoined:?}"
         );
         // A key that is neither party cannot join at all.
         let stranger = Keypair::new();
-        let joined = paychan_client::node::ChannelNode::join(
+        let joined = paychan_client::driver::ChannelDriver::join(
             paychan_client::store::MemoryStore::new(),
             chain.ledger(),
             stranger,
@@ -375,7 +375,7 @@ fn a_store_never_serves_a_channel_reopened_at_its_address() {
         )
         .await;
         assert!(
-            matches!(joined, Err(NodeError::NotAParty { .. })),
+            matches!(joined, Err(DriverError::NotAParty { .. })),
             "{joined:?}"
         );
         let _ = b;

@@ -4,8 +4,8 @@
 
 use ed25519_dalek::SigningKey;
 use paychan_client::{
+    driver::{ChannelDriver, DriverError},
     engine::Input,
-    node::{ChannelNode, NodeError},
     store::MemoryStore,
 };
 use paychan_interface::client::{self, ChannelAddress};
@@ -50,7 +50,7 @@ fn session_keys_sign_every_payment_and_the_wallets_get_paid() {
         chain.advance_time(0).await;
 
         // B's wallet alone cannot sign for B: the channel names B's session key.
-        let refused = ChannelNode::join(
+        let refused = ChannelDriver::join(
             MemoryStore::new(),
             chain.ledger(),
             b.insecure_clone(),
@@ -58,12 +58,12 @@ fn session_keys_sign_every_payment_and_the_wallets_get_paid() {
         )
         .await;
         assert!(
-            matches!(refused, Err(NodeError::SignerMismatch { named, .. }) if named == address_of(&sb)),
+            matches!(refused, Err(DriverError::SignerMismatch { named, .. }) if named == address_of(&sb)),
             "{refused:?}"
         );
 
         let join = |wallet: &Keypair, signer: &SigningKey| {
-            ChannelNode::join_with_signer(
+            ChannelDriver::join_with_signer(
                 MemoryStore::new(),
                 chain.ledger(),
                 wallet.insecure_clone(),

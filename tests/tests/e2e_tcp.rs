@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use paychan_client::{
+    driver::ChannelDriver,
     engine::{Event, Input},
     ledger::Ledger,
-    node::ChannelNode,
     peer::{serve, SessionEnd},
     store::MemoryStore,
     transport::PeerLink,
@@ -27,7 +27,7 @@ use solana_program_test::tokio::{
 };
 use solana_signer::Signer;
 
-type Node = ChannelNode<MemoryStore, <SvmChain as TestChain>::Ledger>;
+type Node = ChannelDriver<MemoryStore, <SvmChain as TestChain>::Ledger>;
 const DEADLINE: Duration = Duration::from_secs(60);
 
 fn signing_key(keypair: &Keypair) -> SigningKey {

@@ -13,9 +13,9 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 pub use links::{accept_forever, dial_forever, MAX_PENDING_HANDSHAKES};
 
 use crate::{
+    driver::{ChannelDriver, DriverError},
     engine::{CloseTerms, Event, Input},
     ledger::{chain_view, GoneEvidence, Ledger},
-    node::{ChannelNode, NodeError},
     peer::Session,
     store::ChannelStore,
     transport::{PeerLink, TransportError},
@@ -27,13 +27,13 @@ pub enum Command {
     /// Feeds the engine (pay, close); the reply says whether it took the input.
     Input {
         input: Input,
-        reply: oneshot::Sender<Result<(), NodeError>>,
+        reply: oneshot::Sender<Result<(), DriverError>>,
     },
     /// Registers the newest co-signed state on-chain now; replies with that state (seq 0:
     /// the opening state, which returns each deposit).
-    ForceClose(oneshot::Sender<Result<ChannelState, NodeError>>),
+    ForceClose(oneshot::Sender<Result<ChannelState, DriverError>>),
     /// Looks at the chain now; replies with how many transactions that landed.
-    SyncChain(oneshot::Sender<Result<usize, NodeError>>),
+    SyncChain(oneshot::Sender<Result<usize, DriverError>>),
     Status(oneshot::Sender<Status>),
 }
 
@@ -61,9 +61,9 @@ pub enum Notice {
     /// Dialing the peer failed; the dialer tries again, backing off.
     PeerUnreachable(String),
     /// The engine refused something (from the peer or the application); nothing changed.
-    Rejected(NodeError),
+    Rejected(DriverError),
     /// The chain could not be read or a submission failed; the next tick tries again.
-    Chain(NodeError),
+    Chain(DriverError),
     /// This node landed a transaction (the total so far).
     Landed(usize),
 }
@@ -87,7 +87,7 @@ pub enum RuntimeEnd {
 }
 
 pub struct Runtime<S, L> {
-    node: ChannelNode<S, L>,
+    node: ChannelDriver<S, L>,
     session: Option<Session>,
     events: broadcast::Sender<Event>,
     notices: mpsc::UnboundedSender<Notice>,
@@ -98,7 +98,7 @@ pub struct Runtime<S, L> {
 impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
     /// `link` follows the peer link, so a dialer knows when to dial again.
     pub fn new(
-        node: ChannelNode<S, L>,
+        node: ChannelDriver<S, L>,
         events: broadcast::Sender<Event>,
         notices: mpsc::UnboundedSender<Notice>,
         link: watch::Sender<LinkState>,
@@ -113,7 +113,7 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
         }
     }
 
-    pub fn node(&self) -> &ChannelNode<S, L> {
+    pub fn node(&self) -> &ChannelDriver<S, L> {
         &self.node
     }
 
@@ -124,7 +124,7 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
         commands: &mut mpsc::Receiver<Command>,
         links: &mut mpsc::Receiver<PeerLink>,
         tick: Duration,
-    ) -> Result<RuntimeEnd, NodeError> {
+    ) -> Result<RuntimeEnd, DriverError> {
         let mut ticks = tokio::time::interval(tick);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -162,7 +162,7 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
         }
     }
 
-    async fn command(&mut self, command: Command) -> Result<(), NodeError> {
+    async fn command(&mut self, command: Command) -> Result<(), DriverError> {
         match command {
             Command::Input { input, reply } => {
                 let result = self.node.handle(input).await;
@@ -195,7 +195,7 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
     }
 
     /// Reads the chain and lets the watcher act; None once there is nothing left to guard.
-    async fn look_at_chain(&mut self) -> Result<Option<()>, NodeError> {
+    async fn look_at_chain(&mut self) -> Result<Option<()>, DriverError> {
         let address = self.node.channel().address;
         let view = match chain_view(self.node.ledger(), &address).await {
             Ok(Some((channel, _))) if channel.status == ChannelStatus::Settled => return Ok(None),
@@ -224,14 +224,14 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
             self.notify(Notice::Landed(self.node.landed.len()));
         }
         match result {
-            Err(NodeError::Ledger(e)) => self.notify(Notice::Chain(NodeError::Ledger(e))),
+            Err(DriverError::Ledger(e)) => self.notify(Notice::Chain(DriverError::Ledger(e))),
             other => self.absorb(other)?,
         }
         Ok(Some(()))
     }
 
     /// Keeps the channel running through refusals; only a storage failure stops it.
-    fn absorb(&mut self, result: Result<(), NodeError>) -> Result<(), NodeError> {
+    fn absorb(&mut self, result: Result<(), DriverError>) -> Result<(), DriverError> {
         if let Err(e) = fatal_or(result)? {
             self.notify(Notice::Rejected(e));
         }
@@ -273,8 +273,8 @@ async fn next_incoming(
     }
 }
 
-/// Splits what must stop the channel ([`NodeError::must_stop`]) from everything else.
-fn fatal_or<T>(result: Result<T, NodeError>) -> Result<Result<T, NodeError>, NodeError> {
+/// Splits what must stop the channel ([`DriverError::must_stop`]) from everything else.
+fn fatal_or<T>(result: Result<T, DriverError>) -> Result<Result<T, DriverError>, DriverError> {
     match result {
         Err(e) if e.must_stop() => Err(e),
         other => Ok(other),

@@ -10,9 +10,9 @@ use std::{
 };
 
 use paychan_client::{
+    driver::ChannelDriver,
     engine::{ChainView, Event, Input, Payment},
     ledger::{Landed, Ledger, LedgerError},
-    node::ChannelNode,
     peer::serve,
     store::{ChannelStore, MemoryStore, RedbStore},
     transport::PeerLink,
@@ -93,7 +93,7 @@ async fn node<S: ChannelStore>(
     me: &Keypair,
     alice: &Keypair,
     bob: &Keypair,
-) -> Result<ChannelNode<S, NoLedger>, String> {
+) -> Result<ChannelDriver<S, NoLedger>, String> {
     let channel = channel(alice, bob);
     let params = paychan_client::engine::ChannelParams {
         binding: paychan_interface::state::StateBinding {
@@ -110,7 +110,7 @@ async fn node<S: ChannelStore>(
         },
     };
     store.create_channel(&params).map_err(|e| e.to_string())?;
-    ChannelNode::join(store, NoLedger, me.insecure_clone(), channel)
+    ChannelDriver::join(store, NoLedger, me.insecure_clone(), channel)
         .await
         .map_err(|e| e.to_string())
 }

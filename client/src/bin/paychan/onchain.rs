@@ -14,7 +14,7 @@ use solana_signer::Signer;
 
 use crate::amount::{lamports, Sol};
 
-use paychan_client::node::{JoinPolicy, DEFAULT_MIN_CHALLENGE_PERIOD_SECS};
+use paychan_client::driver::{JoinPolicy, DEFAULT_MIN_CHALLENGE_PERIOD_SECS};
 
 /// Solana CLI conventions shared by every command.
 #[derive(clap::Args, Debug)]
@@ -204,7 +204,7 @@ pub async fn deposit(cluster: &Cluster, args: Deposit) -> Result<(), String> {
     // Before locking funds: the channel must name this party's own key as its state signer,
     // or the opener (holding both signers) could sign away the deposit.
     if let Some(party) = account.party_of(&me.pubkey()) {
-        paychan_client::node::require_named_signer(&account, party, &cluster.signer()?)
+        paychan_client::driver::require_named_signer(&account, party, &cluster.signer()?)
             .map_err(|e| format!("not depositing: {e}"))?;
         cluster
             .require_period(account.challenge_period_secs)

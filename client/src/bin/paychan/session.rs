@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use paychan_client::{
+    driver::ChannelDriver,
     engine::{Event, Input, Payment},
     ledger::{GoneEvidence, Ledger, RpcLedger},
-    node::ChannelNode,
     peer::serve,
     store::{ChannelStore, RedbStore},
     transport::PeerLink,
@@ -46,12 +46,12 @@ pub async fn node(
     store: &StoreArg,
     channel: &str,
     interval_ms: Option<u64>,
-) -> Result<ChannelNode<RedbStore, RpcLedger>, String> {
+) -> Result<ChannelDriver<RedbStore, RpcLedger>, String> {
     let me = cluster.keypair()?;
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let (address, account) = channel_at(&mut ledger, channel).await?;
     let store = store.open(&me, &address.address)?;
-    let node = ChannelNode::join_with_policy(
+    let node = ChannelDriver::join_with_policy(
         store,
         ledger,
         me.insecure_clone(),
@@ -68,7 +68,7 @@ pub async fn node(
 }
 
 /// The key the peer authenticates the link with: its state-signing key.
-pub fn peer_key(node: &ChannelNode<RedbStore, RpcLedger>) -> [u8; 32] {
+pub fn peer_key(node: &ChannelDriver<RedbStore, RpcLedger>) -> [u8; 32] {
     let params = node.engine().params();
     params.key_of(params.peer()).to_bytes()
 }

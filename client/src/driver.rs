@@ -26,7 +26,7 @@ use crate::{
 };
 
 #[derive(Debug, thiserror::Error)]
-pub enum NodeError {
+pub enum DriverError {
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error("storage failed: {0}")]
@@ -63,14 +63,14 @@ pub enum NodeError {
     ChallengePeriodTooShort { period: u64, min: u64 },
 }
 
-impl NodeError {
+impl DriverError {
     /// Whether the channel must stop (rather than refuse one input and go on): the store
     /// failed (restart from it), or it lost writes the peer has seen (signing on could sign
     /// two states for one seq).
     pub fn must_stop(&self) -> bool {
         matches!(
             self,
-            NodeError::Store(_) | NodeError::Engine(EngineError::PeerSignedOtherState(_))
+            DriverError::Store(_) | DriverError::Engine(EngineError::PeerSignedOtherState(_))
         )
     }
 }
@@ -82,13 +82,13 @@ pub fn require_named_signer(
     channel: &Channel,
     party: Party,
     signer: &ed25519_dalek::SigningKey,
-) -> Result<(), NodeError> {
+) -> Result<(), DriverError> {
     let signer = paychan_interface::Address::new_from_array(signer.verifying_key().to_bytes());
     let named = *channel.signer_key(party);
     if named == signer {
         Ok(())
     } else {
-        Err(NodeError::SignerMismatch { named, signer })
+        Err(DriverError::SignerMismatch { named, signer })
     }
 }
 
@@ -114,15 +114,15 @@ impl Default for JoinPolicy {
 
 impl JoinPolicy {
     /// Refuses a channel whose challenge period is below the minimum.
-    pub fn check(&self, channel: &Channel) -> Result<(), NodeError> {
+    pub fn check(&self, channel: &Channel) -> Result<(), DriverError> {
         self.check_period(channel.challenge_period_secs)
     }
 
     /// Refuses a challenge period (seconds) below the minimum.
-    pub fn check_period(&self, period: u64) -> Result<(), NodeError> {
+    pub fn check_period(&self, period: u64) -> Result<(), DriverError> {
         let min = self.min_challenge_period_secs;
         if period < min {
-            return Err(NodeError::ChallengePeriodTooShort { period, min });
+            return Err(DriverError::ChallengePeriodTooShort { period, min });
         }
         Ok(())
     }
@@ -137,7 +137,7 @@ const OPENING_SLOT_RETRIES: usize = 5;
 
 /// One party's channel: engine + store + ledger.
 #[derive(Debug)]
-pub struct ChannelNode<S, L> {
+pub struct ChannelDriver<S, L> {
     engine: ChannelEngine,
     store: S,
     ledger: L,
@@ -155,11 +155,11 @@ pub struct ChannelNode<S, L> {
     /// signature.
     close_transaction: Option<(CloseTerms, solana_transaction::Transaction)>,
     /// The one look at the chain a peer message may trigger between two of the application's
-    /// own looks ([`ChannelNode::sync_chain`], or a chain view it feeds in) was taken: a peer cannot drive our RPC traffic.
+    /// own looks ([`ChannelDriver::sync_chain`], or a chain view it feeds in) was taken: a peer cannot drive our RPC traffic.
     peer_look_taken: bool,
 }
 
-impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
+impl<S: ChannelStore, L: Ledger> ChannelDriver<S, L> {
     /// Joins `channel`, which must be open on-chain, and remembers it in `store`. Resumes from
     /// the store if it already knows the channel. `keypair` is this party's wallet and signs
     /// its states too.
@@ -168,7 +168,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
         ledger: L,
         keypair: Keypair,
         channel: ChannelAddress,
-    ) -> Result<Self, NodeError> {
+    ) -> Result<Self, DriverError> {
         let signer = ed25519_dalek::SigningKey::from_bytes(keypair.secret_bytes());
         Self::join_with_signer(store, ledger, keypair, signer, channel).await
     }
@@ -183,7 +183,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
         keypair: Keypair,
         signer: ed25519_dalek::SigningKey,
         channel: ChannelAddress,
-    ) -> Result<Self, NodeError> {
+    ) -> Result<Self, DriverError> {
         Self::join_with_policy(
             store,
             ledger,
@@ -195,7 +195,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
         .await
     }
 
-    /// [`ChannelNode::join_with_signer`], refusing a channel that does not meet `policy`.
+    /// [`ChannelDriver::join_with_signer`], refusing a channel that does not meet `policy`.
     pub async fn join_with_policy(
         mut store: S,
         mut ledger: L,
@@ -203,12 +203,12 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
         signer: ed25519_dalek::SigningKey,
         channel: ChannelAddress,
         policy: JoinPolicy,
-    ) -> Result<Self, NodeError> {
+    ) -> Result<Self, DriverError> {
         let me = match keypair.pubkey() {
             key if key == channel.party_a => Party::A,
             key if key == channel.party_b => Party::B,
             key => {
-                return Err(NodeError::NotAParty {
+                return Err(DriverError::NotAParty {
                     key,
                     channel: channel.address,
                 })
@@ -223,14 +223,14 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
                 // States are bound to opened_slot: another incarnation at this address must
                 // never see them, nor be served by this store.
                 if account.is_some_and(|a| a.opened_slot != params.binding.opened_slot) {
-                    return Err(NodeError::Reincarnated(channel.address));
+                    return Err(DriverError::Reincarnated(channel.address));
                 }
                 ChannelEngine::recover(params, signer, recovered)
             }
             None => {
                 // Checked when the store first takes the channel: a store that holds it has
                 // states to guard, whatever the period.
-                let account = account.ok_or(NodeError::NoChannel(channel.address))?;
+                let account = account.ok_or(DriverError::NoChannel(channel.address))?;
                 policy.check(&account)?;
                 let params = ChannelParams {
                     binding: StateBinding {
@@ -291,7 +291,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
     }
 
     /// Feeds one input and carries out every resulting action.
-    pub async fn handle(&mut self, input: Input) -> Result<(), NodeError> {
+    pub async fn handle(&mut self, input: Input) -> Result<(), DriverError> {
         let from_peer = matches!(input, Input::Peer(_));
         if matches!(input, Input::Chain(_)) {
             self.peer_look_taken = false; // the application's own look: a tick
@@ -305,19 +305,19 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
         Ok(())
     }
 
-    async fn apply(&mut self, input: Input) -> Result<(), NodeError> {
+    async fn apply(&mut self, input: Input) -> Result<(), DriverError> {
         let actions = self.engine.handle(input)?;
         self.execute(actions.into()).await
     }
 
     /// Reads the channel and the clock, and lets the engine (and its watcher) react: the
     /// application's tick.
-    pub async fn sync_chain(&mut self) -> Result<(), NodeError> {
+    pub async fn sync_chain(&mut self) -> Result<(), DriverError> {
         self.peer_look_taken = false;
         self.look_at_chain().await
     }
 
-    async fn look_at_chain(&mut self) -> Result<(), NodeError> {
+    async fn look_at_chain(&mut self) -> Result<(), DriverError> {
         if let Some((_, view)) = ledger::chain_view(&mut self.ledger, &self.channel.address).await?
         {
             self.apply(Input::Chain(view)).await?;
@@ -325,7 +325,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
         Ok(())
     }
 
-    async fn execute(&mut self, mut actions: VecDeque<Action>) -> Result<(), NodeError> {
+    async fn execute(&mut self, mut actions: VecDeque<Action>) -> Result<(), DriverError> {
         while let Some(action) = actions.pop_front() {
             match action {
                 Action::Persist(first) => {
@@ -404,7 +404,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
     }
 
     /// Signs `instructions` with this party as fee payer and lands them.
-    pub async fn submit(&mut self, instructions: &[Instruction]) -> Result<(), NodeError> {
+    pub async fn submit(&mut self, instructions: &[Instruction]) -> Result<(), DriverError> {
         let mut all = Vec::with_capacity(instructions.len() + 2);
         if self.priority_fee > 0 {
             // First in the transaction: the Ed25519 precompile must stay right before paychan.
@@ -426,7 +426,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
     async fn submit_signed(
         &mut self,
         transaction: solana_transaction::Transaction,
-    ) -> Result<Landed, NodeError> {
+    ) -> Result<Landed, DriverError> {
         for _ in 0..OPENING_SLOT_RETRIES {
             match self.ledger.submit(transaction.clone()).await {
                 Err(LedgerError::Program {
@@ -442,7 +442,7 @@ impl<S: ChannelStore, L: Ledger> ChannelNode<S, L> {
     /// Unilateral close with the newest fully signed state (or the seq-0 state). The engine
     /// stops signing first (durably), so this party can never co-sign two states past what it
     /// registers and be punished for its own registration.
-    pub async fn force_close(&mut self) -> Result<(), NodeError> {
+    pub async fn force_close(&mut self) -> Result<(), DriverError> {
         self.handle(Input::ForceClose).await
     }
 }
