@@ -43,8 +43,8 @@ pub enum DriverError {
         channel: paychan_interface::Address,
     },
     #[error(
-        "the channel names {named} as your state-signing key, not {signer}: pass that key \
-         (--signer), or do not transact on a channel that another key signs for you"
+        "the channel names {named} as your state-signing key, not {signer}: sign with that \
+         key, or do not transact on a channel that another key signs for you"
     )]
     SignerMismatch {
         named: paychan_interface::Address,

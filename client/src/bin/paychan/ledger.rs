@@ -13,7 +13,7 @@ use solana_signer::Signer;
 
 use crate::{
     amount::{lamports, Sol},
-    onchain::{address, Cluster},
+    cluster::{address, Cluster},
 };
 
 const DEFAULT_PROGRAM: &str = concat!(env!("SBF_OUT_DIR"), "/paychan.so");

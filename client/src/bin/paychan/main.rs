@@ -3,6 +3,7 @@
 
 mod amount;
 mod bench;
+mod cluster;
 mod control;
 mod daemon;
 mod keys;
@@ -27,7 +28,7 @@ use clap::{Parser, Subcommand};
 )]
 struct Cli {
     #[command(flatten)]
-    cluster: onchain::Cluster,
+    cluster: cluster::Cluster,
     #[command(subcommand)]
     command: Command,
 }
@@ -106,7 +107,10 @@ fn main() -> ExitCode {
         Command::Dispute(args) => block_on(remote::dispute(cluster, args)),
         Command::Open(args) => block_on(onchain::open(cluster, args)),
         Command::Deposit(args) => block_on(onchain::deposit(cluster, args)),
-        Command::Status(args) => block_on(onchain::status(cluster, args)),
+        Command::Status(args) => match args.node() {
+            Some((channel, store)) => block_on(remote::node_status(cluster, channel, store)),
+            None => block_on(onchain::status(cluster, args)),
+        },
         Command::Finalize(args) => block_on(onchain::finalize(cluster, args)),
         Command::Withdraw(args) => block_on(onchain::withdraw(cluster, args)),
         Command::Listen(args) => block_on(session::listen(cluster, args)),

@@ -1,133 +1,18 @@
 //! Commands that act on the channel account directly: open, deposit, status, finalize, withdraw.
 
-use std::path::PathBuf;
-
-use paychan_client::ledger::{Ledger, RpcLedger};
+use paychan_client::{driver::DEFAULT_MIN_CHALLENGE_PERIOD_SECS, ledger::RpcLedger};
 use paychan_interface::{
-    channel::{Channel, ChannelStatus},
+    channel::ChannelStatus,
     client::{self, ChannelAddress},
-    Address,
 };
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use crate::amount::{lamports, Sol};
-
-use paychan_client::driver::{JoinPolicy, DEFAULT_MIN_CHALLENGE_PERIOD_SECS};
-
-/// Solana CLI conventions shared by every command.
-#[derive(clap::Args, Debug)]
-pub struct Cluster {
-    /// JSON-RPC URL of the cluster.
-    #[arg(
-        long,
-        short = 'u',
-        global = true,
-        default_value = "http://127.0.0.1:8899"
-    )]
-    pub url: String,
-    /// Keypair of this party (fee payer and signer).
-    #[arg(long, short = 'k', global = true)]
-    pub keypair: Option<PathBuf>,
-    /// Keypair that signs this party's states (a session key kept apart from the wallet);
-    /// default: the keypair itself.
-    #[arg(long, global = true)]
-    pub signer: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value = "display")]
-    pub output: Output,
-    /// The shortest challenge period (seconds) to open, deposit into or run a channel with:
-    /// below it, the other party could finalize a stale state before a dispute lands.
-    #[arg(long, global = true, default_value_t = DEFAULT_MIN_CHALLENGE_PERIOD_SECS)]
-    pub min_period: u64,
-    /// Accept any challenge period (for tests on a local validator).
-    #[arg(long, global = true)]
-    pub allow_short_period: bool,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Output {
-    Display,
-    Json,
-}
-
-impl Cluster {
-    /// Refuses a channel whose challenge period is below this party's minimum, saying how
-    /// to lower it.
-    pub fn require_period(&self, period: u64) -> Result<(), String> {
-        self.policy().check_period(period).map_err(|e| {
-            format!("{e} (--min-period sets the minimum; --allow-short-period for local tests)")
-        })
-    }
-
-    /// What this party requires of a channel: `--min-period`, or nothing with
-    /// `--allow-short-period`.
-    pub fn policy(&self) -> JoinPolicy {
-        JoinPolicy {
-            min_challenge_period_secs: if self.allow_short_period {
-                1
-            } else {
-                self.min_period
-            },
-        }
-    }
-
-    pub fn keypair(&self) -> Result<Keypair, String> {
-        let path = match &self.keypair {
-            Some(path) => path.clone(),
-            None => crate::keys::default_path()?,
-        };
-        crate::keys::read(&path)
-    }
-
-    /// The key that signs this party's states: `--signer`, else the keypair.
-    pub fn signer(&self) -> Result<ed25519_dalek::SigningKey, String> {
-        let keypair = match &self.signer {
-            Some(path) => crate::keys::read(path)?,
-            None => self.keypair()?,
-        };
-        Ok(ed25519_dalek::SigningKey::from_bytes(
-            keypair.secret_bytes(),
-        ))
-    }
-
-    /// Prints a result; a closed stdout (say, `| head`) is not an error worth a panic.
-    pub fn print(&self, human: String, json: serde_json::Value) {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        let _ = match self.output {
-            Output::Display => writeln!(out, "{human}"),
-            Output::Json => writeln!(out, "{json}"),
-        };
-    }
-}
-
-pub fn signer_address(key: &ed25519_dalek::SigningKey) -> Address {
-    Address::new_from_array(key.verifying_key().to_bytes())
-}
-
-pub fn address(text: &str) -> Result<Address, String> {
-    text.parse()
-        .map_err(|_| format!("{text} is not a valid address"))
-}
-
-/// The channel's address parameters, read back from its account.
-pub async fn channel_at(
-    ledger: &mut RpcLedger,
-    text: &str,
-) -> Result<(ChannelAddress, Channel), String> {
-    let address = address(text)?;
-    let channel = ledger
-        .channel(&address)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no open channel at {address}"))?;
-    Ok((
-        ChannelAddress::of_account(&paychan_interface::ID, &address, &channel),
-        channel,
-    ))
-}
+use crate::{
+    amount::{lamports, Sol},
+    cluster::{address, channel_at, signer_address, Cluster},
+};
 
 async fn send(
     ledger: &mut RpcLedger,
@@ -205,7 +90,7 @@ pub async fn deposit(cluster: &Cluster, args: Deposit) -> Result<(), String> {
     // or the opener (holding both signers) could sign away the deposit.
     if let Some(party) = account.party_of(&me.pubkey()) {
         paychan_client::driver::require_named_signer(&account, party, &cluster.signer()?)
-            .map_err(|e| format!("not depositing: {e}"))?;
+            .map_err(|e| format!("not depositing: {}", crate::cluster::explain(&e)))?;
         cluster
             .require_period(account.challenge_period_secs)
             .map_err(|e| format!("not depositing: {e}"))?;
@@ -240,10 +125,15 @@ pub struct StatusArgs {
     store: crate::store::StoreArg,
 }
 
-pub async fn status(cluster: &Cluster, args: StatusArgs) -> Result<(), String> {
-    if args.node {
-        return crate::remote::node_status(cluster, &args.channel, &args.store).await;
+impl StatusArgs {
+    /// `--node`: the daemon's view (see `remote::node_status`), not the chain's.
+    pub fn node(&self) -> Option<(&str, &crate::store::StoreArg)> {
+        self.node.then_some((self.channel.as_str(), &self.store))
     }
+}
+
+/// The channel as the chain shows it.
+pub async fn status(cluster: &Cluster, args: StatusArgs) -> Result<(), String> {
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let (address, channel) = channel_at(&mut ledger, &args.channel).await?;
     let status = match channel.status {

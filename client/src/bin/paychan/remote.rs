@@ -6,8 +6,8 @@ use solana_keypair::Keypair;
 
 use crate::{
     amount::{lamports, Sol},
+    cluster::{address, Cluster},
     control::{call, CallError, Reply, Request},
-    onchain::{address, Cluster},
     progress,
     store::StoreArg,
 };

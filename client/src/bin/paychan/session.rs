@@ -19,7 +19,7 @@ use tokio::{net::TcpListener, sync::mpsc};
 
 use crate::{
     amount::{lamports, Sol},
-    onchain::{channel_at, Cluster},
+    cluster::{channel_at, Cluster},
     store::StoreArg,
 };
 
@@ -60,7 +60,7 @@ pub async fn node(
         cluster.policy(),
     )
     .await
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| crate::cluster::explain(&e))?;
     if let Some(interval_ms) = interval_ms {
         require_polling(account.challenge_period_secs, interval_ms)?;
     }
@@ -219,7 +219,7 @@ pub struct StoredChannel {
 /// The log of fully signed states: every payment with the state that is its receipt.
 pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), String> {
     let me = cluster.keypair()?;
-    let channel = crate::onchain::address(&args.channel)?;
+    let channel = crate::cluster::address(&args.channel)?;
     let store = args.store.open(&me, &channel)?;
     let entries = store
         .log(&channel, 0, usize::MAX)
@@ -283,7 +283,7 @@ pub struct Watch {
 /// co-signed state this node (or the tower file) holds, and finalizes once the challenge
 /// period is over. A failed read is reported and retried: only evidence ends the watch.
 pub async fn watch(cluster: &Cluster, args: Watch) -> Result<(), String> {
-    let address = crate::onchain::address(&args.channel)?;
+    let address = crate::cluster::address(&args.channel)?;
     let interval = std::time::Duration::from_millis(args.interval_ms);
     if let Some(file) = &args.tower {
         return watch_as_tower(cluster, address, file, interval).await;

@@ -19,8 +19,8 @@ use tokio::{
 };
 
 use crate::{
+    cluster::Cluster,
     control::{Reply, Request},
-    onchain::Cluster,
     session,
     store::StoreArg,
 };
@@ -50,7 +50,7 @@ pub async fn run(cluster: &Cluster, args: Daemon) -> Result<(), String> {
     let me = cluster.keypair()?;
     let socket = args
         .store
-        .socket(&me, &crate::onchain::address(&args.channel)?)?;
+        .socket(&me, &crate::cluster::address(&args.channel)?)?;
     let control = bind_control(&socket).await?;
     let node =
         match session::node(cluster, &args.store, &args.channel, Some(args.interval_ms)).await {
