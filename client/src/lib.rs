@@ -2,7 +2,6 @@
 //!
 //! - [`engine`], [`watcher`]: the pure two-party state machine and the watcher's decisions
 //!   (from `paychan-engine`, re-exported).
-//! - [`idl`]: the program's Codama IDL, from which the TypeScript client is generated.
 //! - [`ledger`]: the L1 backends (LiteSVM, BanksClient, JSON-RPC) and cooperative-close co-signing.
 //! - [`ledger_server`]: the embedded LiteSVM ledger served over JSON-RPC, for several processes.
 //! - [`driver`]: [`driver::ChannelDriver`] runs one channel's engine against a store, a ledger and
@@ -15,8 +14,6 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod driver;
-#[cfg(feature = "idl")]
-pub mod idl;
 pub mod ledger;
 #[cfg(feature = "ledger-server")]
 pub mod ledger_server;

@@ -3,7 +3,8 @@
 //! bytes both parties sign (protocol §5).
 //!
 //! The core is `no_std` and builds for SBF; the `client` feature adds `Instruction` builders,
-//! PDA search and ed25519-dalek signing for off-chain code.
+//! PDA search and ed25519-dalek signing for off-chain code; the `idl` feature the program's
+//! Codama IDL.
 #![no_std]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 #![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
@@ -24,6 +25,8 @@ pub mod state;
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "idl")]
+pub mod idl;
 
 pub use bytemuck;
 pub use solana_address::Address;

@@ -133,7 +133,7 @@ fn main() -> ExitCode {
 
 fn print_idl() -> Result<(), String> {
     use std::io::Write;
-    let idl = paychan_client::idl::codama_idl_json();
+    let idl = paychan_interface::idl::codama_idl_json();
     std::io::stdout()
         .write_all(idl.as_bytes())
         .map_err(|e| format!("cannot write the IDL: {e}"))

@@ -2,7 +2,11 @@
 //! writes (a channel account, every instruction) are decoded with nothing but the IDL's type
 //! nodes, and every instruction's accounts are compared with the interface's builders.
 
-use paychan_interface::{
+// A no_std crate: what the std prelude would bring.
+use std::{format, vec};
+use std::{string::ToString, vec::Vec};
+
+use crate::{
     channel::{Channel, ChannelStatus, Party, CHANNEL_ACCOUNT_LEN},
     client::{self as builders, ChannelAddress},
     state::ChannelState,
@@ -248,7 +252,7 @@ fn built_instructions(channel: &ChannelAddress) -> Vec<(&'static str, Instructio
 #[test]
 fn every_instruction_matches_the_interface_builders() {
     let idl = codama_idl();
-    let channel = ChannelAddress::derive(&paychan_interface::ID, &key(1), &key(2), 77);
+    let channel = ChannelAddress::derive(&crate::ID, &key(1), &key(2), 77);
     let built = built_instructions(&channel);
     let described = idl["program"]["instructions"].as_array().unwrap();
     assert_eq!(
@@ -299,7 +303,7 @@ fn every_error_is_described_with_its_code_and_message() {
 
 #[test]
 fn the_committed_idl_is_up_to_date() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../idl/paychan.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../idl/paychan.json");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         committed == codama_idl_json(),

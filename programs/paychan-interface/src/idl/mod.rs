@@ -8,11 +8,18 @@
 //! client. What Codama cannot describe (the 160 signed bytes, the two-signature Ed25519
 //! instruction) is hand-written beside the generated code.
 
+// A no_std crate: what the std prelude would bring.
+use std::{format, vec};
+use std::{
+    string::{String, ToString},
+    vec::Vec,
+};
+
 mod nodes;
 #[cfg(test)]
 mod tests;
 
-use paychan_interface::{
+use crate::{
     channel::{CHANNEL_ACCOUNT_LEN, CHANNEL_DISCRIMINATOR, CHANNEL_VERSION},
     error::PaychanError,
     instruction::tag,
@@ -41,7 +48,7 @@ pub fn codama_idl() -> Value {
         "program": {
             "kind": "programNode",
             "name": "paychan",
-            "publicKey": paychan_interface::ID.to_string(),
+            "publicKey": crate::ID.to_string(),
             "version": env!("CARGO_PKG_VERSION"),
             "docs": ["Two-party payment channels: lock lamports, pay off-chain, settle the newest co-signed state."],
             "accounts": [channel_account()],

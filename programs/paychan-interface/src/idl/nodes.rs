@@ -1,6 +1,9 @@
 //! Builders for the Codama nodes the paychan IDL uses, named after Codama's own JavaScript
 //! builders (`numberTypeNode`, `structFieldTypeNode`, …) so the two read alike.
 
+// A no_std crate: what the std prelude would bring.
+use std::vec::Vec;
+
 use serde_json::{json, Value};
 
 /// A little-endian number of `format` (`u8`, `u64`, `i64`).
