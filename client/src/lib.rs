@@ -3,7 +3,6 @@
 //! - [`engine`], [`watcher`]: the pure two-party state machine and the watcher's decisions
 //!   (from `paychan-engine`, re-exported).
 //! - [`ledger`]: the L1 backends (LiteSVM, BanksClient, JSON-RPC) and cooperative-close co-signing.
-//! - [`ledger_server`]: the embedded LiteSVM ledger served over JSON-RPC, for several processes.
 //! - [`driver`]: [`driver::ChannelDriver`] runs one channel's engine against a store, a ledger and
 //!   the peer outbox.
 //! - [`transport`], [`peer`]: the encrypted, authenticated TCP link and the session that runs a node over it.
@@ -15,8 +14,6 @@
 
 pub mod driver;
 pub mod ledger;
-#[cfg(feature = "ledger-server")]
-pub mod ledger_server;
 #[cfg(feature = "transport")]
 pub mod peer;
 #[cfg(feature = "transport")]

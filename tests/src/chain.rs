@@ -209,11 +209,10 @@ pub struct EmbeddedRpcChain {
 impl EmbeddedRpcChain {
     pub fn start() -> Self {
         let program = std::fs::read(crate::PROGRAM_SO).expect("run scripts/build-sbf.sh first");
-        let ledger =
-            paychan_client::ledger_server::EmbeddedLedger::new(paychan_interface::ID, &program)
-                .expect("program loads")
-                .with_manual_clock(1_700_000_000);
-        let address = paychan_client::ledger_server::spawn(ledger, ([127, 0, 0, 1], 0).into())
+        let ledger = paychan_ledger_server::EmbeddedLedger::new(paychan_interface::ID, &program)
+            .expect("program loads")
+            .with_manual_clock(1_700_000_000);
+        let address = paychan_ledger_server::spawn(ledger, ([127, 0, 0, 1], 0).into())
             .expect("the ledger serves");
         Self {
             url: format!("http://{address}"),

@@ -10,7 +10,7 @@ use solana_transaction::Transaction;
 use super::{Landed, Ledger, LedgerError};
 
 /// The embedded ledger's one JSON-RPC extension: `[seconds]` → the new unix timestamp.
-pub const WARP_CLOCK: &str = "paychan_warpClock";
+pub const WARP_CLOCK: &str = paychan_interface::WARP_CLOCK_METHOD;
 
 pub struct RpcLedger {
     client: RpcClient,

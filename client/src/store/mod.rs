@@ -6,5 +6,5 @@
 
 mod redb;
 
-pub use self::redb::{sync_parent_dir, RedbStore};
+pub use self::redb::RedbStore;
 pub use paychan_engine::store::*;

@@ -10,6 +10,7 @@ use paychan_interface::Address;
 use super::{ChannelStore, Latest, StoreError};
 use crate::engine::{ChannelParams, LogEntry, Record, Recovered};
 use codec::{decode, decode_params, encode, encode_params};
+use paychan_durable::sync_parent_dir;
 
 /// Channel address → borsh params.
 const PARAMS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("params");
@@ -52,16 +53,6 @@ impl RedbStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
-}
-
-/// Fsyncs the directory holding `path`, so a file just created (or renamed into place)
-/// survives a power loss.
-pub fn sync_parent_dir(path: &Path) -> Result<(), std::io::Error> {
-    let parent = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    std::fs::File::open(parent)?.sync_all()
 }
 
 /// The params of `channel`, read inside a write transaction.

@@ -62,3 +62,8 @@ pub const SYSVAR_OWNER_ID: Address = Address::new_from_array([
 
 /// Longest challenge period the program accepts: one year.
 pub const MAX_CHALLENGE_PERIOD_SECS: u64 = 365 * 24 * 60 * 60;
+
+/// The embedded ledger's one JSON-RPC extension (`paychan ledger`): `[seconds]` moves its
+/// clock ahead and returns the new unix timestamp. Served by `paychan-ledger-server`, called by
+/// the Rust and TypeScript clients' tests.
+pub const WARP_CLOCK_METHOD: &str = "paychan_warpClock";

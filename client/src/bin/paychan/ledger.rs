@@ -5,10 +5,8 @@
 
 use std::path::PathBuf;
 
-use paychan_client::{
-    ledger::RpcLedger,
-    ledger_server::{self, EmbeddedLedger},
-};
+use paychan_client::ledger::RpcLedger;
+use paychan_ledger_server::{self as ledger_server, EmbeddedLedger};
 use solana_signer::Signer;
 
 use crate::{

@@ -52,15 +52,8 @@ pub fn write(path: &Path, channel: &ChannelAddress, state: &CoSignedState) -> Re
         signature_b: hex(&state.b.signature),
     };
     let text = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
-    let partial = path.with_extension("partial");
-    // Data, then the rename, each durable: a crash leaves the old file or the new one.
-    std::fs::File::create(&partial)
-        .and_then(|mut f| {
-            std::io::Write::write_all(&mut f, text.as_bytes())?;
-            f.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&partial, path))
-        .and_then(|()| paychan_client::store::sync_parent_dir(path))
+    // A crash leaves the old file or the new one: a tower never reads half a file.
+    paychan_durable::write_atomically(path, text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 

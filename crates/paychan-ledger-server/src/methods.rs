@@ -240,7 +240,7 @@ fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result
                 .collect::<Result<Vec<_>, RpcError>>()?;
             with_context(Value::Array(statuses))
         }
-        crate::ledger::WARP_CLOCK => {
+        paychan_interface::WARP_CLOCK_METHOD => {
             let seconds = param(params, 0)?
                 .as_i64()
                 .filter(|s| *s >= 0)

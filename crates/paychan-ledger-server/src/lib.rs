@@ -1,6 +1,8 @@
 //! The embedded ledger served over JSON-RPC: LiteSVM running the real `paychan.so`, answering
-//! the subset of the validator's API that `RpcClient` uses for paychan. Two processes (two
-//! parties, their daemons, the CLI) share one ledger without a validator: `paychan ledger`.
+//! the subset of the validator's API that `RpcClient` and `@solana/kit` use for paychan, with
+//! its PubSub websocket and a clock that can be warped (`paychan_warpClock`). Two processes
+//! (two parties, their daemons, the CLI) share one ledger without a validator: `paychan ledger`.
+#![forbid(unsafe_code)]
 
 mod http;
 mod methods;
@@ -15,6 +17,17 @@ use tokio::{io::BufReader, net::TcpListener, sync::watch};
 pub use http::MAX_BODY;
 pub use persist::LedgerDir;
 pub use state::{EmbeddedLedger, RECENT_BLOCKHASHES};
+
+/// Why the embedded ledger could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerServerError {
+    #[error("the program did not load: {0}")]
+    ProgramLoad(String),
+    #[error("the saved ledger state cannot be read: {0}")]
+    Load(std::io::Error),
+    #[error("the saved ledger state cannot be restored: {0}")]
+    Restore(String),
+}
 
 /// Binds the JSON-RPC port and, on the next port, the PubSub websocket (as a validator uses
 /// 8899 and 8900). With port 0 it picks a free pair.

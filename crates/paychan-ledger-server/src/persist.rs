@@ -91,13 +91,7 @@ impl LedgerDir {
     }
 
     pub(super) fn save(&self, snapshot: &Snapshot) -> std::io::Result<()> {
-        let bytes = borsh::to_vec(snapshot)?;
-        let partial = self.0.join(format!("{FILE}.partial"));
-        let mut file = std::fs::File::create(&partial)?;
-        std::io::Write::write_all(&mut file, &bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&partial, self.file())?;
-        crate::store::sync_parent_dir(&self.file())
+        paychan_durable::write_atomically(&self.file(), &borsh::to_vec(snapshot)?)
     }
 }
 

@@ -7,14 +7,12 @@ use std::{
     net::{SocketAddr, TcpStream},
 };
 
-use paychan_client::{
-    ledger::{sign_and_submit, Ledger, LedgerError, RpcLedger},
-    ledger_server::{spawn, EmbeddedLedger, RECENT_BLOCKHASHES},
-};
+use paychan_client::ledger::{sign_and_submit, Ledger, LedgerError, RpcLedger};
 use paychan_interface::{
     client::{self, ChannelAddress},
     error::PaychanError,
 };
+use paychan_ledger_server::{spawn, EmbeddedLedger, RECENT_BLOCKHASHES};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use solana_transaction::Transaction;

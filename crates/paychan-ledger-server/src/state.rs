@@ -13,7 +13,7 @@ use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction_error::TransactionError;
 
 use super::persist::{LedgerDir, Snapshot, StoredAccount, StoredLanded, FORMAT_VERSION};
-use crate::ledger::LedgerError;
+use crate::LedgerServerError;
 
 /// How many blockhashes stay valid: the real cluster's 150.
 pub const RECENT_BLOCKHASHES: usize = 150;
@@ -96,11 +96,11 @@ pub struct Simulated {
 
 impl EmbeddedLedger {
     /// A ledger with the builtins, the Ed25519 precompile and `program` at `program_id`.
-    pub fn new(program_id: Address, program: &[u8]) -> Result<Self, LedgerError> {
+    pub fn new(program_id: Address, program: &[u8]) -> Result<Self, LedgerServerError> {
         // The server checks blockhashes itself, against the whole recent window.
         let mut svm = LiteSVM::new().with_blockhash_check(false);
         svm.add_program(program_id, program)
-            .map_err(|e| LedgerError::Decode(format!("the program did not load: {e}")))?;
+            .map_err(|e| LedgerServerError::ProgramLoad(e.to_string()))?;
         let genesis = svm.latest_blockhash();
         let mut ledger = Self {
             svm,
@@ -132,8 +132,8 @@ impl EmbeddedLedger {
 
     /// Keeps the state in `dir`: what it holds is restored now, and every change is saved.
     /// Returns how many accounts and transactions were restored.
-    pub fn with_dir(mut self, dir: LedgerDir) -> Result<(Self, usize, usize), LedgerError> {
-        let restored = match dir.load().map_err(|e| LedgerError::Decode(e.to_string()))? {
+    pub fn with_dir(mut self, dir: LedgerDir) -> Result<(Self, usize, usize), LedgerServerError> {
+        let restored = match dir.load().map_err(LedgerServerError::Load)? {
             Some(snapshot) => self.restore(snapshot)?,
             None => (0, 0),
         };
@@ -141,9 +141,9 @@ impl EmbeddedLedger {
         Ok((self, restored.0, restored.1))
     }
 
-    fn restore(&mut self, snapshot: Snapshot) -> Result<(usize, usize), LedgerError> {
+    fn restore(&mut self, snapshot: Snapshot) -> Result<(usize, usize), LedgerServerError> {
         let decode = |what: &str, e: &dyn std::fmt::Display| {
-            LedgerError::Decode(format!("the saved ledger state: {what}: {e}"))
+            LedgerServerError::Restore(format!("{what}: {e}"))
         };
         for stored in &snapshot.accounts {
             let account = solana_account::Account {
