@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 "$ROOT/scripts/build-sbf.sh"
 cd "$ROOT"
-cargo build --locked --quiet --release -p paychan-client --bin paychan
+cargo build --locked --quiet --release -p paychan-cli
 PAYCHAN="$ROOT/target/release/paychan"
 
 WORK=$(mktemp -d)

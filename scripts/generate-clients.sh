@@ -8,5 +8,5 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-cargo run --locked --quiet -p paychan-client --bin paychan -- idl >idl/paychan.json
+cargo run --locked --quiet -p paychan-cli -- idl >idl/paychan.json
 (cd ts && npm ci --no-audit --no-fund --loglevel=error && node scripts/generate.mjs)

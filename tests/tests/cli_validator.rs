@@ -24,7 +24,7 @@ fn cli() -> PathBuf {
     ));
     assert!(
         path.exists(),
-        "build the CLI first: cargo build -p paychan-client --bin paychan"
+        "build the CLI first: cargo build -p paychan-cli"
     );
     path
 }

@@ -21,8 +21,11 @@ fn stderr(output: &Output) -> String {
 fn idl_prints_the_committed_codama_idl() {
     let printed = paychan(&["idl"]);
     assert!(printed.status.success(), "{}", stderr(&printed));
-    let committed = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../idl/paychan.json"))
-        .expect("idl/paychan.json");
+    let committed = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../idl/paychan.json"
+    ))
+    .expect("idl/paychan.json");
     assert!(
         printed.stdout == committed,
         "`paychan idl` prints idl/paychan.json"
