@@ -1,7 +1,7 @@
 //! The deploy itself, over any [`Ledger`].
 
-use paychan_client::ledger::{sign_and_submit, Ledger, LedgerError};
 use paychan_interface::{channel::Channel, Address};
+use paychan_node::ledger::{sign_and_submit, Ledger, LedgerError};
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_loader_v3_interface::{

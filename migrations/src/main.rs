@@ -4,8 +4,8 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::Parser;
-use paychan_client::ledger::RpcLedger;
 use paychan_migrations::{deploy_with, smoke, Deployed, Stranding};
+use paychan_node::ledger::RpcLedger;
 use solana_keypair::read_keypair_file;
 use solana_signer::Signer;
 

@@ -2,13 +2,13 @@
 //! two fresh parties funded by the payer open a channel, make payments through their client
 //! nodes, and close cooperatively.
 
-use paychan_client::{
+use paychan_interface::client::{self, ChannelAddress};
+use paychan_node::{
     driver::{ChannelDriver, DriverError},
     engine::{Input, Payment},
     ledger::{sign_and_submit, Ledger, LedgerError},
     store::MemoryStore,
 };
-use paychan_interface::client::{self, ChannelAddress};
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -58,7 +58,7 @@ pub async fn smoke<L: Ledger>(
     let channel =
         ChannelAddress::new_random(&paychan_interface::ID, &alice.pubkey(), &bob.pubkey());
     // The period parties accept by default; the smoke channel closes cooperatively anyway.
-    let period = paychan_client::driver::DEFAULT_MIN_CHALLENGE_PERIOD_SECS;
+    let period = paychan_node::driver::DEFAULT_MIN_CHALLENGE_PERIOD_SECS;
     send(
         &mut chain,
         &alice,

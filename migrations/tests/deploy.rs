@@ -1,11 +1,11 @@
 //! Deploying the built `paychan.so` through the upgradeable loader on LiteSVM (which runs the
 //! real loader): create, use, redeploy unchanged, upgrade to new bytes, then the smoke migration.
 
-use paychan_client::ledger::{Ledger, LiteSvmLedger, SharedLedger};
 use paychan_interface::client::{self, ChannelAddress};
 use paychan_migrations::{
     deploy, deploy_with, smoke, DeployError, Deployed, Stranding, WRITE_CHUNK,
 };
+use paychan_node::ledger::{Ledger, LiteSvmLedger, SharedLedger};
 use solana_keypair::{read_keypair_file, Keypair};
 use solana_signer::Signer;
 
@@ -51,13 +51,9 @@ async fn open_channel(ledger: &mut LiteSvmLedger, payer: &Keypair) -> ChannelAdd
     let peer = Keypair::new();
     let channel =
         ChannelAddress::new_random(&paychan_interface::ID, &payer.pubkey(), &peer.pubkey());
-    paychan_client::ledger::sign_and_submit(
-        ledger,
-        &[client::open(&channel, SOL, 86_400)],
-        &[payer],
-    )
-    .await
-    .expect("the deployed program runs");
+    paychan_node::ledger::sign_and_submit(ledger, &[client::open(&channel, SOL, 86_400)], &[payer])
+        .await
+        .expect("the deployed program runs");
     channel
 }
 

@@ -1,8 +1,8 @@
 //! Ledgers for end-to-end tests of the client: the client's own LiteSVM and BanksClient
 //! backends, with the test-only controls (funding, the clock) next to them.
 
-use paychan_client::ledger::{BanksLedger, Ledger, LiteSvmLedger, SharedLedger};
 use paychan_interface::Address;
+use paychan_node::ledger::{BanksLedger, Ledger, LiteSvmLedger, SharedLedger};
 use solana_account::AccountSharedData;
 
 use crate::backend::wallet;
@@ -22,8 +22,8 @@ pub trait TestChain {
 
     /// What the parties require of a channel: the challenge period this chain's channels
     /// open with.
-    fn join_policy(&self) -> paychan_client::driver::JoinPolicy {
-        paychan_client::driver::JoinPolicy {
+    fn join_policy(&self) -> paychan_node::driver::JoinPolicy {
+        paychan_node::driver::JoinPolicy {
             min_challenge_period_secs: self.challenge_period(),
         }
     }
@@ -162,7 +162,7 @@ impl RpcChain {
 }
 
 impl TestChain for RpcChain {
-    type Ledger = paychan_client::ledger::RpcLedger;
+    type Ledger = paychan_node::ledger::RpcLedger;
 
     fn name(&self) -> &'static str {
         "solana-test-validator"
@@ -225,14 +225,14 @@ impl EmbeddedRpcChain {
 }
 
 impl TestChain for EmbeddedRpcChain {
-    type Ledger = paychan_client::ledger::RpcLedger;
+    type Ledger = paychan_node::ledger::RpcLedger;
 
     fn name(&self) -> &'static str {
         "embedded ledger over JSON-RPC"
     }
 
     fn ledger(&self) -> Self::Ledger {
-        paychan_client::ledger::RpcLedger::new(self.url.clone())
+        paychan_node::ledger::RpcLedger::new(self.url.clone())
     }
 
     async fn fund(&mut self, address: &Address, lamports: u64) {

@@ -4,8 +4,8 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use paychan_client::ledger::{Landed, Ledger, LedgerError};
 use paychan_interface::{channel::Channel, Address};
+use paychan_node::ledger::{Landed, Ledger, LedgerError};
 use solana_hash::Hash;
 use solana_transaction::Transaction;
 

@@ -1,7 +1,7 @@
 //! LiteSVM running the built `paychan.so`, with the Ed25519 precompile enabled.
 
 use litesvm::LiteSVM;
-use paychan_client::ledger::LiteSvmLedger;
+use paychan_node::ledger::LiteSvmLedger;
 use solana_account::Account;
 use solana_address::Address;
 use solana_clock::Clock;

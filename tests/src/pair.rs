@@ -1,12 +1,12 @@
 //! Two client nodes on one test chain, with the peer link simulated in process.
 
-use paychan_client::{
+use paychan_interface::client::{self, ChannelAddress, CoSignedState};
+use paychan_node::{
     driver::{ChannelDriver, DriverError},
     engine::{Input, Payment},
     ledger::Ledger,
     store::{ChannelStore, MemoryStore},
 };
-use paychan_interface::client::{self, ChannelAddress, CoSignedState};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -21,8 +21,8 @@ pub async fn submit_as<L: Ledger>(
     ledger: &mut L,
     payer: &Keypair,
     instructions: &[solana_instruction::Instruction],
-) -> Result<(), paychan_client::ledger::LedgerError> {
-    paychan_client::ledger::sign_and_submit(ledger, instructions, &[payer])
+) -> Result<(), paychan_node::ledger::LedgerError> {
+    paychan_node::ledger::sign_and_submit(ledger, instructions, &[payer])
         .await
         .map(|_| ())
 }
@@ -114,10 +114,10 @@ pub async fn join_in_memory<C: TestChain>(
     b: &Keypair,
     channel: ChannelAddress,
 ) -> (
-    ChannelDriver<paychan_client::store::MemoryStore, C::Ledger>,
-    ChannelDriver<paychan_client::store::MemoryStore, C::Ledger>,
+    ChannelDriver<paychan_node::store::MemoryStore, C::Ledger>,
+    ChannelDriver<paychan_node::store::MemoryStore, C::Ledger>,
 ) {
-    let memory = paychan_client::store::MemoryStore::new;
+    let memory = paychan_node::store::MemoryStore::new;
     (
         join(chain, memory(), a, channel).await.expect("A joins"),
         join(chain, memory(), b, channel).await.expect("B joins"),

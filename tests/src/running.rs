@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use paychan_client::{
+use paychan_interface::client::ChannelAddress;
+use paychan_node::{
     driver::{ChannelDriver, DriverError},
     engine::{Event, Input},
     runtime::{
@@ -13,7 +14,6 @@ use paychan_client::{
     store::MemoryStore,
     transport::PeerLink,
 };
-use paychan_interface::client::ChannelAddress;
 use solana_keypair::Keypair;
 use solana_program_test::tokio::{
     self,
@@ -88,7 +88,7 @@ impl Party {
 }
 
 /// Starts a runtime for `node`; its authenticated links arrive on `links`.
-pub fn start<L: paychan_client::ledger::Ledger + 'static>(
+pub fn start<L: paychan_node::ledger::Ledger + 'static>(
     node: ChannelDriver<MemoryStore, L>,
     mut links: mpsc::Receiver<PeerLink>,
     notices: mpsc::UnboundedSender<Notice>,

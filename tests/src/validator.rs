@@ -9,8 +9,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use paychan_client::ledger::RpcLedger;
 use paychan_interface::Address;
+use paychan_node::ledger::RpcLedger;
 
 /// Where `scripts/setup-validator.sh` puts the binary.
 pub fn binary() -> Option<PathBuf> {

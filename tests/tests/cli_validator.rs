@@ -10,8 +10,8 @@ use std::{
     process::{Child, Command, Output, Stdio},
 };
 
-use paychan_client::ledger::Ledger;
 use paychan_interface::Address;
+use paychan_node::ledger::Ledger;
 use paychan_tests::{chain::RpcChain, SOL};
 use solana_keypair::{write_keypair_file, Keypair};
 use solana_program_test::tokio;

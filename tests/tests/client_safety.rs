@@ -7,7 +7,11 @@
 //!   says a channel is gone;
 //! - a peer cannot make us read the chain at its pace.
 
-use paychan_client::{
+use paychan_interface::{
+    client::{self, ChannelAddress, CoSignedState},
+    ed25519::PartySignature,
+};
+use paychan_node::{
     driver::{ChannelDriver, DriverError, JoinPolicy},
     engine::{ChainView, Input},
     ledger::{Ledger, GONE_AFTER_READS},
@@ -15,10 +19,6 @@ use paychan_client::{
     store::{ChannelStore, MemoryStore},
     watcher::ChainRequest,
     watchtower::{TowerError, Watchtower},
-};
-use paychan_interface::{
-    client::{self, ChannelAddress, CoSignedState},
-    ed25519::PartySignature,
 };
 use paychan_tests::{
     chain::{SvmChain, TestChain},

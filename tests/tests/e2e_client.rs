@@ -4,7 +4,7 @@
 //! two nodes with real stores exchanging payments, closing cooperatively or unilaterally,
 //! disputing stale states, and a watchtower guarding an offline party.
 
-use paychan_client::{
+use paychan_node::{
     engine::Input,
     ledger::Ledger,
     store::{ChannelStore, RedbStore},
@@ -270,7 +270,7 @@ async fn priority_fees_are_paid_on_the_nodes_own_transactions<C: TestChain>(mut 
         .force_close()
         .await
         .expect("start close with a priority fee");
-    let fee = (u64::from(paychan_client::driver::COMPUTE_UNIT_LIMIT) * price).div_ceil(1_000_000);
+    let fee = (u64::from(paychan_node::driver::COMPUTE_UNIT_LIMIT) * price).div_ceil(1_000_000);
     assert_eq!(
         lamports(&mut ledger, &alice_key).await,
         before - 3 * FEE_PER_SIGNATURE - fee,

@@ -4,13 +4,13 @@
 //! with exactly the balances of the final co-signed state, which is never older than the
 //! newest state either held fully signed before the crash.
 
-use paychan_client::{
+use paychan_interface::client::ChannelAddress;
+use paychan_node::{
     driver::{ChannelDriver, DriverError},
     engine::Input,
     ledger::{Ledger, LiteSvmLedger, SharedLedger},
     store::{ChannelStore, FaultPoint, FaultyStore, RedbStore, StoreError},
 };
-use paychan_interface::client::ChannelAddress;
 use paychan_tests::{
     chain::{SvmChain, TestChain},
     pair::{open_channel, payment},

@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 
-use paychan_client::{
+use paychan_node::{
     engine::Input,
     runtime::{LinkState, Notice, RuntimeEnd},
 };

@@ -9,14 +9,14 @@
 //!
 //! Bounded: every wait has a deadline.
 
-use paychan_client::{
+use paychan_interface::client::ChannelAddress;
+use paychan_node::{
     driver::DriverError,
     engine::{EngineError, Event, PeerMessage},
     ledger::Ledger,
     runtime::{Command, LinkState, Notice, RuntimeEnd, MAX_PENDING_HANDSHAKES},
     transport::{PeerLink, TransportError},
 };
-use paychan_interface::client::ChannelAddress;
 use paychan_tests::{
     chain::{SvmChain, TestChain},
     pair::{deliver, join_in_memory, on_chain, open_channel, payment, submit_as},
@@ -327,8 +327,8 @@ fn a_store_never_serves_a_channel_reopened_at_its_address() {
     paychan_tests::block_on(async {
         let mut chain = SvmChain::new();
         let (a, b, channel) = open_channel(&mut chain, 2 * SOL, 0).await;
-        let mut alice = paychan_client::driver::ChannelDriver::join(
-            paychan_client::store::MemoryStore::new(),
+        let mut alice = paychan_node::driver::ChannelDriver::join(
+            paychan_node::store::MemoryStore::new(),
             chain.ledger(),
             a.insecure_clone(),
             channel,
@@ -354,7 +354,7 @@ fn a_store_never_serves_a_channel_reopened_at_its_address() {
         .await
         .expect("reopened at the same address");
         let (store, _) = alice.into_parts();
-        let rejoined = paychan_client::driver::ChannelDriver::join(
+        let rejoined = paychan_node::driver::ChannelDriver::join(
             store,
             chain.ledger(),
             a.insecure_clone(),
@@ -367,8 +367,8 @@ fn a_store_never_serves_a_channel_reopened_at_its_address() {
         );
         // A key that is neither party cannot join at all.
         let stranger = Keypair::new();
-        let joined = paychan_client::driver::ChannelDriver::join(
-            paychan_client::store::MemoryStore::new(),
+        let joined = paychan_node::driver::ChannelDriver::join(
+            paychan_node::store::MemoryStore::new(),
             chain.ledger(),
             stranger,
             channel,

@@ -3,12 +3,12 @@
 //! none per payment). A node refuses to transact with a key the channel does not name.
 
 use ed25519_dalek::SigningKey;
-use paychan_client::{
+use paychan_interface::client::{self, ChannelAddress};
+use paychan_node::{
     driver::{ChannelDriver, DriverError},
     engine::Input,
     store::MemoryStore,
 };
-use paychan_interface::client::{self, ChannelAddress};
 use paychan_tests::{
     chain::{SvmChain, TestChain},
     pair::{deliver, on_chain, payment, submit_as, WALLET},
@@ -92,7 +92,7 @@ fn session_keys_sign_every_payment_and_the_wallets_get_paid() {
             let mut ledger = chain.ledger();
             let address = key.pubkey();
             async move {
-                paychan_client::ledger::Ledger::account(&mut ledger, &address)
+                paychan_node::ledger::Ledger::account(&mut ledger, &address)
                     .await
                     .expect("ledger")
                     .map_or(0, |a| a.lamports)

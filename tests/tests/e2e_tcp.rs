@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use paychan_client::{
+use paychan_node::{
     driver::ChannelDriver,
     engine::{Event, Input},
     ledger::Ledger,

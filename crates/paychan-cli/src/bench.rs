@@ -9,7 +9,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use paychan_client::{
+use paychan_interface::{client::ChannelAddress, Address};
+use paychan_node::{
     driver::ChannelDriver,
     engine::{ChainView, Event, Input, Payment},
     ledger::{Landed, Ledger, LedgerError},
@@ -17,7 +18,6 @@ use paychan_client::{
     store::{ChannelStore, MemoryStore, RedbStore},
     transport::PeerLink,
 };
-use paychan_interface::{client::ChannelAddress, Address};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tokio::{
@@ -95,7 +95,7 @@ async fn node<S: ChannelStore>(
     bob: &Keypair,
 ) -> Result<ChannelDriver<S, NoLedger>, String> {
     let channel = channel(alice, bob);
-    let params = paychan_client::engine::ChannelParams {
+    let params = paychan_node::engine::ChannelParams {
         binding: paychan_interface::state::StateBinding {
             program_id: channel.program_id,
             channel: channel.address,

@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use paychan_client::{
+use paychan_interface::{channel::Channel, client::ChannelAddress, Address};
+use paychan_node::{
     driver::{DriverError, JoinPolicy, DEFAULT_MIN_CHALLENGE_PERIOD_SECS},
     ledger::{Ledger, RpcLedger},
 };
-use paychan_interface::{channel::Channel, client::ChannelAddress, Address};
 use solana_keypair::Keypair;
 
 /// Solana CLI conventions shared by every command.

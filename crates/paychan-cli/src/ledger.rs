@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use paychan_client::ledger::RpcLedger;
 use paychan_ledger_server::{self as ledger_server, EmbeddedLedger};
+use paychan_node::ledger::RpcLedger;
 use solana_signer::Signer;
 
 use crate::{

@@ -1,10 +1,10 @@
 //! Commands that act on the channel account directly: open, deposit, status, finalize, withdraw.
 
-use paychan_client::{driver::DEFAULT_MIN_CHALLENGE_PERIOD_SECS, ledger::RpcLedger};
 use paychan_interface::{
     channel::ChannelStatus,
     client::{self, ChannelAddress},
 };
+use paychan_node::{driver::DEFAULT_MIN_CHALLENGE_PERIOD_SECS, ledger::RpcLedger};
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -19,7 +19,7 @@ async fn send(
     payer: &Keypair,
     instructions: &[Instruction],
 ) -> Result<(), String> {
-    paychan_client::ledger::sign_and_submit(ledger, instructions, &[payer])
+    paychan_node::ledger::sign_and_submit(ledger, instructions, &[payer])
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())
@@ -89,7 +89,7 @@ pub async fn deposit(cluster: &Cluster, args: Deposit) -> Result<(), String> {
     // Before locking funds: the channel must name this party's own key as its state signer,
     // or the opener (holding both signers) could sign away the deposit.
     if let Some(party) = account.party_of(&me.pubkey()) {
-        paychan_client::driver::require_named_signer(&account, party, &cluster.signer()?)
+        paychan_node::driver::require_named_signer(&account, party, &cluster.signer()?)
             .map_err(|e| format!("not depositing: {}", crate::cluster::explain(&e)))?;
         cluster
             .require_period(account.challenge_period_secs)

@@ -2,11 +2,11 @@
 //! hides them when stderr is not a terminal, so scripts and tests see only the results.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use paychan_client::ledger::{Ledger, RpcLedger};
 use paychan_interface::{
     channel::{Channel, ChannelStatus},
     Address,
 };
+use paychan_node::ledger::{Ledger, RpcLedger};
 
 fn bar(length: u64, template: &str) -> ProgressBar {
     let bar = ProgressBar::new(length);

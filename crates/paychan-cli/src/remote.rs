@@ -1,7 +1,7 @@
 //! Commands a running `paychan daemon` answers: `pay`, `close`, `dispute`.
 
-use paychan_client::ledger::RpcLedger;
 use paychan_interface::{channel::ChannelStatus, Address};
+use paychan_node::ledger::RpcLedger;
 use solana_keypair::Keypair;
 
 use crate::{

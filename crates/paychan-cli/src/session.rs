@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use paychan_client::{
+use paychan_interface::{channel::ChannelStatus, client::log::Op, Address};
+use paychan_node::{
     driver::ChannelDriver,
     engine::{Event, Input, Payment},
     ledger::{GoneEvidence, Ledger, RpcLedger},
@@ -14,7 +15,6 @@ use paychan_client::{
     watcher::ChainRequest,
     watchtower::Watchtower,
 };
-use paychan_interface::{channel::ChannelStatus, client::log::Op, Address};
 use tokio::{net::TcpListener, sync::mpsc};
 
 use crate::{
@@ -315,7 +315,7 @@ async fn closed(
     ledger: &mut RpcLedger,
     address: &Address,
     gone: &mut GoneEvidence,
-) -> Result<bool, paychan_client::ledger::LedgerError> {
+) -> Result<bool, paychan_node::ledger::LedgerError> {
     match ledger.channel(address).await? {
         None if gone.absent(ledger, address).await? => {
             println!("{address} is closed");

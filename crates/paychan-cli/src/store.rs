@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use paychan_client::store::{RedbStore, StoreError};
 use paychan_interface::Address;
+use paychan_node::store::{RedbStore, StoreError};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 

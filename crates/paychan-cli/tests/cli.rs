@@ -33,7 +33,7 @@ fn idl_prints_the_committed_codama_idl() {
     let idl: serde_json::Value = serde_json::from_slice(&printed.stdout).expect("JSON");
     assert_eq!(
         idl["program"]["publicKey"],
-        paychan_client::interface::ID.to_string()
+        paychan_node::interface::ID.to_string()
     );
 }
 

@@ -246,7 +246,7 @@ fn bad_input_is_refused_with_one_readable_line_and_changes_nothing() {
 
 /// Someone who is not A dials B claiming A's channel: the handshake proof fails.
 fn wrong_key_handshake(address: &str, channel: &str, a: &str) {
-    use paychan_client::transport::PeerLink;
+    use paychan_node::transport::PeerLink;
     let channel: paychan_interface::Address = channel.parse().expect("channel");
     let a: paychan_interface::Address = a.parse().expect("a");
     let impostor = ed25519_dalek::SigningKey::from_bytes(&rand::random());

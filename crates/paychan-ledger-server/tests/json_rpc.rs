@@ -7,12 +7,12 @@ use std::{
     net::{SocketAddr, TcpStream},
 };
 
-use paychan_client::ledger::{sign_and_submit, Ledger, LedgerError, RpcLedger};
 use paychan_interface::{
     client::{self, ChannelAddress},
     error::PaychanError,
 };
 use paychan_ledger_server::{spawn, EmbeddedLedger, RECENT_BLOCKHASHES};
+use paychan_node::ledger::{sign_and_submit, Ledger, LedgerError, RpcLedger};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use solana_transaction::Transaction;

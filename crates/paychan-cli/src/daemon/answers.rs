@@ -3,7 +3,7 @@
 
 use std::{collections::HashSet, time::Duration};
 
-use paychan_client::{
+use paychan_node::{
     engine::{Event, Input, Payment},
     runtime::{Command, Status},
 };

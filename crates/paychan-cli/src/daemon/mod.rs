@@ -7,11 +7,11 @@ mod answers;
 
 use std::{os::unix::fs::PermissionsExt, path::Path, path::PathBuf, time::Duration};
 
-use paychan_client::{
+use paychan_interface::client::ChannelAddress;
+use paychan_node::{
     engine::Event,
     runtime::{accept_forever, dial_forever, Command, LinkState, Notice, Runtime, RuntimeEnd},
 };
-use paychan_interface::client::ChannelAddress;
 use tokio::{
     io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader},
     net::{TcpListener, UnixListener, UnixStream},

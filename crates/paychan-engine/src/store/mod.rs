@@ -11,7 +11,7 @@
 //! - `conformance` (feature `test-utils`): the properties every store must have, callable from
 //!   any crate's tests.
 //!
-//! The disk stores live with the driver (`paychan-client`: redb).
+//! The disk stores live with the driver (`paychan-node`: redb).
 
 #[cfg(any(test, feature = "test-utils"))]
 pub mod conformance;

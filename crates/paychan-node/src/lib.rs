@@ -1,12 +1,13 @@
-//! paychan off-chain client.
+//! A paychan node: everything around the pure engine that a party runs — the driver, the
+//! chain, the disk and the network.
 //!
 //! - [`engine`], [`watcher`]: the pure two-party state machine and the watcher's decisions
 //!   (from `paychan-engine`, re-exported).
 //! - [`ledger`]: the L1 backends (LiteSVM, BanksClient, JSON-RPC) and cooperative-close co-signing.
 //! - [`driver`]: [`driver::ChannelDriver`] runs one channel's engine against a store, a ledger and
 //!   the peer outbox.
-//! - [`transport`], [`peer`]: the encrypted, authenticated TCP link and the session that runs a node over it.
-//! - [`runtime`]: a channel kept running (node, watcher ticks, a link replaced on reconnect).
+//! - [`transport`], [`peer`]: the encrypted, authenticated TCP link and the session that runs a driver over it.
+//! - [`runtime`]: a channel kept running (driver, watcher ticks, a link replaced on reconnect).
 //! - [`store`]: durable storage of what the engine persists (redb on disk, or memory).
 //! - [`watchtower`]: a third key that disputes and finalizes for parties that are offline.
 #![forbid(unsafe_code)]

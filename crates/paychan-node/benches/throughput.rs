@@ -2,16 +2,16 @@
 //! own store: one payment per round, and batched load. Real redb files (fsync on every commit)
 //! and, to show what the disk costs, the same with the store in memory.
 //!
-//! `cargo bench -p paychan-client --no-default-features --bench throughput`
+//! `cargo bench -p paychan-node --no-default-features --bench throughput`
 
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
-use paychan_client::{
+use paychan_interface::{channel::Party, state::StateBinding, Address};
+use paychan_node::{
     engine::{Action, ChainView, ChannelEngine, ChannelParams, Event, Input, Payment, PeerMessage},
     store::{ChannelStore, MemoryStore, RedbStore},
 };
-use paychan_interface::{channel::Party, state::StateBinding, Address};
 
 const SOL: u64 = 1_000_000_000;
 

@@ -6,7 +6,8 @@
 use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
-use paychan_client::{
+use paychan_interface::client::{self, ChannelAddress};
+use paychan_node::{
     driver::ChannelDriver,
     engine::{Event, Input, Payment},
     ledger::{Ledger, LiteSvmLedger, SharedLedger},
@@ -14,7 +15,6 @@ use paychan_client::{
     store::RedbStore,
     transport::PeerLink,
 };
-use paychan_interface::client::{self, ChannelAddress};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tokio::{net::TcpListener, sync::mpsc, task::LocalSet};
@@ -22,7 +22,10 @@ use tokio::{net::TcpListener, sync::mpsc, task::LocalSet};
 const SOL: u64 = 1_000_000_000;
 const PAYMENTS: u64 = 10_000;
 const PAYMENTS_BACK: u64 = 100;
-const PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/deploy/paychan.so");
+const PROGRAM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../target/deploy/paychan.so"
+);
 
 type DemoLedger = SharedLedger<LiteSvmLedger>;
 type Node = ChannelDriver<RedbStore, DemoLedger>;
@@ -32,7 +35,7 @@ fn sol(lamports: u64) -> String {
 }
 
 async fn submit(ledger: &mut DemoLedger, payer: &Keypair, ix: solana_instruction::Instruction) {
-    paychan_client::ledger::sign_and_submit(ledger, &[ix], &[payer])
+    paychan_node::ledger::sign_and_submit(ledger, &[ix], &[payer])
         .await
         .expect("transaction lands");
 }
