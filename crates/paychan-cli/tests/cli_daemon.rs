@@ -142,7 +142,11 @@ fn a_third_key_watchtower_punishes_a_stale_close_while_the_party_is_offline() {
     std::fs::copy(b.store(&channel), &stale).expect("copy B's store");
     pay_rounds(3);
 
-    // A is offline; a third key guards the channel from A's tower file.
+    // A is offline; a third key guards the channel from A's tower file. An attacker first
+    // swaps in a forged file (seq 9, "signed" by keys the file itself names): the tower refuses
+    // it, and takes the real state when the file holds it again.
+    let real = std::fs::read_to_string(&tower_file).expect("the tower file");
+    std::fs::write(&tower_file, forged_tower_file(&real, 9)).expect("forged");
     let mut watch = tower
         .command(&[
             "watch",
@@ -153,11 +157,17 @@ fn a_third_key_watchtower_punishes_a_stale_close_while_the_party_is_offline() {
             "100",
         ])
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("watch runs");
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
         watch.stdout.take().expect("stdout"),
     ));
+    let mut warnings = std::io::BufRead::lines(std::io::BufReader::new(
+        watch.stderr.take().expect("stderr"),
+    ));
+    support::line_starting(&mut warnings, "warning: refused the state for seq 9");
+    std::fs::write(&tower_file, &real).expect("the real state again");
     // B registers seq 1 from its old store, knowing seq 4 exists.
     let registered = b.ok(&[
         "force-close",
@@ -175,6 +185,32 @@ fn a_third_key_watchtower_punishes_a_stale_close_while_the_party_is_offline() {
     // Registering carries the precompile's two signatures: three fees.
     assert_eq!(b.balance(), 10 * SOL - SOL - FEE - 3 * FEE);
     assert!(tower.balance() < 10 * SOL);
+}
+
+/// `real` (a tower file) turned into a forgery: the same channel, `seq`, signed by a key of the
+/// forger's own that the file names as both signers.
+fn forged_tower_file(real: &str, seq: u64) -> String {
+    use ed25519_dalek::Signer;
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let mut file: serde_json::Value = serde_json::from_str(real).expect("a tower file");
+    let text = file["message"].as_str().expect("message");
+    let mut message: Vec<u8> = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+        .collect();
+    message[88..96].copy_from_slice(&seq.to_le_bytes()); // protocol §5: seq at byte 88
+    let forger = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let signature = hex(&forger.sign(&message).to_bytes());
+    let key = paychan_interface::Address::new_from_array(forger.verifying_key().to_bytes());
+    file["seq"] = seq.into();
+    file["message"] = hex(&message).into();
+    for field in ["signer_a", "signer_b"] {
+        file[field] = key.to_string().into();
+    }
+    for field in ["signature_a", "signature_b"] {
+        file[field] = signature.clone().into();
+    }
+    serde_json::to_string_pretty(&file).expect("json")
 }
 
 #[test]

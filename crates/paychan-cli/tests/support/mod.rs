@@ -33,11 +33,11 @@ pub fn exit_within(child: &mut Child, limit: Duration) -> std::process::ExitStat
     }
 }
 
-/// Reads stdout lines until one starts with `prefix` (at most 30 s: the reads block, so a
+/// Reads lines (of stdout or stderr) until one starts with `prefix` (the reads block, so a
 /// process that hangs without output is caught by the test harness's own timeout).
-pub fn line_starting(lines: &mut Lines<BufReader<ChildStdout>>, prefix: &str) -> String {
+pub fn line_starting<R: std::io::BufRead>(lines: &mut Lines<R>, prefix: &str) -> String {
     for line in lines.by_ref() {
-        let line = line.expect("stdout");
+        let line = line.expect("output");
         if line.starts_with(prefix) {
             return line;
         }
