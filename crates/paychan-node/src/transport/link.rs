@@ -11,9 +11,23 @@ use tokio::net::{
 use super::{
     envelope::{Envelope, PROTOCOL_VERSION},
     frame::{read_noise, write_noise, MAX_MESSAGE_LEN, NOISE_MAX, TAG_LEN},
-    handshake::{proof, verify_proof, NOISE_PATTERN},
+    handshake::{proof, proof_channel, verify_proof, NOISE_PATTERN},
     TransportError,
 };
+
+/// For an acceptor: the key expected for the channel the dialer names, if it is served here.
+type PeerOf<'a> = Box<dyn FnOnce(&[u8; 32]) -> Option<[u8; 32]> + Send + 'a>;
+
+/// Which side of the handshake this is, with what it knows before it starts.
+enum Role<'a> {
+    /// Dials `peer` for `channel`.
+    Dialer {
+        peer: &'a [u8; 32],
+        channel: [u8; 32],
+    },
+    /// Accepts whichever channel the dialer names, expecting the key this gives for it.
+    Acceptor(PeerOf<'a>),
+}
 use crate::engine::PeerMessage;
 
 /// How long a peer may take to complete the handshake and key proof.
@@ -78,7 +92,7 @@ impl PeerLink {
         channel: [u8; 32],
     ) -> Result<Self, TransportError> {
         let stream = TcpStream::connect(address).await?;
-        Self::establish(stream, true, me, peer, channel).await
+        Self::establish(stream, Role::Dialer { peer, channel }, me).await
     }
 
     /// Authenticates an accepted connection for `channel`.
@@ -88,16 +102,27 @@ impl PeerLink {
         peer: &[u8; 32],
         channel: [u8; 32],
     ) -> Result<Self, TransportError> {
-        Self::establish(stream, false, me, peer, channel).await
+        let expected = |named: &[u8; 32]| (*named == channel).then_some(*peer);
+        Self::accept_any(stream, me, expected).await
+    }
+
+    /// Authenticates an accepted connection for whichever channel the dialer names, with the
+    /// key `peer_of` gives for it (None: not a channel served here, [`TransportError::WrongChannel`]).
+    /// One listener thus serves every channel of a node.
+    pub async fn accept_any(
+        stream: TcpStream,
+        me: &SigningKey,
+        peer_of: impl FnOnce(&[u8; 32]) -> Option<[u8; 32]> + Send,
+    ) -> Result<Self, TransportError> {
+        Self::establish(stream, Role::Acceptor(Box::new(peer_of)), me).await
     }
 
     async fn establish(
         mut stream: TcpStream,
-        initiator: bool,
+        role: Role<'_>,
         me: &SigningKey,
-        peer: &[u8; 32],
-        channel: [u8; 32],
     ) -> Result<Self, TransportError> {
+        let initiator = matches!(role, Role::Dialer { .. });
         stream.set_nodelay(true)?;
         let handshake = async {
             let builder = snow::Builder::new(
@@ -126,20 +151,36 @@ impl PeerLink {
             let hash = state.get_handshake_hash().to_vec();
             let noise = state.into_stateless_transport_mode()?;
             // Key proofs, encrypted (nonce 0 each way): each side signs this session's hash
-            // for its role.
-            let mine = proof(me, &hash, initiator, &channel);
-            let n = noise.write_message(0, &mine, &mut buffer)?;
-            write_noise(&mut stream, &buffer[..n]).await?;
-            let theirs = read_noise(&mut stream).await?;
-            let n = noise.read_message(0, &theirs, &mut buffer)?;
-            verify_proof(&buffer[..n], peer, &hash, !initiator, &channel)?;
-            Ok::<_, TransportError>(noise)
+            // for its role and the channel; the dialer goes first (see `handshake`).
+            let channel = match role {
+                Role::Dialer { peer, channel } => {
+                    let mine = proof(me, &hash, true, &channel);
+                    let n = noise.write_message(0, &mine, &mut buffer)?;
+                    write_noise(&mut stream, &buffer[..n]).await?;
+                    let theirs = read_noise(&mut stream).await?;
+                    let n = noise.read_message(0, &theirs, &mut buffer)?;
+                    verify_proof(&buffer[..n], peer, &hash, false, &channel)?;
+                    channel
+                }
+                Role::Acceptor(peer_of) => {
+                    // The dialer's proof first: it names the channel, hence the key to expect.
+                    let theirs = read_noise(&mut stream).await?;
+                    let n = noise.read_message(0, &theirs, &mut buffer)?;
+                    let channel = proof_channel(&buffer[..n])?;
+                    let peer = peer_of(&channel).ok_or(TransportError::WrongChannel)?;
+                    verify_proof(&buffer[..n], &peer, &hash, true, &channel)?;
+                    let mine = proof(me, &hash, false, &channel);
+                    let n = noise.write_message(0, &mine, &mut buffer)?;
+                    write_noise(&mut stream, &buffer[..n]).await?;
+                    channel
+                }
+            };
+            Ok::<_, TransportError>((noise, channel))
         };
-        let noise = Arc::new(
-            tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
-                .await
-                .map_err(|_| TransportError::HandshakeTimeout(HANDSHAKE_TIMEOUT))??,
-        );
+        let (noise, channel) = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+            .await
+            .map_err(|_| TransportError::HandshakeTimeout(HANDSHAKE_TIMEOUT))??;
+        let noise = Arc::new(noise);
         let (read, write) = stream.into_split();
         Ok(Self {
             reader: LinkReader {

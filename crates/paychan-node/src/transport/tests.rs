@@ -95,6 +95,56 @@ fn a_peer_with_another_key_is_refused() {
     });
 }
 
+/// B serves two channels on one listener, each with another peer: the dialer's proof names its
+/// channel, and B expects that channel's key; a dialer naming a channel B does not serve, or
+/// using another channel's key, is refused.
+#[test]
+fn one_listener_serves_many_channels_each_with_its_own_peer() {
+    runtime().block_on(async {
+        let (a, b) = keys();
+        let carol = SigningKey::from_bytes(&[4; 32]);
+        const OTHER: [u8; 32] = [8; 32];
+        let peers = [
+            (CHANNEL, a.verifying_key().to_bytes()),
+            (OTHER, carol.verifying_key().to_bytes()),
+        ];
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let b_pub = b.verifying_key().to_bytes();
+        let serve_one = || async {
+            let (stream, _) = listener.accept().await.expect("accept");
+            let peer_of = |channel: &[u8; 32]| {
+                peers
+                    .iter()
+                    .find(|(c, _)| c == channel)
+                    .map(|(_, key)| *key)
+            };
+            PeerLink::accept_any(stream, &b, peer_of).await
+        };
+        for (key, channel) in [(&a, CHANNEL), (&carol, OTHER)] {
+            let (dialed, accepted) = tokio::join!(
+                PeerLink::connect(address, key, &b_pub, channel),
+                serve_one()
+            );
+            let (mut dialed, mut accepted) = (dialed.expect("dialer"), accepted.expect("B"));
+            dialed.send(small_accept()).await.expect("send");
+            assert_eq!(accepted.recv().await.expect("recv"), small_accept());
+        }
+        let unknown = PeerLink::connect(address, &a, &b_pub, [7; 32]);
+        let (_, accepted) = tokio::join!(unknown, serve_one());
+        assert!(
+            matches!(accepted, Err(TransportError::WrongChannel)),
+            "{accepted:?}"
+        );
+        let crossed = PeerLink::connect(address, &carol, &b_pub, CHANNEL);
+        let (_, accepted) = tokio::join!(crossed, serve_one());
+        assert!(
+            matches!(accepted, Err(TransportError::WrongPeer)),
+            "{accepted:?}"
+        );
+    });
+}
+
 #[test]
 fn random_bytes_instead_of_a_handshake_are_refused() {
     runtime().block_on(async {
