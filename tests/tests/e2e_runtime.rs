@@ -130,3 +130,92 @@ fn runtimes_redial_after_a_cut_connection_resync_and_close_cooperatively() {
         assert!(lost >= 1, "the cut connection was noticed");
     });
 }
+
+/// One listener serves two channels of Bob's, each with its own payer: the dialer's proof names
+/// the channel, the listener hands each link to that channel's runtime, and both payers' payments
+/// arrive. A dialer for a channel the listener does not serve is refused.
+#[test]
+fn one_listener_serves_two_channels_each_paid_by_its_own_payer() {
+    paychan_tests::block_on(async {
+        use paychan_node::{
+            runtime::{accept_forever_for, LinkRoutes},
+            store::MemoryStore,
+            transport::{PeerLink, TransportError},
+        };
+        use paychan_tests::{
+            chain::TestChain,
+            pair::{join, submit_as, WALLET},
+            running::signing_key,
+        };
+        use solana_keypair::Keypair;
+        use solana_signer::Signer;
+
+        let mut chain = SvmChain::new();
+        let bob = Keypair::new();
+        let payers = [Keypair::new(), Keypair::new()];
+        for key in [&bob, &payers[0], &payers[1]] {
+            chain.fund(&key.pubkey(), WALLET).await;
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let routes = LinkRoutes::default();
+        let (notices, _) = mpsc::unbounded_channel();
+        let mut bobs = Vec::new();
+        let mut dialers = Vec::new();
+        for payer in &payers {
+            let channel = paychan_interface::client::ChannelAddress::new_random(
+                &paychan_interface::ID,
+                &payer.pubkey(),
+                &bob.pubkey(),
+            );
+            let open = paychan_interface::client::open(&channel, 5 * SOL, chain.challenge_period());
+            submit_as(&mut chain.ledger(), payer, &[open])
+                .await
+                .expect("open");
+            chain.advance_time(0).await;
+            let (links_tx, links) = mpsc::channel(4);
+            routes.add(
+                channel.address.to_bytes(),
+                payer.pubkey().to_bytes(),
+                links_tx,
+            );
+            let bob_node = join(&chain, MemoryStore::new(), &bob, channel)
+                .await
+                .expect("Bob");
+            let link = watch::channel(LinkState::default());
+            bobs.push(start(bob_node, links, notices.clone(), link));
+            let node = join(&chain, MemoryStore::new(), payer, channel)
+                .await
+                .expect("payer");
+            dialers.push(start_dialing(
+                node,
+                address,
+                (payer, &bob),
+                &channel,
+                notices.clone(),
+            ));
+        }
+        spawn_local(accept_forever_for(
+            listener,
+            signing_key(&bob),
+            routes,
+            notices,
+        ));
+
+        for (dialer, amount) in dialers.iter().zip([SOL, 2 * SOL]) {
+            dialer.input(payment(amount)).await;
+        }
+        for (bob, amount) in bobs.iter_mut().zip([SOL, 2 * SOL]) {
+            bob.settled(1, true).await;
+            assert_eq!(bob.status().await.newest.balance_b, amount);
+        }
+
+        let (key, bob_key) = (signing_key(&payers[0]), bob.pubkey().to_bytes());
+        let stranger = PeerLink::connect(address, &key, &bob_key, [7; 32]);
+        let refused = timeout(DEADLINE, stranger).await.expect("in time");
+        assert!(
+            matches!(refused, Err(TransportError::Closed | TransportError::Io(_))),
+            "a channel the listener does not serve: {refused:?}"
+        );
+    });
+}

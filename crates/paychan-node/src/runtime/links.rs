@@ -2,7 +2,13 @@
 //! doing so for as long as the channel runs. Only authenticated links reach the runtime; a
 //! connection that fails the handshake (garbage, a wrong key, a replay) is refused and logged.
 
-use std::{cell::RefCell, collections::VecDeque, net::IpAddr, rc::Rc, time::Duration};
+use std::{
+    cell::RefCell,
+    collections::{HashMap, VecDeque},
+    net::IpAddr,
+    rc::Rc,
+    time::Duration,
+};
 
 use ed25519_dalek::SigningKey;
 use tokio::{
@@ -33,16 +39,57 @@ pub const MAX_PENDING_PER_ADDRESS: usize = 4;
 /// of bad connections never floods the log.
 pub const REFUSAL_NOTICE_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Accepts connections on `listener` and hands each authenticated one to the runtime. Each
-/// handshake runs as its own task (bounded by the handshake timeout), so a slow or hostile
-/// client cannot hold up the peer; at most [`MAX_PENDING_HANDSHAKES`] run at once, at most
-/// [`MAX_PENDING_PER_ADDRESS`] per address.
+/// Accepts connections on `listener` for one channel and hands each authenticated link to its
+/// runtime (see [`accept_forever_for`]).
 pub async fn accept_forever(
     listener: TcpListener,
     me: SigningKey,
     peer: [u8; 32],
     channel: [u8; 32],
     links: mpsc::Sender<PeerLink>,
+    notices: mpsc::UnboundedSender<Notice>,
+) {
+    let routes = LinkRoutes::default();
+    routes.add(channel, peer, links);
+    accept_forever_for(listener, me, routes, notices).await
+}
+
+/// Where each channel served on one listener sends its authenticated links: the key its peer
+/// proves with, and that channel's runtime. Channels come and go while the listener runs.
+#[derive(Clone, Debug, Default)]
+pub struct LinkRoutes(Rc<RefCell<HashMap<[u8; 32], Route>>>);
+
+#[derive(Clone, Debug)]
+struct Route {
+    peer: [u8; 32],
+    links: mpsc::Sender<PeerLink>,
+}
+
+impl LinkRoutes {
+    /// Serves `channel` from now on: links authenticated by `peer` go to `links`.
+    pub fn add(&self, channel: [u8; 32], peer: [u8; 32], links: mpsc::Sender<PeerLink>) {
+        self.0.borrow_mut().insert(channel, Route { peer, links });
+    }
+
+    /// Stops serving `channel`: a dialer naming it is refused.
+    pub fn remove(&self, channel: &[u8; 32]) {
+        self.0.borrow_mut().remove(channel);
+    }
+
+    fn route(&self, channel: &[u8; 32]) -> Option<Route> {
+        self.0.borrow().get(channel).cloned()
+    }
+}
+
+/// Accepts connections on `listener` for every channel in `routes` and hands each
+/// authenticated link to its channel's runtime: the dialer's proof names the channel. Each
+/// handshake runs as its own task (bounded by the handshake timeout), so a slow or hostile
+/// client cannot hold up a peer; at most [`MAX_PENDING_HANDSHAKES`] run at once, at most
+/// [`MAX_PENDING_PER_ADDRESS`] per address.
+pub async fn accept_forever_for(
+    listener: TcpListener,
+    me: SigningKey,
+    routes: LinkRoutes,
     notices: mpsc::UnboundedSender<Notice>,
 ) {
     let mut pending = PendingHandshakes::default();
@@ -57,11 +104,18 @@ pub async fn accept_forever(
             }
         };
         pending.make_room_for(from.ip());
-        let (me, links, refusals) = (me.clone(), links.clone(), Rc::clone(&refusals));
+        let (me, routes, refusals) = (me.clone(), routes.clone(), Rc::clone(&refusals));
         let handshake = tokio::task::spawn_local(async move {
-            match PeerLink::accept(stream, &me, &peer, channel).await {
+            let mut route = None;
+            let peer_of = |channel: &[u8; 32]| {
+                route = routes.route(channel);
+                route.as_ref().map(|r| r.peer)
+            };
+            match PeerLink::accept_any(stream, &me, peer_of).await {
                 Ok(link) => {
-                    let _ = links.send(link).await;
+                    if let Some(route) = route {
+                        let _ = route.links.send(link).await;
+                    }
                 }
                 Err(e) => refusals.borrow_mut().refused(format!("{from}: {e}")),
             }

@@ -10,7 +10,9 @@ use std::time::Duration;
 use paychan_interface::{channel::ChannelStatus, client::CoSignedState, state::ChannelState};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-pub use links::{accept_forever, dial_forever, MAX_PENDING_HANDSHAKES};
+pub use links::{
+    accept_forever, accept_forever_for, dial_forever, LinkRoutes, MAX_PENDING_HANDSHAKES,
+};
 
 use crate::{
     driver::{ChannelDriver, DriverError},

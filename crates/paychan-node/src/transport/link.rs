@@ -15,18 +15,18 @@ use super::{
     TransportError,
 };
 
-/// For an acceptor: the key expected for the channel the dialer names, if it is served here.
-type PeerOf<'a> = Box<dyn FnOnce(&[u8; 32]) -> Option<[u8; 32]> + Send + 'a>;
+/// What a dialer's role carries in place of an acceptor's lookup (it never calls it).
+type NoLookup = fn(&[u8; 32]) -> Option<[u8; 32]>;
 
 /// Which side of the handshake this is, with what it knows before it starts.
-enum Role<'a> {
+enum Role<'a, F> {
     /// Dials `peer` for `channel`.
     Dialer {
         peer: &'a [u8; 32],
         channel: [u8; 32],
     },
     /// Accepts whichever channel the dialer names, expecting the key this gives for it.
-    Acceptor(PeerOf<'a>),
+    Acceptor(F),
 }
 use crate::engine::PeerMessage;
 
@@ -92,7 +92,8 @@ impl PeerLink {
         channel: [u8; 32],
     ) -> Result<Self, TransportError> {
         let stream = TcpStream::connect(address).await?;
-        Self::establish(stream, Role::Dialer { peer, channel }, me).await
+        let role: Role<'_, NoLookup> = Role::Dialer { peer, channel };
+        Self::establish(stream, role, me).await
     }
 
     /// Authenticates an accepted connection for `channel`.
@@ -112,14 +113,14 @@ impl PeerLink {
     pub async fn accept_any(
         stream: TcpStream,
         me: &SigningKey,
-        peer_of: impl FnOnce(&[u8; 32]) -> Option<[u8; 32]> + Send,
+        peer_of: impl FnOnce(&[u8; 32]) -> Option<[u8; 32]>,
     ) -> Result<Self, TransportError> {
-        Self::establish(stream, Role::Acceptor(Box::new(peer_of)), me).await
+        Self::establish(stream, Role::Acceptor(peer_of), me).await
     }
 
-    async fn establish(
+    async fn establish<F: FnOnce(&[u8; 32]) -> Option<[u8; 32]>>(
         mut stream: TcpStream,
-        role: Role<'_>,
+        role: Role<'_, F>,
         me: &SigningKey,
     ) -> Result<Self, TransportError> {
         let initiator = matches!(role, Role::Dialer { .. });
