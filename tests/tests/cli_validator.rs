@@ -204,7 +204,15 @@ fn two_cli_processes_open_pay_and_close_over_a_validator() {
         let p = Parties::start().await;
         let channel = p.open();
         run(&[
-            "deposit", &channel, "--amount", "1", "-u", &p.url, "-k", &p.b_key,
+            "deposit",
+            &channel,
+            "--amount",
+            "1",
+            "-u",
+            &p.url,
+            "-k",
+            &p.b_key,
+            "--allow-short-period",
         ]);
         let (listener, bind) = p.listen(&channel);
         run(&p.as_a(&[
