@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use paychan_interface::{channel::ChannelStatus, client::log::Op, Address};
+use paychan_interface::{client::log::Op, Address};
 use paychan_node::{
     driver::ChannelDriver,
     engine::{Event, Input, Payment},
-    ledger::{GoneEvidence, Ledger, RpcLedger},
+    ledger::{GoneEvidence, RpcLedger, Sighting},
     peer::serve,
     store::{ChannelStore, RedbStore},
     transport::PeerLink,
@@ -316,20 +316,16 @@ async fn closed(
     address: &Address,
     gone: &mut GoneEvidence,
 ) -> Result<bool, paychan_node::ledger::LedgerError> {
-    match ledger.channel(address).await? {
-        None if gone.absent(ledger, address).await? => {
+    match gone.look(ledger, address).await? {
+        Sighting::Gone => {
             println!("{address} is closed");
             Ok(true)
         }
-        None => Ok(false),
-        Some(channel) if channel.status == ChannelStatus::Settled => {
+        Sighting::Settled(_) => {
             println!("{address} is settled; an unclaimed share waits for `withdraw`");
             Ok(true)
         }
-        Some(_) => {
-            gone.present();
-            Ok(false)
-        }
+        Sighting::Live(_) | Sighting::Unseen => Ok(false),
     }
 }
 

@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 
 use paychan_interface::{
-    channel::ChannelStatus,
     client::{self, ChannelAddress, CoSignedState},
     state::StateBinding,
     Address,
@@ -18,7 +17,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use crate::{
-    ledger::{sign_and_submit, view_of, GoneEvidence, Ledger, LedgerError},
+    ledger::{sign_and_submit, view_of, GoneEvidence, Ledger, LedgerError, Sighting},
     watcher::{decide, ChainRequest},
 };
 
@@ -135,17 +134,14 @@ impl<L: Ledger> Watchtower<L> {
         address: &Address,
         report: &mut TickReport,
     ) -> Result<bool, TowerError> {
-        let account = self.ledger.channel(address).await?;
         let Some(guarded) = self.guarded.get_mut(address) else {
             return Ok(true);
         };
-        let Some(account) = account else {
-            return Ok(guarded.gone.absent(&mut self.ledger, address).await?);
+        let account = match guarded.gone.look(&mut self.ledger, address).await? {
+            Sighting::Live(account) => account,
+            Sighting::Unseen => return Ok(false),
+            Sighting::Settled(_) | Sighting::Gone => return Ok(true),
         };
-        guarded.gone.present();
-        if account.status == ChannelStatus::Settled {
-            return Ok(true);
-        }
         let binding = StateBinding {
             program_id: guarded.program_id,
             channel: *address,

@@ -39,6 +39,19 @@ pub fn view_of(account: &Channel, now: i64) -> ChainView {
 /// Reads in a row that must find no channel account before a guard stops.
 pub const GONE_AFTER_READS: u32 = 3;
 
+/// What a guard (a runtime, `paychan watch`, a watchtower) sees of its channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sighting {
+    /// The channel is there, open or closing: guard it.
+    Live(Channel),
+    /// Settled, a share waiting for Withdraw: nothing left to guard.
+    Settled(Channel),
+    /// Gone for good, on the evidence [`GoneEvidence`] asks for.
+    Gone,
+    /// No account showed, which alone proves nothing yet.
+    Unseen,
+}
+
 /// Whether a channel is gone for good. One null or 0-lamport reply from a lagging or
 /// load-balanced RPC node must not end a guard (the opener would then register a stale
 /// state unopposed): the channel counts as gone only after [`GONE_AFTER_READS`] reads in a
@@ -49,25 +62,28 @@ pub struct GoneEvidence {
 }
 
 impl GoneEvidence {
-    /// The channel showed up: any run of empty reads was a lagging node.
-    pub fn present(&mut self) {
-        self.absent_reads = 0;
-    }
-
-    /// A read found no channel account; true once the evidence says it is gone for good.
-    pub async fn absent<L: Ledger>(
+    /// Reads `channel` and says what a guard should make of it, counting empty reads.
+    pub async fn look<L: Ledger>(
         &mut self,
         ledger: &mut L,
         channel: &Address,
-    ) -> Result<bool, LedgerError> {
+    ) -> Result<Sighting, LedgerError> {
+        if let Some(account) = ledger.channel(channel).await? {
+            // The channel showed up: any run of empty reads was a lagging node.
+            self.absent_reads = 0;
+            return Ok(match account.status {
+                ChannelStatus::Settled => Sighting::Settled(account),
+                ChannelStatus::Open | ChannelStatus::Closing => Sighting::Live(account),
+            });
+        }
         self.absent_reads = self.absent_reads.saturating_add(1);
         if self.absent_reads < GONE_AFTER_READS {
-            return Ok(false);
+            return Ok(Sighting::Unseen);
         }
-        let gone = ledger.channel_finalized(channel).await?.is_none();
-        if !gone {
+        if ledger.channel_finalized(channel).await?.is_some() {
             self.absent_reads = 0;
+            return Ok(Sighting::Unseen);
         }
-        Ok(gone)
+        Ok(Sighting::Gone)
     }
 }

@@ -17,7 +17,7 @@ mod shared;
 pub use self::litesvm::LiteSvmLedger;
 #[cfg(feature = "banks")]
 pub use banks::BanksLedger;
-pub use chain_view::{chain_view, view_of, GoneEvidence, GONE_AFTER_READS};
+pub use chain_view::{chain_view, view_of, GoneEvidence, Sighting, GONE_AFTER_READS};
 pub use error::LedgerError;
 #[cfg(feature = "rpc")]
 pub use rpc::{RpcLedger, WARP_CLOCK};

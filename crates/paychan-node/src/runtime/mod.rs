@@ -7,7 +7,7 @@ mod links;
 
 use std::time::Duration;
 
-use paychan_interface::{channel::ChannelStatus, client::CoSignedState, state::ChannelState};
+use paychan_interface::{client::CoSignedState, state::ChannelState};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 pub use links::{
@@ -17,7 +17,7 @@ pub use links::{
 use crate::{
     driver::{ChannelDriver, DriverError},
     engine::{CloseTerms, Event, Input},
-    ledger::{chain_view, GoneEvidence, Ledger},
+    ledger::{view_of, GoneEvidence, Ledger, Sighting},
     peer::Session,
     store::ChannelStore,
     transport::{PeerLink, TransportError},
@@ -199,22 +199,17 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
     /// Reads the chain and lets the watcher act; None once there is nothing left to guard.
     async fn look_at_chain(&mut self) -> Result<Option<()>, DriverError> {
         let address = self.node.channel().address;
-        let view = match chain_view(self.node.ledger(), &address).await {
-            Ok(Some((channel, _))) if channel.status == ChannelStatus::Settled => return Ok(None),
-            Ok(Some((_, view))) => {
-                self.gone.present();
-                view
+        let account = match self.gone.look(self.node.ledger(), &address).await {
+            Ok(Sighting::Live(account)) => account,
+            Ok(Sighting::Unseen) => return Ok(Some(())),
+            Ok(Sighting::Settled(_) | Sighting::Gone) => return Ok(None),
+            Err(e) => {
+                self.notify(Notice::Chain(e.into()));
+                return Ok(Some(()));
             }
-            Ok(None) => {
-                return match self.gone.absent(self.node.ledger(), &address).await {
-                    Ok(true) => Ok(None),
-                    Ok(false) => Ok(Some(())),
-                    Err(e) => {
-                        self.notify(Notice::Chain(e.into()));
-                        Ok(Some(()))
-                    }
-                };
-            }
+        };
+        let view = match self.node.ledger().unix_timestamp().await {
+            Ok(now) => view_of(&account, now),
             Err(e) => {
                 self.notify(Notice::Chain(e.into()));
                 return Ok(Some(()));
