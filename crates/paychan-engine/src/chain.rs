@@ -2,7 +2,12 @@
 //! engine and the watcher share, so that the watcher needs nothing of the engine.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use paychan_interface::{client::CoSignedState, settlement::Payouts};
+use paychan_interface::{
+    client::{self, ChannelAddress, CoSignedState},
+    settlement::Payouts,
+    Address,
+};
+use solana_instruction::Instruction;
 
 /// What the engine knows of the channel account on-chain.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,4 +54,22 @@ pub enum ChainRequest {
     Finalize,
     /// Close cooperatively at these terms (needs the peer's signature on the transaction).
     CloseCooperative(CloseTerms),
+}
+
+impl ChainRequest {
+    /// The instructions that carry it out for `channel`, sent by `submitter` (the registrant of
+    /// a StartClose, the fee payer of a Dispute).
+    pub fn instructions(&self, channel: &ChannelAddress, submitter: &Address) -> Vec<Instruction> {
+        match self {
+            ChainRequest::StartClose(Some(state)) => state.start_close(channel, submitter).to_vec(),
+            ChainRequest::StartClose(None) => vec![client::start_close(channel, submitter, false)],
+            ChainRequest::Dispute(state) => state.dispute(channel, submitter).to_vec(),
+            ChainRequest::Finalize => vec![client::finalize(channel)],
+            ChainRequest::CloseCooperative(terms) => vec![client::close_cooperative(
+                channel,
+                terms.balance_a,
+                terms.balance_b,
+            )],
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use paychan_interface::{
     channel::{Channel, Party},
-    client::{self, ChannelAddress},
+    client::ChannelAddress,
     error::PaychanError,
     state::StateBinding,
 };
@@ -350,7 +350,7 @@ impl<S: ChannelStore, L: Ledger> ChannelDriver<S, L> {
                     actions.extend(self.engine.handle(Input::CloseTransactionBuilt(bytes))?);
                 }
                 Action::Submit(request) => {
-                    let instructions = self.instructions_for(request);
+                    let instructions = request.instructions(&self.channel, &self.keypair.pubkey());
                     self.submit(&instructions).await?;
                 }
                 Action::CountersignClose { terms, transaction } => {
@@ -385,21 +385,6 @@ impl<S: ChannelStore, L: Ledger> ChannelDriver<S, L> {
         match self.engine.params().peer() {
             Party::A => self.channel.party_a,
             Party::B => self.channel.party_b,
-        }
-    }
-
-    fn instructions_for(&self, request: ChainRequest) -> Vec<Instruction> {
-        let me = self.keypair.pubkey();
-        match request {
-            ChainRequest::StartClose(Some(state)) => state.start_close(&self.channel, &me).to_vec(),
-            ChainRequest::StartClose(None) => vec![client::start_close(&self.channel, &me, false)],
-            ChainRequest::Dispute(state) => state.dispute(&self.channel, &me).to_vec(),
-            ChainRequest::Finalize => vec![client::finalize(&self.channel)],
-            ChainRequest::CloseCooperative(terms) => vec![client::close_cooperative(
-                &self.channel,
-                terms.balance_a,
-                terms.balance_b,
-            )],
         }
     }
 

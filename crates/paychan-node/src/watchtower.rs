@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use paychan_interface::{
-    client::{self, ChannelAddress, CoSignedState},
+    client::{ChannelAddress, CoSignedState},
     state::StateBinding,
     Address,
 };
@@ -174,12 +174,10 @@ impl<L: Ledger> Watchtower<L> {
         let Some(request) = decide(best.as_ref(), &view_of(&account, now)) else {
             return Ok(false);
         };
-        let me = self.keypair.pubkey();
-        let instructions = match &request {
-            ChainRequest::Dispute(state) => state.dispute(&channel, &me).to_vec(),
-            ChainRequest::Finalize => vec![client::finalize(&channel)],
-            ChainRequest::StartClose(_) | ChainRequest::CloseCooperative(_) => return Ok(false),
-        };
+        if !matches!(request, ChainRequest::Dispute(_) | ChainRequest::Finalize) {
+            return Ok(false); // only a party registers or closes cooperatively
+        }
+        let instructions = request.instructions(&channel, &self.keypair.pubkey());
         sign_and_submit(&mut self.ledger, &instructions, &[&self.keypair]).await?;
         report.submitted.push((*address, request));
         Ok(false)
