@@ -26,18 +26,24 @@ pub fn payments(total: u64) -> ProgressBar {
     )
 }
 
-/// Polls the chain until the channel is paid out: gone, or settled with a share left for
-/// `withdraw`. Shows the challenge window running out while the channel is closing.
+/// Polls the chain until the channel is paid out (gone, or settled with a share left for
+/// `withdraw`) or `limit`, if any, passes; returns the channel as it then stands (None: gone).
+/// Shows the challenge window running out while the channel is closing.
 pub async fn until_paid_out(
     ledger: &mut RpcLedger,
     address: &Address,
+    limit: Option<std::time::Duration>,
 ) -> Result<Option<Channel>, String> {
+    let deadline = limit.map(|limit| tokio::time::Instant::now() + limit);
     let window = bar(0, "challenge [{bar:40}] {pos}/{len} s ({msg})");
     let outcome = loop {
         let channel = ledger.channel(address).await.map_err(|e| e.to_string())?;
         match channel {
             None => break None,
             Some(channel) if channel.status == ChannelStatus::Settled => break Some(channel),
+            Some(channel) if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) => {
+                break Some(channel)
+            }
             Some(channel) if channel.status == ChannelStatus::Closing => {
                 let now = ledger.unix_timestamp().await.map_err(|e| e.to_string())?;
                 let period = channel.challenge_period_secs;
@@ -56,26 +62,4 @@ pub async fn until_paid_out(
     };
     window.finish_and_clear();
     Ok(outcome)
-}
-
-/// Polls the chain until the channel is paid out (gone, or settled) or `limit` passes; returns
-/// the channel as it then stands (None: gone).
-pub async fn paid_out_within(
-    ledger: &mut RpcLedger,
-    address: &Address,
-    limit: std::time::Duration,
-) -> Result<Option<Channel>, String> {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        match ledger.channel(address).await.map_err(|e| e.to_string())? {
-            None => return Ok(None),
-            Some(channel)
-                if channel.status == ChannelStatus::Settled
-                    || tokio::time::Instant::now() >= deadline =>
-            {
-                return Ok(Some(channel))
-            }
-            Some(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
-        }
-    }
 }

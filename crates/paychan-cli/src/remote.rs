@@ -102,48 +102,61 @@ pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
         timeout_ms: args.timeout.saturating_mul(1_000),
         unilateral: args.unilateral,
     };
-    let mut closed = closed_reply(call(&socket, &request, |_, _| {}).await?)?;
+    let mut closed = call(&socket, &request, |_, _| {}).await?;
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let mut why = if args.unilateral {
         "as asked".to_string()
     } else {
         format!("the peer did not agree within {} s", args.timeout)
     };
-    if closed.0 {
+    if matches!(
+        closed,
+        Reply::Closed {
+            cooperative: true,
+            ..
+        }
+    ) {
         // Both signed: the transaction lands in seconds. If it does not (the peer agreed but
         // never countersigned), close unilaterally rather than wait forever.
         let patience = std::time::Duration::from_secs(args.timeout);
-        match progress::paid_out_within(&mut ledger, &channel, patience).await? {
+        match progress::until_paid_out(&mut ledger, &channel, Some(patience)).await? {
             Some(now) if now.status == ChannelStatus::Open => {
                 let unilateral = Request::Close {
                     timeout_ms: 0,
                     unilateral: true,
                 };
-                closed = closed_reply(call(&socket, &unilateral, |_, _| {}).await?)?;
+                closed = call(&socket, &unilateral, |_, _| {}).await?;
                 why = format!(
                     "the peer agreed, but the cooperative close did not land within {} s",
                     args.timeout
                 );
             }
             Some(now) if now.status == ChannelStatus::Closing => {
-                let registered = now.registered;
-                closed = (
-                    false,
-                    registered.seq,
-                    registered.balance_a,
-                    registered.balance_b,
-                );
+                closed = Reply::Closed {
+                    cooperative: false,
+                    seq: now.registered.seq,
+                    balance_a: now.registered.balance_a,
+                    balance_b: now.registered.balance_b,
+                };
                 why = "the cooperative close did not land; a unilateral close is registered".into();
             }
             _ => {}
         }
     }
-    let (cooperative, seq, balance_a, balance_b) = closed;
+    let Reply::Closed {
+        cooperative,
+        seq,
+        balance_a,
+        balance_b,
+    } = closed
+    else {
+        return Err(unexpected(closed));
+    };
     let (a, b) = (Sol(balance_a), Sol(balance_b));
     let human = if cooperative {
         format!("closed {channel} cooperatively at seq {seq}: A got {a} SOL, B got {b} SOL")
     } else if args.wait {
-        progress::until_paid_out(&mut ledger, &channel).await?;
+        progress::until_paid_out(&mut ledger, &channel, None).await?;
         format!("{why}: closed {channel} unilaterally at seq {seq} and paid out after the challenge period: A {a} SOL, B {b} SOL")
     } else if seq == 0 {
         format!("{why}: registered the opening state unilaterally (each deposit goes back); the daemon finalizes {channel} after the challenge period")
@@ -157,19 +170,6 @@ pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
                            "paid_out": cooperative || args.wait}),
     );
     Ok(())
-}
-
-/// (cooperative, seq, balance_a, balance_b) of a `Closed` reply.
-fn closed_reply(reply: Reply) -> Result<(bool, u64, u64, u64), String> {
-    match reply {
-        Reply::Closed {
-            cooperative,
-            seq,
-            balance_a,
-            balance_b,
-        } => Ok((cooperative, seq, balance_a, balance_b)),
-        other => Err(unexpected(other)),
-    }
 }
 
 #[derive(clap::Args, Debug)]
