@@ -155,7 +155,8 @@ pub struct ChannelDriver<S, L> {
     /// signature.
     close_transaction: Option<(CloseTerms, solana_transaction::Transaction)>,
     /// The one look at the chain a peer message may trigger between two of the application's
-    /// own looks ([`ChannelDriver::sync_chain`], or a chain view it feeds in) was taken: a peer cannot drive our RPC traffic.
+    /// own looks ([`ChannelDriver::sync_chain`], or a chain view it feeds in) was taken: a
+    /// peer cannot drive our RPC traffic.
     peer_look_taken: bool,
 }
 
@@ -364,12 +365,10 @@ impl<S: ChannelStore, L: Ledger> ChannelDriver<S, L> {
                     actions.extend(self.engine.handle(answer)?);
                 }
                 Action::SubmitCooperativeClose { terms, signature } => {
-                    let Some((built, transaction)) = self.close_transaction.take() else {
+                    let built = self.close_transaction.take_if(|(built, _)| *built == terms);
+                    let Some((_, transaction)) = built else {
                         continue; // a signature for a transaction a restart forgot: resent
                     };
-                    if built != terms {
-                        continue;
-                    }
                     let peer = self.peer_wallet();
                     let transaction = cooperative::complete(transaction, &peer, signature)?;
                     let landed = self.submit_signed(transaction).await?;

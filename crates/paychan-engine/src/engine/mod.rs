@@ -652,11 +652,7 @@ impl ChannelEngine {
             seq,
             payments: proposal.payments,
         }));
-        self.signed = Some(SignedByMe {
-            state: entry.state,
-            ops: entry.ops.clone(),
-            signature: mine,
-        });
+        self.signed = Some(entry.signed_by(self.params.me));
         self.newest = Some(entry);
         self.after_round(actions)
     }
@@ -763,7 +759,7 @@ impl ChannelEngine {
             if let Round::Proposing(own) = std::mem::replace(&mut self.round, Round::Idle) {
                 self.queue.requeue(&own.payments);
             }
-            if self.completes_peer_round(&entry)? {
+            if self.completes_peer_round(&entry) {
                 // The peer completed a round whose commit never reached us.
                 self.accept_entry(entry, actions);
             } else {
@@ -788,10 +784,10 @@ impl ChannelEngine {
 
     /// Whether `entry` is the peer's proposal on top of our newest state (only the proposer
     /// completes a round first), i.e. the usual lost-commit catch-up.
-    fn completes_peer_round(&self, entry: &LogEntry) -> Result<bool, EngineError> {
+    fn completes_peer_round(&self, entry: &LogEntry) -> bool {
         let newest = self.newest_state();
         if entry.state.seq != newest.seq.saturating_add(1) {
-            return Ok(false);
+            return false;
         }
         let expected = next_state(
             &newest,
@@ -799,7 +795,7 @@ impl ChannelEngine {
             &entry.ops,
             (entry.state.deposited_a, entry.state.deposited_b),
         );
-        Ok(expected.is_ok_and(|expected| expected == entry.state))
+        expected.is_ok_and(|expected| expected == entry.state)
     }
 
     /// Our store is behind a state both of us signed (restored from an old copy, or a round
@@ -809,21 +805,13 @@ impl ChannelEngine {
     /// protection answers the same threat).
     fn adopt(&mut self, entry: LogEntry, behind: u64, actions: &mut Vec<Action>) {
         let seq = entry.state.seq;
-        let mine = match self.params.me {
-            Party::A => entry.signature_a,
-            Party::B => entry.signature_b,
-        };
         actions.push(Action::Persist(Record::FullySigned(entry.clone())));
         actions.push(Action::Notify(Event::CaughtUp {
             from: behind,
             to: seq,
         }));
         if self.signed.as_ref().is_none_or(|s| s.state.seq <= seq) {
-            self.signed = Some(SignedByMe {
-                state: entry.state,
-                ops: entry.ops.clone(),
-                signature: mine,
-            });
+            self.signed = Some(entry.signed_by(self.params.me));
         }
         self.newest = Some(entry);
         self.round = Round::Idle;

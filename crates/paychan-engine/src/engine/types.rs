@@ -68,6 +68,20 @@ pub struct LogEntry {
     pub signature_b: [u8; 64],
 }
 
+impl LogEntry {
+    /// This entry as the state `party` signed (its own half of the two signatures).
+    pub fn signed_by(&self, party: Party) -> SignedByMe {
+        SignedByMe {
+            state: self.state,
+            ops: self.ops.clone(),
+            signature: match party {
+                Party::A => self.signature_a,
+                Party::B => self.signature_b,
+            },
+        }
+    }
+}
+
 /// A proposal this party sent: durable first, so that after a crash it can still complete
 /// (and only complete) the round the peer may already have signed.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]

@@ -27,15 +27,7 @@ impl Latest {
                 if self.newest_seq.is_none_or(|newest| newest <= seq) {
                     self.newest_seq = Some(seq);
                 }
-                let signature = match me {
-                    Party::A => entry.signature_a,
-                    Party::B => entry.signature_b,
-                };
-                self.raise_signed(SignedByMe {
-                    state: entry.state,
-                    ops: entry.ops.clone(),
-                    signature,
-                });
+                self.raise_signed(entry.signed_by(me));
             }
             Record::Proposed(proposed) => {
                 if self

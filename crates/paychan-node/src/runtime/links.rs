@@ -93,7 +93,7 @@ pub async fn accept_forever_for(
     notices: mpsc::UnboundedSender<Notice>,
 ) {
     let mut pending = PendingHandshakes::default();
-    let refusals = Rc::new(RefCell::new(RefusalNotices::new(notices.clone())));
+    let refusals = Rc::new(RefCell::new(RefusalNotices::new(notices)));
     loop {
         let (stream, from) = match listener.accept().await {
             Ok(accepted) => accepted,
