@@ -69,6 +69,15 @@ impl Party {
         answer.await.expect("answered")
     }
 
+    /// Waits for the runtime to end on its own (the chain shows nothing left to guard).
+    pub async fn ended(self) -> RuntimeEnd {
+        timeout(DEADLINE, self.done)
+            .await
+            .expect("the runtime ends in time")
+            .expect("task")
+            .expect("no failure")
+    }
+
     /// Waits until `count` payments are final (co-signed and stored) for this party: its own
     /// (`Paid`), or the peer's to it (`Received`) when `from_peer`.
     pub async fn settled(&mut self, count: usize, from_peer: bool) {

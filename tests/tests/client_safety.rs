@@ -243,12 +243,7 @@ fn a_runtime_whose_rpc_node_lags_keeps_guarding_and_punishes_a_stale_close() {
 
         let before = lamports(&chain, &b.pubkey()).await;
         register(&chain, &a, &channel, &states[0]).await;
-        let end = timeout(DEADLINE, bob.done)
-            .await
-            .expect("in time")
-            .expect("task")
-            .expect("no failure");
-        assert_eq!(end, RuntimeEnd::ChannelClosed);
+        assert_eq!(bob.ended().await, RuntimeEnd::ChannelClosed);
         assert_eq!(on_chain(&chain, &channel).await, None);
         let gained = lamports(&chain, &b.pubkey()).await - before;
         assert!(

@@ -103,16 +103,8 @@ fn runtimes_redial_after_a_cut_connection_resync_and_close_cooperatively() {
 
         // A cooperative close ends both runtimes: the chain shows nothing left to guard.
         alice.input(Input::Close).await;
-        let a_end = timeout(DEADLINE, alice.done).await.expect("in time");
-        let b_end = timeout(DEADLINE, bob.done).await.expect("in time");
-        assert_eq!(
-            a_end.expect("task").expect("no failure"),
-            RuntimeEnd::ChannelClosed
-        );
-        assert_eq!(
-            b_end.expect("task").expect("no failure"),
-            RuntimeEnd::ChannelClosed
-        );
+        assert_eq!(alice.ended().await, RuntimeEnd::ChannelClosed);
+        assert_eq!(bob.ended().await, RuntimeEnd::ChannelClosed);
         assert!(
             on_chain(&chain, &channel).await.is_none(),
             "the channel is closed"

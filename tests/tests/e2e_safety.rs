@@ -42,15 +42,6 @@ async fn lamports(chain: &SvmChain, key: &Keypair) -> u64 {
         .map_or(0, |a| a.lamports)
 }
 
-/// Waits for a runtime to end on its own (the chain shows nothing left to guard).
-async fn ended(party: Party) -> RuntimeEnd {
-    timeout(DEADLINE, party.done)
-        .await
-        .expect("the runtime ends in time")
-        .expect("task")
-        .expect("no failure")
-}
-
 /// Bob accepts on a port, Alice dials it; both run.
 async fn connected_pair(
     chain: &SvmChain,
@@ -117,8 +108,8 @@ fn a_party_that_force_closed_is_never_punished_for_it() {
         chain
             .advance_time(chain.challenge_period() as i64 + 1)
             .await;
-        assert_eq!(ended(alice).await, RuntimeEnd::ChannelClosed);
-        assert_eq!(ended(bob).await, RuntimeEnd::ChannelClosed);
+        assert_eq!(alice.ended().await, RuntimeEnd::ChannelClosed);
+        assert_eq!(bob.ended().await, RuntimeEnd::ChannelClosed);
         assert!(on_chain(&chain, &channel).await.is_none());
         let fees = 100_000; // a few transactions' fees at most
         let alice_gain = lamports(&chain, &a).await + fees - alice_before;
@@ -192,7 +183,7 @@ fn a_peer_that_stops_reading_cannot_stall_the_watcher() {
         )
         .await
         .expect("Alice registers seq 1");
-        assert_eq!(ended(bob).await, RuntimeEnd::ChannelClosed);
+        assert_eq!(bob.ended().await, RuntimeEnd::ChannelClosed);
         flood.abort();
         assert!(on_chain(&chain, &channel).await.is_none());
         assert!(
