@@ -124,6 +124,16 @@ pub async fn join_in_memory<C: TestChain>(
     )
 }
 
+/// The lamports `key`'s wallet holds on `chain` now (0 if it does not exist).
+pub async fn lamports<C: TestChain>(chain: &C, key: &Keypair) -> u64 {
+    chain
+        .ledger()
+        .account(&key.pubkey())
+        .await
+        .expect("the ledger answers")
+        .map_or(0, |a| a.lamports)
+}
+
 /// The channel account as the chain shows it now (None once closed).
 pub async fn on_chain<C: TestChain>(
     chain: &C,

@@ -14,7 +14,7 @@ use paychan_interface::{
 use paychan_node::{
     driver::{ChannelDriver, DriverError, JoinPolicy},
     engine::{ChainView, Input},
-    ledger::{Ledger, GONE_AFTER_READS},
+    ledger::GONE_AFTER_READS,
     runtime::{LinkState, RuntimeEnd},
     store::{ChannelStore, MemoryStore},
     watcher::ChainRequest,
@@ -24,7 +24,7 @@ use paychan_tests::{
     chain::{SvmChain, TestChain},
     flaky::{Fault, FaultPlan, FlakyLedger},
     pair::{
-        deliver, join_in_memory, on_chain, open_channel, paid_rounds, payment, submit_as,
+        deliver, join_in_memory, lamports, on_chain, open_channel, paid_rounds, payment, submit_as,
         PaidRounds, FEE_PER_SIGNATURE, WALLET,
     },
     running::{start, DEADLINE},
@@ -56,15 +56,6 @@ async fn tower(chain: &mut SvmChain, plan: &FaultPlan) -> Watchtower<Lagging> {
     let key = Keypair::new();
     chain.fund(&key.pubkey(), SOL).await;
     Watchtower::new(FlakyLedger::new(chain.ledger(), plan.clone()), key)
-}
-
-async fn lamports(chain: &SvmChain, address: &paychan_interface::Address) -> u64 {
-    chain
-        .ledger()
-        .account(address)
-        .await
-        .expect("the ledger answers")
-        .map_or(0, |a| a.lamports)
 }
 
 #[test]
@@ -241,11 +232,11 @@ fn a_runtime_whose_rpc_node_lags_keeps_guarding_and_punishes_a_stale_close() {
         .expect("the runtime keeps reading the chain");
         assert!(!bob.done.is_finished(), "empty reads ended the guard");
 
-        let before = lamports(&chain, &b.pubkey()).await;
+        let before = lamports(&chain, &b).await;
         register(&chain, &a, &channel, &states[0]).await;
         assert_eq!(bob.ended().await, RuntimeEnd::ChannelClosed);
         assert_eq!(on_chain(&chain, &channel).await, None);
-        let gained = lamports(&chain, &b.pubkey()).await - before;
+        let gained = lamports(&chain, &b).await - before;
         assert!(
             gained > 11 * SOL,
             "Bob takes the whole channel (12 SOL less fees), not his 5 SOL: {gained}"
@@ -311,7 +302,7 @@ fn the_countersigner_only_signs_and_the_requester_lands_the_close() {
         assert_eq!(on_chain(&chain, &channel).await, None, "closed");
         assert_eq!((alice.landed.len(), bob.landed.len()), (1, 0));
         assert_eq!(
-            lamports(&chain, &b.pubkey()).await,
+            lamports(&chain, &b).await,
             WALLET - 2 * SOL - FEE_PER_SIGNATURE + 3 * SOL,
             "Bob paid his deposit's fee only"
         );

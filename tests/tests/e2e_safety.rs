@@ -13,13 +13,12 @@ use paychan_interface::client::ChannelAddress;
 use paychan_node::{
     driver::DriverError,
     engine::{EngineError, Event, PeerMessage},
-    ledger::Ledger,
     runtime::{Command, LinkState, Notice, RuntimeEnd, MAX_PENDING_HANDSHAKES},
     transport::{PeerLink, TransportError},
 };
 use paychan_tests::{
     chain::{SvmChain, TestChain},
-    pair::{deliver, join_in_memory, on_chain, open_channel, payment, submit_as},
+    pair::{deliver, join_in_memory, lamports, on_chain, open_channel, payment, submit_as},
     running::{accepting, signing_key, start, start_dialing, Party, DEADLINE},
     SOL,
 };
@@ -32,15 +31,6 @@ use solana_program_test::tokio::{
     time::timeout,
 };
 use solana_signer::Signer;
-
-async fn lamports(chain: &SvmChain, key: &Keypair) -> u64 {
-    chain
-        .ledger()
-        .account(&key.pubkey())
-        .await
-        .expect("the ledger answers")
-        .map_or(0, |a| a.lamports)
-}
 
 /// Bob accepts on a port, Alice dials it; both run.
 async fn connected_pair(
