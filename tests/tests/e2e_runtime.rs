@@ -125,7 +125,7 @@ fn runtimes_redial_after_a_cut_connection_resync_and_close_cooperatively() {
 
 /// One listener serves two channels of Bob's, each with its own payer: the dialer's proof names
 /// the channel, the listener hands each link to that channel's runtime, and both payers' payments
-/// arrive. A dialer for a channel the listener does not serve is refused.
+/// arrive. A dialer for a channel the listener does not serve (or serves no more) is refused.
 #[test]
 fn one_listener_serves_two_channels_each_paid_by_its_own_payer() {
     paychan_tests::block_on(async {
@@ -154,6 +154,7 @@ fn one_listener_serves_two_channels_each_paid_by_its_own_payer() {
         let (notices, _) = mpsc::unbounded_channel();
         let mut bobs = Vec::new();
         let mut dialers = Vec::new();
+        let mut channels = Vec::new();
         for payer in &payers {
             let channel = paychan_interface::client::ChannelAddress::new_random(
                 &paychan_interface::ID,
@@ -165,6 +166,7 @@ fn one_listener_serves_two_channels_each_paid_by_its_own_payer() {
                 .await
                 .expect("open");
             chain.advance_time(0).await;
+            channels.push(channel.address.to_bytes());
             let (links_tx, links) = mpsc::channel(4);
             routes.add(
                 channel.address.to_bytes(),
@@ -190,7 +192,7 @@ fn one_listener_serves_two_channels_each_paid_by_its_own_payer() {
         spawn_local(accept_forever_for(
             listener,
             signing_key(&bob),
-            routes,
+            routes.clone(),
             notices,
         ));
 
@@ -202,12 +204,16 @@ fn one_listener_serves_two_channels_each_paid_by_its_own_payer() {
             assert_eq!(bob.status().await.newest.balance_b, amount);
         }
 
+        // A channel the listener does not serve, or no longer serves, is refused.
+        routes.remove(&channels[0]);
         let (key, bob_key) = (signing_key(&payers[0]), bob.pubkey().to_bytes());
-        let stranger = PeerLink::connect(address, &key, &bob_key, [7; 32]);
-        let refused = timeout(DEADLINE, stranger).await.expect("in time");
-        assert!(
-            matches!(refused, Err(TransportError::Closed | TransportError::Io(_))),
-            "a channel the listener does not serve: {refused:?}"
-        );
+        for channel in [[7; 32], channels[0]] {
+            let dial = PeerLink::connect(address, &key, &bob_key, channel);
+            let refused = timeout(DEADLINE, dial).await.expect("in time");
+            assert!(
+                matches!(refused, Err(TransportError::Closed | TransportError::Io(_))),
+                "a channel the listener does not serve: {refused:?}"
+            );
+        }
     });
 }
