@@ -85,7 +85,7 @@ fn a_party_refuses_to_join_a_channel_with_a_one_second_challenge_period() {
             "{refused}"
         );
         assert!(
-            store.channels().expect("store").is_empty(),
+            store.channels().await.expect("store").is_empty(),
             "nothing stored, nothing signed"
         );
 

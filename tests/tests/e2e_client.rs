@@ -106,6 +106,7 @@ async fn ten_thousand_payments_then_cooperative_close_in_three_transactions<C: T
     let receipts = bob
         .store()
         .log(&channel.address, 1, usize::MAX)
+        .await
         .expect("log");
     let ops: usize = receipts.iter().map(|e| e.ops.len()).sum();
     assert_eq!(ops, 10_100, "every payment has a receipt in the log");

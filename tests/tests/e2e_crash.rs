@@ -54,6 +54,7 @@ impl Party {
         let store = RedbStore::open(&self.path).expect("reopen redb");
         let recovered = store
             .recover(&channel.address)
+            .await
             .expect("recover")
             .expect("known");
         let newest = recovered.1.newest.map_or(0, |e| e.state.seq);

@@ -109,7 +109,10 @@ async fn node<S: ChannelStore>(
             paychan_interface::channel::Party::B
         },
     };
-    store.create_channel(&params).map_err(|e| e.to_string())?;
+    store
+        .create_channel(&params)
+        .await
+        .map_err(|e| e.to_string())?;
     ChannelDriver::join(store, NoLedger, me.insecure_clone(), channel)
         .await
         .map_err(|e| e.to_string())

@@ -223,6 +223,7 @@ pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), Strin
     let store = args.store.open(&me, &channel)?;
     let entries = store
         .log(&channel, 0, usize::MAX)
+        .await
         .map_err(|e| e.to_string())?;
     if entries.is_empty() {
         return Err(format!("no payments stored for {channel}"));

@@ -219,7 +219,7 @@ impl<S: ChannelStore, L: Ledger> ChannelDriver<S, L> {
         if let Some(account) = &account {
             require_named_signer(account, me, &signer)?;
         }
-        let engine = match store.recover(&channel.address)? {
+        let engine = match store.recover(&channel.address).await? {
             Some((params, recovered)) => {
                 // States are bound to opened_slot: another incarnation at this address must
                 // never see them, nor be served by this store.
@@ -243,7 +243,7 @@ impl<S: ChannelStore, L: Ledger> ChannelDriver<S, L> {
                     signer_b: account.signer_b,
                     me,
                 };
-                store.create_channel(&params)?;
+                store.create_channel(&params).await?;
                 ChannelEngine::new(params, signer)
             }
         };
@@ -337,7 +337,7 @@ impl<S: ChannelStore, L: Ledger> ChannelDriver<S, L> {
                             records.push(next);
                         }
                     }
-                    self.store.persist(&self.channel.address, &records)?;
+                    self.store.persist(&self.channel.address, &records).await?;
                 }
                 Action::Send(message) => self.outbox.push(message),
                 Action::Notify(event) => self.events.push(event),

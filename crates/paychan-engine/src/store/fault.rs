@@ -71,44 +71,47 @@ impl<S: ChannelStore> FaultyStore<S> {
 }
 
 impl<S: ChannelStore> ChannelStore for FaultyStore<S> {
-    fn create_channel(&mut self, params: &ChannelParams) -> Result<(), StoreError> {
+    async fn create_channel(&mut self, params: &ChannelParams) -> Result<(), StoreError> {
         self.alive()?;
-        self.inner.create_channel(params)
+        self.inner.create_channel(params).await
     }
 
-    fn persist(&mut self, channel: &Address, records: &[Record]) -> Result<(), StoreError> {
+    async fn persist(&mut self, channel: &Address, records: &[Record]) -> Result<(), StoreError> {
         self.alive()?;
         self.persist_calls = self.persist_calls.saturating_add(1);
         match self.fault {
             Some((call, point)) if call == self.persist_calls => {
                 self.dead = true;
                 if point == FaultPoint::AfterWrite {
-                    self.inner.persist(channel, records)?;
+                    self.inner.persist(channel, records).await?;
                 }
                 Err(StoreError::Injected)
             }
-            _ => self.inner.persist(channel, records),
+            _ => self.inner.persist(channel, records).await,
         }
     }
 
-    fn recover(&self, channel: &Address) -> Result<Option<(ChannelParams, Recovered)>, StoreError> {
+    async fn recover(
+        &self,
+        channel: &Address,
+    ) -> Result<Option<(ChannelParams, Recovered)>, StoreError> {
         self.alive()?;
-        self.inner.recover(channel)
+        self.inner.recover(channel).await
     }
 
-    fn log(
+    async fn log(
         &self,
         channel: &Address,
         from_seq: u64,
         limit: usize,
     ) -> Result<Vec<LogEntry>, StoreError> {
         self.alive()?;
-        self.inner.log(channel, from_seq, limit)
+        self.inner.log(channel, from_seq, limit).await
     }
 
-    fn channels(&self) -> Result<Vec<Address>, StoreError> {
+    async fn channels(&self) -> Result<Vec<Address>, StoreError> {
         self.alive()?;
-        self.inner.channels()
+        self.inner.channels().await
     }
 }
 

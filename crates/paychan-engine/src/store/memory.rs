@@ -32,7 +32,7 @@ impl MemoryStore {
 }
 
 impl ChannelStore for MemoryStore {
-    fn create_channel(&mut self, params: &ChannelParams) -> Result<(), StoreError> {
+    async fn create_channel(&mut self, params: &ChannelParams) -> Result<(), StoreError> {
         let key = params.binding.channel;
         match self.channels.get(&key.to_bytes()) {
             Some(existing) if existing.params == *params => Ok(()),
@@ -49,7 +49,7 @@ impl ChannelStore for MemoryStore {
         }
     }
 
-    fn persist(&mut self, channel: &Address, records: &[Record]) -> Result<(), StoreError> {
+    async fn persist(&mut self, channel: &Address, records: &[Record]) -> Result<(), StoreError> {
         let stored = self
             .channels
             .get_mut(&channel.to_bytes())
@@ -75,7 +75,10 @@ impl ChannelStore for MemoryStore {
         Ok(())
     }
 
-    fn recover(&self, channel: &Address) -> Result<Option<(ChannelParams, Recovered)>, StoreError> {
+    async fn recover(
+        &self,
+        channel: &Address,
+    ) -> Result<Option<(ChannelParams, Recovered)>, StoreError> {
         let Some(stored) = self.channels.get(&channel.to_bytes()) else {
             return Ok(None);
         };
@@ -91,7 +94,7 @@ impl ChannelStore for MemoryStore {
         )))
     }
 
-    fn log(
+    async fn log(
         &self,
         channel: &Address,
         from_seq: u64,
@@ -106,7 +109,7 @@ impl ChannelStore for MemoryStore {
             .collect())
     }
 
-    fn channels(&self) -> Result<Vec<Address>, StoreError> {
+    async fn channels(&self) -> Result<Vec<Address>, StoreError> {
         Ok(self
             .channels
             .keys()
@@ -122,6 +125,6 @@ mod tests {
 
     #[test]
     fn conformance() {
-        conformance::run_all(MemoryStore::new, |store| store);
+        crate::store::ready(conformance::run_all(MemoryStore::new, |store| store));
     }
 }

@@ -25,6 +25,18 @@ pub use fault::{FaultPoint, FaultyStore};
 pub use latest::Latest;
 pub use memory::MemoryStore;
 
+/// Runs a store future that never waits (the memory store's, a lone redb file's) to its end,
+/// for tests outside an async runtime; panics if it would wait.
+#[cfg(any(test, feature = "test-utils"))]
+pub fn ready<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => panic!("a store future waited; run it on an async runtime"),
+    }
+}
+
 use paychan_interface::Address;
 
 use crate::engine::{ChannelParams, LogEntry, Record, Recovered};
@@ -50,23 +62,33 @@ pub enum StoreError {
 }
 
 /// Durable per-channel storage of parameters and persisted [`Record`]s.
+///
+/// Every method is async: a store over a network database (PostgreSQL) or a browser's
+/// IndexedDB waits on I/O, and a store that groups the commits of many channels into one
+/// write (see `paychan-node`'s group commit) lets the other channels run while one waits.
+/// Stores whose work never waits (memory, a lone redb file) complete at once.
+// Channels run on one thread (a `LocalSet`): no store future needs to be `Send`.
+#[allow(async_fn_in_trait)]
 pub trait ChannelStore {
     /// Remembers a channel's parameters; calling it again with the same params is a no-op,
     /// with different params for the same channel address is an error.
-    fn create_channel(&mut self, params: &ChannelParams) -> Result<(), StoreError>;
+    async fn create_channel(&mut self, params: &ChannelParams) -> Result<(), StoreError>;
 
     /// Appends `records` for `channel` atomically and durably (one transaction, fsync on
     /// commit): after Ok, all of them survive a crash; after Err, none of them were applied.
-    fn persist(&mut self, channel: &Address, records: &[Record]) -> Result<(), StoreError>;
+    async fn persist(&mut self, channel: &Address, records: &[Record]) -> Result<(), StoreError>;
 
     /// What survives a restart: the params and the `Recovered` snapshot, or None if unknown.
     ///
     /// `newest` is the highest-seq fully signed entry, `signed` the highest-seq state this
     /// party signed (alone or as part of a fully signed entry), `closing` the last close terms.
-    fn recover(&self, channel: &Address) -> Result<Option<(ChannelParams, Recovered)>, StoreError>;
+    async fn recover(
+        &self,
+        channel: &Address,
+    ) -> Result<Option<(ChannelParams, Recovered)>, StoreError>;
 
     /// Fully signed log entries with seq >= from_seq, ascending, at most `limit`.
-    fn log(
+    async fn log(
         &self,
         channel: &Address,
         from_seq: u64,
@@ -74,5 +96,5 @@ pub trait ChannelStore {
     ) -> Result<Vec<LogEntry>, StoreError>;
 
     /// Every channel this store knows.
-    fn channels(&self) -> Result<Vec<Address>, StoreError>;
+    async fn channels(&self) -> Result<Vec<Address>, StoreError>;
 }

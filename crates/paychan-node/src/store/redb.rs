@@ -85,7 +85,7 @@ fn insert(
 }
 
 impl ChannelStore for RedbStore {
-    fn create_channel(&mut self, params: &ChannelParams) -> Result<(), StoreError> {
+    async fn create_channel(&mut self, params: &ChannelParams) -> Result<(), StoreError> {
         let channel = params.binding.channel;
         let txn = self.db.begin_write().map_err(db_error)?;
         {
@@ -103,7 +103,7 @@ impl ChannelStore for RedbStore {
         txn.commit().map_err(db_error)
     }
 
-    fn persist(&mut self, channel: &Address, records: &[Record]) -> Result<(), StoreError> {
+    async fn persist(&mut self, channel: &Address, records: &[Record]) -> Result<(), StoreError> {
         // Any early return drops `txn`, which aborts it: nothing of the batch is applied.
         let txn = self.db.begin_write().map_err(db_error)?;
         let params = params_in(&txn, channel)?;
@@ -134,7 +134,10 @@ impl ChannelStore for RedbStore {
         txn.commit().map_err(db_error)
     }
 
-    fn recover(&self, channel: &Address) -> Result<Option<(ChannelParams, Recovered)>, StoreError> {
+    async fn recover(
+        &self,
+        channel: &Address,
+    ) -> Result<Option<(ChannelParams, Recovered)>, StoreError> {
         let key = channel.to_bytes();
         let txn = self.db.begin_read().map_err(db_error)?;
         let params = match txn
@@ -160,7 +163,7 @@ impl ChannelStore for RedbStore {
         Ok(Some((params, latest.into_recovered(newest))))
     }
 
-    fn log(
+    async fn log(
         &self,
         channel: &Address,
         from_seq: u64,
@@ -190,7 +193,7 @@ impl ChannelStore for RedbStore {
         Ok(entries)
     }
 
-    fn channels(&self) -> Result<Vec<Address>, StoreError> {
+    async fn channels(&self) -> Result<Vec<Address>, StoreError> {
         let txn = self.db.begin_read().map_err(db_error)?;
         let table = txn.open_table(PARAMS).map_err(db_error)?;
         let mut channels = Vec::new();

@@ -76,9 +76,19 @@ impl Node {
         let mut store = crate::store::MemoryStore::new();
         let params = *self.engine.params();
         let channel = params.binding.channel;
-        store.create_channel(&params).expect("create");
-        store.persist(&channel, &self.records).expect("persist");
-        store.recover(&channel).expect("recover").expect("known").1
+        crate::store::ready(async {
+            store.create_channel(&params).await.expect("create");
+            store
+                .persist(&channel, &self.records)
+                .await
+                .expect("persist");
+            store
+                .recover(&channel)
+                .await
+                .expect("recover")
+                .expect("known")
+                .1
+        })
     }
 
     pub fn restart(&mut self) {
