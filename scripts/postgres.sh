@@ -56,7 +56,7 @@ as_root() {
 }
 
 install_server() {
-    say "installing Debian's postgresql package (apt-get update && apt-get install -y postgresql; takes a minute or more)"
+    say "installing Debian's postgresql package (apt-get update, apt-get install -y --no-install-recommends postgresql)"
     # Concurrent callers (parallel tests) install once: the others wait here, then find it.
     local lock=/tmp/paychan-postgres-install.lock
     touch "$lock" 2>/dev/null || true
@@ -64,7 +64,7 @@ install_server() {
     flock 9
     if [ -z "$(find_bindir)" ]; then
         as_root env DEBIAN_FRONTEND=noninteractive apt-get update >&2
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 postgresql >&2
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 postgresql >&2
     fi
     flock -u 9
     exec 9>&-

@@ -4,7 +4,7 @@
 //!
 //! `cargo bench -p paychan-node --no-default-features --bench throughput`
 //!
-//! Both stores complete every call at once, so the bench drives them with `ready`, no runtime.
+//! The stores need no async runtime, so the bench drives them with `block_on`, no runtime.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use ed25519_dalek::SigningKey;
 use paychan_interface::{channel::Party, state::StateBinding, Address};
 use paychan_node::{
     engine::{Action, ChainView, ChannelEngine, ChannelParams, Event, Input, Payment, PeerMessage},
-    store::{ready, ChannelStore, MemoryStore, RedbStore},
+    store::{block_on, ChannelStore, MemoryStore, RedbStore},
 };
 
 const SOL: u64 = 1_000_000_000;
@@ -37,7 +37,7 @@ impl<S: ChannelStore> Side<S> {
             signer_b: Address::new_from_array(keys[1].verifying_key().to_bytes()),
             me,
         };
-        ready(store.create_channel(&params)).expect("create");
+        block_on(store.create_channel(&params)).expect("create");
         let mut engine = ChannelEngine::new(params, keys[me as usize - 1].clone());
         engine
             .handle(Input::Chain(ChainView {
@@ -64,7 +64,7 @@ impl<S: ChannelStore> Side<S> {
                 Action::Persist(record) => records.push(record),
                 other => {
                     if !records.is_empty() {
-                        ready(self.store.persist(&channel, &records)).expect("persist");
+                        block_on(self.store.persist(&channel, &records)).expect("persist");
                         records.clear();
                     }
                     match other {
@@ -78,7 +78,7 @@ impl<S: ChannelStore> Side<S> {
             }
         }
         if !records.is_empty() {
-            ready(self.store.persist(&channel, &records)).expect("persist");
+            block_on(self.store.persist(&channel, &records)).expect("persist");
         }
     }
 }

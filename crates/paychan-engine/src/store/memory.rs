@@ -125,6 +125,6 @@ mod tests {
 
     #[test]
     fn conformance() {
-        crate::store::ready(conformance::run_all(MemoryStore::new, |store| store));
+        crate::store::block_on(conformance::run_all(MemoryStore::new, |store| store));
     }
 }

@@ -25,15 +25,25 @@ pub use fault::{FaultPoint, FaultyStore};
 pub use latest::Latest;
 pub use memory::MemoryStore;
 
-/// Runs a store future that never waits (the memory store's, a lone redb file's) to its end,
-/// for tests outside an async runtime; panics if it would wait.
+/// Runs a store future to its end on this thread, for tests and benches outside an async
+/// runtime (the memory store never waits; redb waits for its committer thread).
 #[cfg(any(test, feature = "test-utils"))]
-pub fn ready<F: std::future::Future>(future: F) -> F::Output {
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::{sync::Arc, task, thread};
+    struct Unpark(thread::Thread);
+    impl task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = task::Waker::from(Arc::new(Unpark(thread::current())));
+    let mut context = task::Context::from_waker(&waker);
     let mut future = std::pin::pin!(future);
-    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut context) {
-        std::task::Poll::Ready(output) => output,
-        std::task::Poll::Pending => panic!("a store future waited; run it on an async runtime"),
+    loop {
+        if let task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        thread::park();
     }
 }
 

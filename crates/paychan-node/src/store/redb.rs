@@ -1,10 +1,22 @@
-//! The on-disk [`ChannelStore`]: a redb file, one fsynced write transaction per `persist`.
+//! The on-disk [`ChannelStore`]: one redb file for any number of channels, written by one
+//! committer thread. Writes that arrive while a commit is in flight are grouped into the next
+//! write transaction: one fsync makes all of them durable (group commit). Each caller still
+//! waits for its own write to be durable before it goes on, so "persist before you sign"
+//! holds per channel; a lone channel gets one commit per persist, as before.
 
 mod codec;
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        mpsc, Arc, Mutex,
+    },
+    thread::JoinHandle,
+};
 
-use ::redb::{Database, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
+use ::redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use futures_channel::oneshot;
 use paychan_interface::Address;
 
 use super::{ChannelStore, Latest, StoreError};
@@ -19,19 +31,72 @@ const LOG: TableDefinition<([u8; 32], u64), &[u8]> = TableDefinition::new("log")
 /// Channel address → borsh [`Latest`]: what recovery needs besides the newest log entry.
 const LATEST: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("latest");
 
+/// Writes one commit takes at most; more wait for the next, so no caller waits on an
+/// unbounded transaction.
+const MAX_GROUP: usize = 4_096;
+
+/// A handle on a store file. Clones share the file and its committer: give each channel its
+/// own clone, and their commits are grouped.
+#[derive(Clone, Debug)]
+pub struct RedbStore(Arc<Shared>);
+
 #[derive(Debug)]
-pub struct RedbStore {
-    db: Database,
+struct Shared {
+    db: Arc<Database>,
     path: PathBuf,
+    writes: Mutex<Option<mpsc::Sender<Write>>>,
+    committer: Mutex<Option<JoinHandle<()>>>,
+    stats: Arc<CommitStats>,
+}
+
+/// How the committer has grouped writes so far.
+#[derive(Debug, Default)]
+pub struct CommitStats {
+    commits: AtomicU64,
+    writes: AtomicU64,
+}
+
+impl CommitStats {
+    /// Write transactions committed (each one fsync).
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Writes (`create_channel` and `persist` calls) made durable by those commits.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+}
+
+/// One caller's write, answered once it is durable (or refused, having changed nothing).
+struct Write {
+    change: Change,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+enum Change {
+    Create(ChannelParams),
+    Persist(Address, Vec<Record>),
 }
 
 fn db_error(error: impl Into<::redb::Error>) -> StoreError {
     StoreError::Database(error.into().to_string())
 }
 
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The committer ends once its queue closes; wait for it, so the file is closed when
+        // the last handle is gone (a restart in the same process can open it again).
+        self.writes.lock().map(|mut w| w.take()).ok();
+        if let Some(committer) = self.committer.lock().ok().and_then(|mut c| c.take()) {
+            let _ = committer.join();
+        }
+    }
+}
+
 impl RedbStore {
-    /// Opens the store at `path`, creating the file if it does not exist. Only one `RedbStore`
-    /// may have a file open at a time.
+    /// Opens the store at `path`, creating the file if it does not exist. One process at a
+    /// time may have a file open ([`StoreError::InUse`] otherwise); share it by cloning.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let db = Database::create(&path).map_err(|e| match e {
@@ -46,23 +111,169 @@ impl RedbStore {
         txn.commit().map_err(db_error)?;
         // A new file is durable only once its directory entry is: fsync the directory too.
         sync_parent_dir(&path)?;
-        Ok(Self { db, path })
+        let db = Arc::new(db);
+        let stats = Arc::new(CommitStats::default());
+        let (writes, queue) = mpsc::channel();
+        let committer = std::thread::Builder::new()
+            .name("paychan-commit".into())
+            .spawn({
+                let (db, stats) = (Arc::clone(&db), Arc::clone(&stats));
+                move || commit_forever(&db, &queue, &stats)
+            })?;
+        Ok(Self(Arc::new(Shared {
+            db,
+            path,
+            writes: Mutex::new(Some(writes)),
+            committer: Mutex::new(Some(committer)),
+            stats,
+        })))
     }
 
     /// The file this store lives in (to reopen it after a simulated crash).
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.0.path
+    }
+
+    /// How writes have been grouped into commits so far (shared by every clone).
+    pub fn commit_stats(&self) -> &CommitStats {
+        &self.0.stats
+    }
+
+    async fn write(&self, change: Change) -> Result<(), StoreError> {
+        let (done, durable) = oneshot::channel();
+        let stopped = || StoreError::Database("the store's committer has stopped".into());
+        {
+            let writes = self.0.writes.lock().map_err(|_| stopped())?;
+            let writes = writes.as_ref().ok_or_else(stopped)?;
+            writes.send(Write { change, done }).map_err(|_| stopped())?;
+        }
+        durable.await.map_err(|_| stopped())?
     }
 }
 
-/// The params of `channel`, read inside a write transaction.
-fn params_in(txn: &WriteTransaction, channel: &Address) -> Result<ChannelParams, StoreError> {
-    let table = txn.open_table(PARAMS).map_err(db_error)?;
-    let bytes = table
-        .get(channel.to_bytes())
-        .map_err(db_error)?
-        .ok_or(StoreError::UnknownChannel(*channel))?;
-    decode_params(bytes.value())
+/// The committer: takes every write queued by now (at most [`MAX_GROUP`]), applies each in
+/// one write transaction, commits it (one fsync), then answers them all. A write that is
+/// refused (a conflict, an unknown channel) changes nothing and fails alone.
+fn commit_forever(db: &Database, queue: &mpsc::Receiver<Write>, stats: &CommitStats) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        let outcomes = commit_group(db, &group);
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        stats
+            .writes
+            .fetch_add(group.len() as u64, Ordering::Relaxed);
+        for (write, outcome) in group.into_iter().zip(outcomes) {
+            // The caller may have gone (its task was cancelled); the write stands.
+            let _ = write.done.send(outcome);
+        }
+    }
+}
+
+/// Each write's outcome; if the commit itself fails, every write in the group fails.
+fn commit_group(db: &Database, group: &[Write]) -> Vec<Result<(), StoreError>> {
+    let all_fail = |error: StoreError| {
+        let message = error.to_string();
+        group
+            .iter()
+            .map(|_| Err(StoreError::Database(message.clone())))
+            .collect()
+    };
+    let txn = match db.begin_write() {
+        Ok(txn) => txn,
+        Err(e) => return all_fail(db_error(e)),
+    };
+    let outcomes: Vec<_> = group
+        .iter()
+        .map(|write| match &write.change {
+            Change::Create(params) => create_in(&txn, params),
+            Change::Persist(channel, records) => persist_in(&txn, channel, records),
+        })
+        .collect();
+    // Default durability is Immediate: commit returns only once the data is fsynced.
+    match txn.commit() {
+        Ok(()) => outcomes,
+        Err(e) => all_fail(db_error(e)),
+    }
+}
+
+/// Remembers `params` unless the channel is known with the same ones.
+fn create_in(txn: &WriteTransaction, params: &ChannelParams) -> Result<(), StoreError> {
+    let channel = params.binding.channel;
+    let mut table = txn.open_table(PARAMS).map_err(db_error)?;
+    let existing = match table.get(channel.to_bytes()).map_err(db_error)? {
+        Some(bytes) => Some(decode_params(bytes.value())?),
+        None => None,
+    };
+    match existing {
+        Some(existing) if existing == *params => Ok(()),
+        Some(_) => Err(StoreError::ParamsMismatch(channel)),
+        None => {
+            table
+                .insert(channel.to_bytes(), encode_params(params)?.as_slice())
+                .map_err(db_error)?;
+            Ok(())
+        }
+    }
+}
+
+/// Applies `records` to `channel` inside a transaction other writes share: everything is
+/// checked before the first change, so a refused write leaves the transaction as it was.
+fn persist_in(
+    txn: &WriteTransaction,
+    channel: &Address,
+    records: &[Record],
+) -> Result<(), StoreError> {
+    let key = channel.to_bytes();
+    let params = {
+        let table = txn.open_table(PARAMS).map_err(db_error)?;
+        let bytes = table
+            .get(key)
+            .map_err(db_error)?
+            .ok_or(StoreError::UnknownChannel(*channel))?;
+        decode_params(bytes.value())?
+    };
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut log = txn.open_table(LOG).map_err(db_error)?;
+    let mut entries: Vec<(u64, Vec<u8>)> = Vec::new();
+    for record in records {
+        if let Record::FullySigned(entry) = record {
+            let (seq, encoded) = (entry.state.seq, encode(entry)?);
+            let earlier = entries.iter().find(|(s, _)| *s == seq).map(|(_, e)| e);
+            let conflicts = match earlier {
+                Some(earlier) => *earlier != encoded,
+                None => log
+                    .get((key, seq))
+                    .map_err(db_error)?
+                    .is_some_and(|stored| stored.value() != encoded.as_slice()),
+            };
+            if conflicts {
+                return Err(StoreError::Conflict(seq));
+            }
+            entries.push((seq, encoded));
+        }
+    }
+    let mut latest_table = txn.open_table(LATEST).map_err(db_error)?;
+    let mut latest = latest_of(&latest_table, key)?;
+    for record in records {
+        latest.apply(params.me, record);
+    }
+    let latest = encode(&latest)?;
+    for (seq, encoded) in &entries {
+        log.insert((key, *seq), encoded.as_slice())
+            .map_err(db_error)?;
+    }
+    latest_table
+        .insert(key, latest.as_slice())
+        .map_err(db_error)?;
+    Ok(())
 }
 
 fn latest_of(
@@ -75,71 +286,24 @@ fn latest_of(
     }
 }
 
-fn insert(
-    table: &mut Table<'_, [u8; 32], &'static [u8]>,
-    key: [u8; 32],
-    bytes: &[u8],
-) -> Result<(), StoreError> {
-    table.insert(key, bytes).map_err(db_error)?;
-    Ok(())
-}
-
 impl ChannelStore for RedbStore {
     async fn create_channel(&mut self, params: &ChannelParams) -> Result<(), StoreError> {
-        let channel = params.binding.channel;
-        let txn = self.db.begin_write().map_err(db_error)?;
-        {
-            let mut table = txn.open_table(PARAMS).map_err(db_error)?;
-            let existing = match table.get(channel.to_bytes()).map_err(db_error)? {
-                Some(bytes) => Some(decode_params(bytes.value())?),
-                None => None,
-            };
-            match existing {
-                Some(existing) if existing == *params => return Ok(()),
-                Some(_) => return Err(StoreError::ParamsMismatch(channel)),
-                None => insert(&mut table, channel.to_bytes(), &encode_params(params)?)?,
-            }
-        }
-        txn.commit().map_err(db_error)
+        self.write(Change::Create(*params)).await
     }
 
     async fn persist(&mut self, channel: &Address, records: &[Record]) -> Result<(), StoreError> {
-        // Any early return drops `txn`, which aborts it: nothing of the batch is applied.
-        let txn = self.db.begin_write().map_err(db_error)?;
-        let params = params_in(&txn, channel)?;
-        if records.is_empty() {
-            return Ok(());
-        }
-        let key = channel.to_bytes();
-        {
-            let mut latest_table = txn.open_table(LATEST).map_err(db_error)?;
-            let mut log = txn.open_table(LOG).map_err(db_error)?;
-            let mut latest = latest_of(&latest_table, key)?;
-            for record in records {
-                latest.apply(params.me, record);
-                if let Record::FullySigned(entry) = record {
-                    let encoded = encode(entry)?;
-                    let seq = entry.state.seq;
-                    let existing = log.get((key, seq)).map_err(db_error)?;
-                    if existing.is_some_and(|stored| stored.value() != encoded.as_slice()) {
-                        return Err(StoreError::Conflict(seq));
-                    }
-                    log.insert((key, seq), encoded.as_slice())
-                        .map_err(db_error)?;
-                }
-            }
-            insert(&mut latest_table, key, &encode(&latest)?)?;
-        }
-        // Default durability is Immediate: commit returns only once the data is fsynced.
-        txn.commit().map_err(db_error)
+        self.write(Change::Persist(*channel, records.to_vec()))
+            .await
     }
 
+    // Reads run on the caller's thread, beside the committer: redb readers see the last
+    // commit and never wait for a writer.
     async fn recover(
         &self,
         channel: &Address,
     ) -> Result<Option<(ChannelParams, Recovered)>, StoreError> {
         let key = channel.to_bytes();
-        let txn = self.db.begin_read().map_err(db_error)?;
+        let txn = self.0.db.begin_read().map_err(db_error)?;
         let params = match txn
             .open_table(PARAMS)
             .map_err(db_error)?
@@ -170,7 +334,7 @@ impl ChannelStore for RedbStore {
         limit: usize,
     ) -> Result<Vec<LogEntry>, StoreError> {
         let key = channel.to_bytes();
-        let txn = self.db.begin_read().map_err(db_error)?;
+        let txn = self.0.db.begin_read().map_err(db_error)?;
         if txn
             .open_table(PARAMS)
             .map_err(db_error)?
@@ -194,7 +358,7 @@ impl ChannelStore for RedbStore {
     }
 
     async fn channels(&self) -> Result<Vec<Address>, StoreError> {
-        let txn = self.db.begin_read().map_err(db_error)?;
+        let txn = self.0.db.begin_read().map_err(db_error)?;
         let table = txn.open_table(PARAMS).map_err(db_error)?;
         let mut channels = Vec::new();
         for row in table.iter().map_err(db_error)? {

@@ -76,7 +76,7 @@ impl Node {
         let mut store = crate::store::MemoryStore::new();
         let params = *self.engine.params();
         let channel = params.binding.channel;
-        crate::store::ready(async {
+        crate::store::block_on(async {
             store.create_channel(&params).await.expect("create");
             store
                 .persist(&channel, &self.records)

@@ -3,11 +3,12 @@ use paychan_interface::channel::Party;
 use super::{FaultPoint, FaultyStore};
 use crate::engine::Record;
 use crate::store::{
+    block_on,
     conformance::{
         self,
         fixtures::{address, entry, params, signed},
     },
-    ready, ChannelStore, MemoryStore, StoreError,
+    ChannelStore, MemoryStore, StoreError,
 };
 
 /// Creates channel 1 and persists three records, one per call, stopping at the first error.
@@ -37,14 +38,14 @@ async fn assert_dead(store: &mut FaultyStore<MemoryStore>) {
 
 #[test]
 fn a_fault_free_wrapper_conforms() {
-    ready(async move {
+    block_on(async move {
         conformance::run_all(|| FaultyStore::new(MemoryStore::new()), |store| store).await;
     })
 }
 
 #[test]
 fn counts_persist_calls() {
-    ready(async move {
+    block_on(async move {
         let mut store = FaultyStore::new(MemoryStore::new());
         assert!(scenario(&mut store).await.is_ok());
         assert_eq!(store.persist_calls(), 3);
@@ -54,7 +55,7 @@ fn counts_persist_calls() {
 
 #[test]
 fn before_write_applies_nothing_and_stays_dead() {
-    ready(async move {
+    block_on(async move {
         let mut store = FaultyStore::failing_at(MemoryStore::new(), 2, FaultPoint::BeforeWrite);
         assert!(matches!(
             scenario(&mut store).await,
@@ -75,7 +76,7 @@ fn before_write_applies_nothing_and_stays_dead() {
 
 #[test]
 fn after_write_applies_the_failing_call_and_stays_dead() {
-    ready(async move {
+    block_on(async move {
         let mut store = FaultyStore::failing_at(MemoryStore::new(), 2, FaultPoint::AfterWrite);
         assert!(matches!(
             scenario(&mut store).await,
@@ -95,7 +96,7 @@ fn after_write_applies_the_failing_call_and_stays_dead() {
 
 #[test]
 fn a_failed_inner_write_is_reported_as_is() {
-    ready(async move {
+    block_on(async move {
         let mut store = FaultyStore::failing_at(MemoryStore::new(), 1, FaultPoint::AfterWrite);
         let result = store
             .persist(&address(9), &[Record::FullySigned(entry(1))])
