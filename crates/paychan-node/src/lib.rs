@@ -9,12 +9,16 @@
 //! - [`transport`], [`peer`]: the encrypted, authenticated TCP link and the session that runs a driver over it.
 //! - [`runtime`]: a channel kept running (driver, watcher ticks, a link replaced on reconnect).
 //! - [`store`]: durable storage of what the engine persists (redb on disk, or memory).
+//! - [`node`]: every channel of one key in one process: one listener, one store, discovery of
+//!   new channels under a policy, and a handle the HTTP API drives.
 //! - [`watchtower`]: a third key that disputes and finalizes for parties that are offline.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod driver;
 pub mod ledger;
+#[cfg(feature = "node")]
+pub mod node;
 #[cfg(feature = "transport")]
 pub mod peer;
 #[cfg(feature = "transport")]

@@ -165,16 +165,7 @@ async fn bind_control(path: &Path) -> Result<UnixListener, String> {
 async fn log(mut notices: mpsc::UnboundedReceiver<Notice>) {
     let mut stderr = tokio::io::stderr();
     while let Some(notice) = notices.recv().await {
-        let line = match notice {
-            Notice::Connected => "peer connected".to_string(),
-            Notice::LinkLost(e) => format!("link lost: {e}"),
-            Notice::Refused(why) => format!("refused a connection: {why}"),
-            Notice::PeerUnreachable(why) => format!("peer unreachable: {why} (trying again)"),
-            Notice::Rejected(e) => format!("refused: {e}"),
-            Notice::Chain(e) => format!("chain: {e} (trying again next tick)"),
-            Notice::Landed(total) => format!("landed a transaction ({total} so far)"),
-        };
-        let line = format!("paychan daemon: {line}\n");
+        let line = format!("paychan daemon: {notice}\n");
         if stderr.write_all(line.as_bytes()).await.is_err() {
             return;
         }

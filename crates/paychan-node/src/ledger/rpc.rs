@@ -12,8 +12,10 @@ use super::{Landed, Ledger, LedgerError};
 /// The embedded ledger's one JSON-RPC extension: `[seconds]` → the new unix timestamp.
 pub const WARP_CLOCK: &str = paychan_interface::WARP_CLOCK_METHOD;
 
+/// Clones share one client (and its connection pool): a node gives one to each channel.
+#[derive(Clone)]
 pub struct RpcLedger {
-    client: RpcClient,
+    client: std::sync::Arc<RpcClient>,
 }
 
 impl std::fmt::Debug for RpcLedger {
@@ -29,7 +31,10 @@ impl RpcLedger {
     /// that a single-validator cluster never has).
     pub fn new(url: impl Into<String>) -> Self {
         Self {
-            client: RpcClient::new_with_commitment(url.into(), CommitmentConfig::confirmed()),
+            client: std::sync::Arc::new(RpcClient::new_with_commitment(
+                url.into(),
+                CommitmentConfig::confirmed(),
+            )),
         }
     }
 

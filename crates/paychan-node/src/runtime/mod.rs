@@ -16,7 +16,7 @@ pub use links::{
 
 use crate::{
     driver::{ChannelDriver, DriverError},
-    engine::{CloseTerms, Event, Input},
+    engine::{CloseTerms, Event, Input, LogEntry},
     ledger::{view_of, GoneEvidence, Ledger, Sighting},
     peer::Session,
     store::ChannelStore,
@@ -37,6 +37,12 @@ pub enum Command {
     /// Looks at the chain now; replies with how many transactions that landed.
     SyncChain(oneshot::Sender<Result<usize, DriverError>>),
     Status(oneshot::Sender<Status>),
+    /// Fully signed states from `from_seq` on, at most `limit` (a read: never stops the channel).
+    History {
+        from_seq: u64,
+        limit: usize,
+        reply: oneshot::Sender<Result<Vec<LogEntry>, DriverError>>,
+    },
 }
 
 /// A running channel at a glance.
@@ -68,6 +74,20 @@ pub enum Notice {
     Chain(DriverError),
     /// This node landed a transaction (the total so far).
     Landed(usize),
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::Connected => write!(f, "peer connected"),
+            Notice::LinkLost(e) => write!(f, "link lost: {e}"),
+            Notice::Refused(why) => write!(f, "refused a connection: {why}"),
+            Notice::PeerUnreachable(why) => write!(f, "peer unreachable: {why} (trying again)"),
+            Notice::Rejected(e) => write!(f, "refused: {e}"),
+            Notice::Chain(e) => write!(f, "chain: {e} (trying again next tick)"),
+            Notice::Landed(total) => write!(f, "landed a transaction ({total} so far)"),
+        }
+    }
 }
 
 /// The link as the runtime sees it: a dialer watches it to know when to dial again.
@@ -180,6 +200,15 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
                 let result = self.node.sync_chain().await;
                 let landed = self.node.landed.len() - before;
                 let _ = reply.send(fatal_or(result)?.map(|()| landed));
+            }
+            Command::History {
+                from_seq,
+                limit,
+                reply,
+            } => {
+                let address = self.node.channel().address;
+                let entries = self.node.store().log(&address, from_seq, limit).await;
+                let _ = reply.send(entries.map_err(DriverError::from));
             }
             Command::Status(reply) => {
                 let engine = self.node.engine();

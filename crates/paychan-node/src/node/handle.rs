@@ -1,0 +1,328 @@
+//! How the application reaches a node's channels: a cheap, `Send` handle (the HTTP API holds
+//! one per request) that finds a channel's runtime, asks it, and follows the node's events.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex, MutexGuard},
+    time::Duration,
+};
+
+use paychan_interface::{channel::Party, Address};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::{
+    engine::{CloseTerms, Event, Input, LogEntry, Payment},
+    runtime::{Command, Status},
+};
+
+/// Node events buffered for the slowest subscriber before it lags.
+const NODE_EVENTS: usize = 65_536;
+
+/// What happens on a node, for its application (the HTTP API streams these).
+#[derive(Clone, Debug)]
+pub enum NodeEvent {
+    /// A channel runs (joined now, or resumed from the store).
+    Started { channel: Address, me: Party },
+    /// Something happened to a channel: payments final either way, a close agreed, …
+    Channel { channel: Address, event: Event },
+    /// A channel opened to this node does not meet its policy; the node signs nothing for it.
+    Refused { channel: Address, reason: String },
+    /// A channel's runtime ended: settled on-chain, or stopped.
+    Ended { channel: Address, reason: String },
+    /// Worth logging (a lost link, a refused connection, a chain read that failed); with no
+    /// channel, it concerns the node's listener.
+    Notice {
+        channel: Option<Address>,
+        text: String,
+    },
+}
+
+/// A running channel as the node lists it.
+#[derive(Clone, Debug)]
+pub struct ChannelEntry {
+    pub me: Party,
+    /// The counterparty's wallet.
+    pub peer: Address,
+    pub commands: mpsc::Sender<Command>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("no channel {0} runs on this node")]
+    UnknownChannel(Address),
+    #[error("channel {0} has stopped")]
+    ChannelStopped(Address),
+    /// The engine refused the request and nothing changed (a payment beyond the balance, a
+    /// closing channel, …).
+    #[error("{0}")]
+    Refused(String),
+    #[error(
+        "payment {id} is not final after {secs} s (is the peer connected?); it stays queued and \
+         goes out when the peer is back"
+    )]
+    NotFinal { id: String, secs: u64 },
+    #[error("payment {id} was not made: {reason}")]
+    Dropped { id: String, reason: String },
+    #[error("the chain: {0}")]
+    Chain(String),
+    #[error("the node stopped: {0}")]
+    Stopped(String),
+}
+
+/// A payment that is final: co-signed by both parties and durable on both sides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentOutcome {
+    pub id: [u8; 16],
+    pub amount: u64,
+    /// The co-signed state that is its receipt.
+    pub seq: u64,
+    pub balance_a: u64,
+    pub balance_b: u64,
+}
+
+/// How a close went: agreed by both (the cooperative close lands), or registered alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloseOutcome {
+    pub cooperative: bool,
+    pub terms: CloseTerms,
+}
+
+#[derive(Clone, Debug)]
+pub struct NodeHandle(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    wallet: Address,
+    signer: Address,
+    channels: Mutex<BTreeMap<Address, ChannelEntry>>,
+    events: broadcast::Sender<NodeEvent>,
+}
+
+impl NodeHandle {
+    pub(super) fn new(wallet: Address, signer: Address) -> Self {
+        let (events, _) = broadcast::channel(NODE_EVENTS);
+        Self(Arc::new(Shared {
+            wallet,
+            signer,
+            channels: Mutex::new(BTreeMap::new()),
+            events,
+        }))
+    }
+
+    pub fn wallet(&self) -> Address {
+        self.0.wallet
+    }
+
+    pub fn signer(&self) -> Address {
+        self.0.signer
+    }
+
+    fn channels_locked(&self) -> MutexGuard<'_, BTreeMap<Address, ChannelEntry>> {
+        // Nothing panics while holding the lock; a poisoned map is still consistent.
+        self.0
+            .channels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Every running channel, by address.
+    pub fn channels(&self) -> Vec<(Address, ChannelEntry)> {
+        let channels = self.channels_locked();
+        channels.iter().map(|(a, e)| (*a, e.clone())).collect()
+    }
+
+    pub fn channel(&self, channel: &Address) -> Result<ChannelEntry, NodeError> {
+        let channels = self.channels_locked();
+        channels
+            .get(channel)
+            .cloned()
+            .ok_or(NodeError::UnknownChannel(*channel))
+    }
+
+    pub fn is_running(&self, channel: &Address) -> bool {
+        self.channels_locked().contains_key(channel)
+    }
+
+    /// How many channels run.
+    pub fn running(&self) -> usize {
+        self.channels_locked().len()
+    }
+
+    pub(super) fn insert(&self, channel: Address, entry: ChannelEntry) {
+        self.channels_locked().insert(channel, entry);
+    }
+
+    pub(super) fn remove(&self, channel: &Address) {
+        self.channels_locked().remove(channel);
+    }
+
+    pub(super) fn emit(&self, event: NodeEvent) {
+        // Nobody may be subscribed; the node goes on.
+        let _ = self.0.events.send(event);
+    }
+
+    /// Everything that happens from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.0.events.subscribe()
+    }
+
+    /// Sends a command to a channel's runtime and waits for its reply.
+    pub async fn ask<T>(
+        &self,
+        channel: &Address,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, NodeError> {
+        let entry = self.channel(channel)?;
+        let (reply, answer) = oneshot::channel();
+        let stopped = || NodeError::ChannelStopped(*channel);
+        entry
+            .commands
+            .send(command(reply))
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())
+    }
+
+    pub async fn status(&self, channel: &Address) -> Result<Status, NodeError> {
+        self.ask(channel, Command::Status).await
+    }
+
+    async fn input(&self, channel: &Address, input: Input) -> Result<(), NodeError> {
+        self.ask(channel, |reply| Command::Input { input, reply })
+            .await?
+            .map_err(|e| NodeError::Refused(e.to_string()))
+    }
+
+    /// Pays `amount` lamports to the counterparty and waits, at most `patience`, until the
+    /// payment is final.
+    pub async fn pay(
+        &self,
+        channel: &Address,
+        amount: u64,
+        patience: Duration,
+    ) -> Result<PaymentOutcome, NodeError> {
+        let id: [u8; 16] = rand::random();
+        let label = hex(&id);
+        let mut seen = self.subscribe();
+        self.input(channel, Input::Pay(Payment { id, amount }))
+            .await?;
+        let wait = async {
+            loop {
+                match seen.recv().await {
+                    Ok(NodeEvent::Channel {
+                        channel: from,
+                        event: Event::Paid { seq, payments },
+                    }) if from == *channel && payments.iter().any(|p| p.id == id) => {
+                        return Ok(seq);
+                    }
+                    Ok(NodeEvent::Channel {
+                        channel: from,
+                        event: Event::Dropped { payments, reason },
+                    }) if from == *channel && payments.iter().any(|p| p.id == id) => {
+                        return Err(NodeError::Dropped {
+                            id: label.clone(),
+                            reason: format!("{reason:?}"),
+                        });
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => {
+                        return Err(NodeError::ChannelStopped(*channel))
+                    }
+                }
+            }
+        };
+        let seq = match tokio::time::timeout(patience, wait).await {
+            Ok(seq) => seq?,
+            Err(_) => {
+                return Err(NodeError::NotFinal {
+                    id: label,
+                    secs: patience.as_secs(),
+                })
+            }
+        };
+        // The state at `seq` holds this payment; later rounds may already have moved on.
+        let status = self.status(channel).await?;
+        let co_signed = status.co_signed.map(|c| c.state).unwrap_or(status.newest);
+        Ok(PaymentOutcome {
+            id,
+            amount,
+            seq,
+            balance_a: co_signed.balance_a,
+            balance_b: co_signed.balance_b,
+        })
+    }
+
+    /// Closes cooperatively; without the peer's agreement within `patience` (or at once with
+    /// `unilateral`), registers the newest co-signed state (the node finalizes after the
+    /// challenge period).
+    pub async fn close(
+        &self,
+        channel: &Address,
+        unilateral: bool,
+        patience: Duration,
+    ) -> Result<CloseOutcome, NodeError> {
+        if !unilateral {
+            let mut seen = self.subscribe();
+            self.input(channel, Input::Close).await?;
+            let agreed = async {
+                loop {
+                    match seen.recv().await {
+                        Ok(NodeEvent::Channel {
+                            channel: from,
+                            event: Event::CloseAgreed(terms),
+                        }) if from == *channel => return Some(terms),
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            };
+            if let Ok(Some(terms)) = tokio::time::timeout(patience, agreed).await {
+                return Ok(CloseOutcome {
+                    cooperative: true,
+                    terms,
+                });
+            }
+        }
+        let registered = self
+            .ask(channel, Command::ForceClose)
+            .await?
+            .map_err(|e| NodeError::Chain(e.to_string()))?;
+        Ok(CloseOutcome {
+            cooperative: false,
+            terms: CloseTerms {
+                seq: registered.seq,
+                balance_a: registered.balance_a,
+                balance_b: registered.balance_b,
+            },
+        })
+    }
+
+    /// Looks at the chain now: disputes a stale registration, finalizes after the window.
+    /// Returns how many transactions landed.
+    pub async fn settle(&self, channel: &Address) -> Result<usize, NodeError> {
+        self.ask(channel, Command::SyncChain)
+            .await?
+            .map_err(|e| NodeError::Chain(e.to_string()))
+    }
+
+    /// Fully signed states (each a receipt for the payments in it) from `from_seq` on.
+    pub async fn history(
+        &self,
+        channel: &Address,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, NodeError> {
+        self.ask(channel, |reply| Command::History {
+            from_seq,
+            limit,
+            reply,
+        })
+        .await?
+        .map_err(|e| NodeError::Stopped(e.to_string()))
+    }
+}
+
+/// Lower-case hex, as payment ids are shown.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

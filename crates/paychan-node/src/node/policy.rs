@@ -1,0 +1,164 @@
+//! Which inbound channels a node joins. A channel a stranger opens to this node's key is
+//! joined only if it meets every rule here; until then the node signs nothing for it.
+
+use std::collections::BTreeSet;
+
+use paychan_interface::{channel::Channel, Address};
+
+use crate::driver::JoinPolicy;
+
+/// What a node requires of a channel someone else opened to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboundPolicy {
+    /// The shortest challenge period accepted (checked for every channel, ours too).
+    pub join: JoinPolicy,
+    /// The least the opener must have locked, in lamports.
+    pub min_deposit: u64,
+    /// Channels this node runs at once, inbound and outbound together.
+    pub max_channels: usize,
+    /// Openers (wallets) the node accepts; `None`: anyone.
+    pub allow: Option<BTreeSet<Address>>,
+}
+
+impl Default for InboundPolicy {
+    fn default() -> Self {
+        Self {
+            join: JoinPolicy::default(),
+            min_deposit: 0,
+            max_channels: 10_000,
+            allow: None,
+        }
+    }
+}
+
+/// Why a node does not join a channel opened to it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the opener {opener} is not on the allow-list")]
+    NotAllowed { opener: Address },
+    #[error("the opener locked {deposited} lamports, below the minimum of {min}")]
+    DepositTooSmall { deposited: u64, min: u64 },
+    #[error("the node already runs its maximum of {max} channels")]
+    Full { max: usize },
+    #[error(
+        "the challenge period is {period} s, below the minimum of {min} s: a stale state \
+         could be registered and finalized before a dispute lands"
+    )]
+    ChallengePeriodTooShort { period: u64, min: u64 },
+}
+
+impl InboundPolicy {
+    /// Checks a channel `opener` opened to this node, which runs `running` channels now.
+    pub fn check(&self, channel: &Channel, running: usize) -> Result<(), Refusal> {
+        let opener = channel.party_a;
+        if self
+            .allow
+            .as_ref()
+            .is_some_and(|allow| !allow.contains(&opener))
+        {
+            return Err(Refusal::NotAllowed { opener });
+        }
+        if channel.deposited_a < self.min_deposit {
+            return Err(Refusal::DepositTooSmall {
+                deposited: channel.deposited_a,
+                min: self.min_deposit,
+            });
+        }
+        self.check_own(channel, running)
+    }
+
+    /// What holds for every channel, including those this node opened itself.
+    pub fn check_own(&self, channel: &Channel, running: usize) -> Result<(), Refusal> {
+        if running >= self.max_channels {
+            return Err(Refusal::Full {
+                max: self.max_channels,
+            });
+        }
+        let (period, min) = (
+            channel.challenge_period_secs,
+            self.join.min_challenge_period_secs,
+        );
+        if period < min {
+            return Err(Refusal::ChallengePeriodTooShort { period, min });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channel(opener: u8, deposited_a: u64, period: u64) -> Channel {
+        let node = Address::new_from_array([9; 32]);
+        Channel {
+            status: paychan_interface::channel::ChannelStatus::Open,
+            bump: 255,
+            party_a: Address::new_from_array([opener; 32]),
+            party_b: node,
+            nonce: 1,
+            opened_slot: 1,
+            challenge_period_secs: period,
+            deposited_a,
+            deposited_b: 0,
+            registered: Default::default(),
+            registered_by: None,
+            accountable_seq: 0,
+            deadline: 0,
+            unclaimed_a: 0,
+            unclaimed_b: 0,
+            signer_a: Address::new_from_array([opener; 32]),
+            signer_b: node,
+        }
+    }
+
+    fn policy() -> InboundPolicy {
+        InboundPolicy {
+            join: JoinPolicy {
+                min_challenge_period_secs: 100,
+            },
+            min_deposit: 1_000,
+            max_channels: 2,
+            allow: Some([Address::new_from_array([1; 32])].into()),
+        }
+    }
+
+    #[test]
+    fn each_rule_refuses_with_its_own_reason() {
+        let policy = policy();
+        assert_eq!(policy.check(&channel(1, 1_000, 100), 1), Ok(()));
+        assert_eq!(
+            policy.check(&channel(2, 1_000, 100), 1),
+            Err(Refusal::NotAllowed {
+                opener: Address::new_from_array([2; 32])
+            })
+        );
+        assert_eq!(
+            policy.check(&channel(1, 999, 100), 1),
+            Err(Refusal::DepositTooSmall {
+                deposited: 999,
+                min: 1_000
+            })
+        );
+        assert_eq!(
+            policy.check(&channel(1, 1_000, 100), 2),
+            Err(Refusal::Full { max: 2 })
+        );
+        assert_eq!(
+            policy.check(&channel(1, 1_000, 99), 1),
+            Err(Refusal::ChallengePeriodTooShort {
+                period: 99,
+                min: 100
+            })
+        );
+    }
+
+    #[test]
+    fn anyone_may_open_without_an_allow_list() {
+        let policy = InboundPolicy {
+            allow: None,
+            ..policy()
+        };
+        assert_eq!(policy.check(&channel(7, 5_000, 100), 0), Ok(()));
+    }
+}
