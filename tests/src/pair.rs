@@ -34,9 +34,22 @@ pub async fn open_channel<C: TestChain>(
     deposit_a: u64,
     deposit_b: u64,
 ) -> (Keypair, Keypair, ChannelAddress) {
-    let (a, b) = (Keypair::new(), Keypair::new());
-    chain.fund(&a.pubkey(), WALLET).await;
+    let b = Keypair::new();
     chain.fund(&b.pubkey(), WALLET).await;
+    let (a, channel) = open_channel_to(chain, &b, deposit_a, deposit_b).await;
+    (a, b, channel)
+}
+
+/// A fresh funded payer A and the channel it opens to `b` (funded already), as
+/// [`open_channel`] does.
+pub async fn open_channel_to<C: TestChain>(
+    chain: &mut C,
+    b: &Keypair,
+    deposit_a: u64,
+    deposit_b: u64,
+) -> (Keypair, ChannelAddress) {
+    let a = Keypair::new();
+    chain.fund(&a.pubkey(), WALLET).await;
     let channel = ChannelAddress::new_random(&paychan_interface::ID, &a.pubkey(), &b.pubkey());
     let mut ledger = chain.ledger();
     submit_as(
@@ -49,7 +62,7 @@ pub async fn open_channel<C: TestChain>(
     if deposit_b > 0 {
         submit_as(
             &mut ledger,
-            &b,
+            b,
             &[client::deposit(&channel, &b.pubkey(), deposit_b)],
         )
         .await
@@ -58,7 +71,7 @@ pub async fn open_channel<C: TestChain>(
     // A real chain has moved past the opening slot by the time the parties settle anything
     // (the program refuses to settle in it); program-test's bank only moves when warped.
     chain.advance_time(0).await;
-    (a, b, channel)
+    (a, channel)
 }
 
 /// Moves messages both ways until neither side has anything to say.
