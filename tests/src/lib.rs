@@ -6,10 +6,12 @@ pub mod chain;
 pub mod fixture;
 pub mod flaky;
 pub mod forge;
+pub mod http;
 pub mod litesvm_backend;
 pub mod pair;
 pub mod program_test_backend;
 pub mod running;
+pub mod serving;
 pub mod validator;
 
 /// The SBF binary under test, written by `scripts/build-sbf.sh`.

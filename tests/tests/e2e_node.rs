@@ -9,40 +9,20 @@ use std::collections::HashMap;
 use paychan_interface::Address;
 use paychan_node::{
     engine::Event,
-    node::{InboundPolicy, Node, NodeConfig, NodeError, NodeEvent},
+    node::{InboundPolicy, NodeError, NodeEvent},
     runtime::RuntimeEnd,
-    store::{MemoryStore, RedbStore},
+    store::MemoryStore,
 };
 use paychan_tests::{
     chain::{SvmChain, TestChain},
     pair::{join, open_channel_to, payment, WALLET},
-    running::{signing_key, start_dialing, DEADLINE, TICK},
+    running::{start_dialing, DEADLINE},
+    serving::serve,
     SOL,
 };
 use solana_keypair::Keypair;
-use solana_program_test::tokio::{
-    net::TcpListener,
-    sync::{broadcast, mpsc},
-    task::spawn_local,
-    time::timeout,
-};
+use solana_program_test::tokio::sync::mpsc;
 use solana_signer::Signer;
-
-/// Waits for the first node event `pick` takes.
-async fn next<T>(
-    events: &mut broadcast::Receiver<NodeEvent>,
-    mut pick: impl FnMut(NodeEvent) -> Option<T>,
-) -> T {
-    timeout(DEADLINE, async {
-        loop {
-            if let Some(found) = pick(events.recv().await.expect("node events")) {
-                return found;
-            }
-        }
-    })
-    .await
-    .expect("the node reports it in time")
-}
 
 #[test]
 fn one_node_serves_many_payers_and_applies_its_policy() {
@@ -50,28 +30,13 @@ fn one_node_serves_many_payers_and_applies_its_policy() {
         let mut chain = SvmChain::new();
         let service = Keypair::new();
         chain.fund(&service.pubkey(), WALLET).await;
-        let dir = tempfile::TempDir::new().expect("temp dir");
-        let store = RedbStore::open(dir.path().join("node.redb")).expect("store");
-        let config = NodeConfig {
-            wallet: service.insecure_clone(),
-            signer: signing_key(&service),
-            program_id: paychan_interface::ID,
-            policy: InboundPolicy {
-                join: chain.join_policy(),
-                min_deposit: SOL,
-                max_channels: 100,
-                allow: None,
-            },
-            peers: HashMap::new(),
-            tick: TICK,
-            discover_every: TICK,
+        let policy = InboundPolicy {
+            min_deposit: SOL,
+            max_channels: 100,
+            ..InboundPolicy::default()
         };
-        let node = Node::new(config, store.clone(), chain.ledger());
-        let handle = node.handle();
-        let mut events = handle.subscribe();
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address");
-        let _node = spawn_local(node.run(Some(listener)));
+        let mut node = serve(&chain, &service, policy).await;
+        let (handle, address) = (node.handle.clone(), node.peers);
 
         // Payers open channels while the node runs; one locks less than the node asks.
         const PAYERS: u64 = 3;
@@ -81,20 +46,21 @@ fn one_node_serves_many_payers_and_applies_its_policy() {
         }
         let (_, small) = open_channel_to(&mut chain, &service, SOL / 2, 0).await;
         let mut started = Vec::new();
-        let refused = next(&mut events, |event| match event {
-            NodeEvent::Started { channel, .. } => {
-                started.push(channel);
-                None
-            }
-            NodeEvent::Refused { channel, reason } => Some((channel, reason)),
-            _ => None,
-        })
-        .await;
+        let refused = node
+            .next(|event| match event {
+                NodeEvent::Started { channel, .. } => {
+                    started.push(channel);
+                    None
+                }
+                NodeEvent::Refused { channel, reason } => Some((channel, reason)),
+                _ => None,
+            })
+            .await;
         assert_eq!(refused.0, small.address);
         assert!(refused.1.contains("below the minimum"), "{}", refused.1);
         while started.len() < PAYERS as usize {
             started.push(
-                next(&mut events, |event| match event {
+                node.next(|event| match event {
                     NodeEvent::Started { channel, .. } => Some(channel),
                     _ => None,
                 })
@@ -126,14 +92,15 @@ fn one_node_serves_many_payers_and_applies_its_policy() {
         }
         let mut received: HashMap<Address, (u64, u64)> = HashMap::new();
         while received.values().map(|(count, _)| count).sum::<u64>() < 100 * PAYERS {
-            let (channel, payments) = next(&mut events, |event| match event {
-                NodeEvent::Channel {
-                    channel,
-                    event: Event::Received { payments, .. },
-                } => Some((channel, payments)),
-                _ => None,
-            })
-            .await;
+            let (channel, payments) = node
+                .next(|event| match event {
+                    NodeEvent::Channel {
+                        channel,
+                        event: Event::Received { payments, .. },
+                    } => Some((channel, payments)),
+                    _ => None,
+                })
+                .await;
             let entry = received.entry(channel).or_default();
             entry.0 += payments.len() as u64;
             entry.1 += payments.iter().map(|p| p.amount).sum::<u64>();
@@ -190,7 +157,7 @@ fn one_node_serves_many_payers_and_applies_its_policy() {
         assert!(closed.cooperative);
         let (first, _, _) = payers.remove(0);
         assert_eq!(first.ended().await, RuntimeEnd::ChannelClosed);
-        next(&mut events, |event| match event {
+        node.next(|event| match event {
             NodeEvent::Ended { channel: ended, .. } if ended == channel.address => Some(()),
             _ => None,
         })

@@ -1,6 +1,7 @@
 //! A paychan node: everything around the pure engine that a party runs — the driver, the
 //! chain, the disk and the network.
 //!
+//! - [`api`]: the node's HTTP API (JSON, Server-Sent Events, a secret token).
 //! - [`engine`], [`watcher`]: the pure two-party state machine and the watcher's decisions
 //!   (from `paychan-engine`, re-exported).
 //! - [`ledger`]: the L1 backends (LiteSVM, BanksClient, JSON-RPC) and cooperative-close co-signing.
@@ -15,6 +16,8 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+#[cfg(feature = "api")]
+pub mod api;
 pub mod driver;
 pub mod ledger;
 #[cfg(feature = "node")]

@@ -5,7 +5,7 @@
 //! naming its key and starts each new one that meets its [`InboundPolicy`] without a
 //! restart. The application drives channels through a [`NodeHandle`].
 
-mod handle;
+pub(crate) mod handle;
 mod policy;
 
 use std::{
