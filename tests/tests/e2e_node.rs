@@ -118,7 +118,7 @@ fn one_node_serves_many_payers_and_applies_its_policy() {
         // The node pays back through its handle; the payer sees it final.
         let (channel, amount) = (payers[0].1, payers[0].2);
         let paid = handle
-            .pay(&channel.address, 7, DEADLINE)
+            .pay(&channel.address, 7, 1, DEADLINE, |_, _| {})
             .await
             .expect("the node pays");
         assert_eq!(paid.balance_b, 100 * amount - 7);
@@ -127,11 +127,13 @@ fn one_node_serves_many_payers_and_applies_its_policy() {
         // Bad requests change nothing, each with its own error.
         let before = handle.status(&channel.address).await.expect("status");
         assert!(matches!(
-            handle.pay(&small.address, 1, DEADLINE).await,
+            handle.pay(&small.address, 1, 1, DEADLINE, |_, _| {}).await,
             Err(NodeError::UnknownChannel(a)) if a == small.address
         ));
         assert!(matches!(
-            handle.pay(&channel.address, 100 * SOL, DEADLINE).await,
+            handle
+                .pay(&channel.address, 100 * SOL, 1, DEADLINE, |_, _| {})
+                .await,
             Err(NodeError::Refused(_))
         ));
         assert_eq!(

@@ -111,6 +111,8 @@ fn a_backend_follows_payments_on_the_api_and_bad_requests_change_nothing() {
             (pay.clone(), "POST", r#"{"amount":1,"to":"x"}"#, 400),
             (pay.clone(), "POST", "not json", 400),
             (pay.clone(), "POST", r#"{"amount":1000000000000}"#, 422),
+            (pay.clone(), "POST", r#"{"amount":1,"count":0}"#, 400),
+            (pay.clone(), "POST", r#"{"amount":1,"count":100001}"#, 400),
             (format!("{path}/history?limit=99999"), "GET", "", 400),
             (format!("{path}/history?from=x"), "GET", "", 400),
             ("/v1/nothing".into(), "GET", "", 404),
@@ -148,7 +150,7 @@ fn a_backend_follows_payments_on_the_api_and_bad_requests_change_nothing() {
         assert_eq!(paid.body["balance_b"], 5_000);
         let sent = events.next().await;
         assert_eq!(sent["type"], "payment_sent");
-        assert_eq!(sent["id"], paid.body["id"]);
+        assert_eq!(sent["id"], paid.body["first_id"]);
 
         // The receipts: every payment, in the states that carry them.
         let receipts = api.get(&format!("{path}/history")).await;
@@ -162,7 +164,7 @@ fn a_backend_follows_payments_on_the_api_and_bad_requests_change_nothing() {
             .collect();
         paid_ids.sort();
         let mut expected: Vec<String> = ids.iter().map(|id| hex(id)).collect();
-        expected.push(paid.body["id"].as_str().expect("id").to_string());
+        expected.push(paid.body["first_id"].as_str().expect("id").to_string());
         expected.sort();
         assert_eq!(paid_ids, expected);
 

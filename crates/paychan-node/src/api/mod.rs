@@ -36,7 +36,7 @@ use tokio::sync::{broadcast, Semaphore};
 
 use crate::{
     engine::Event,
-    node::{handle::hex, NodeError, NodeEvent, NodeHandle},
+    node::{hex, payment_id, NodeError, NodeEvent, NodeHandle},
 };
 use wire::*;
 
@@ -60,6 +60,8 @@ pub const MAX_EVENT_STREAMS: usize = 64;
 const MAX_BODY: usize = 16 * 1024;
 /// How long a pay or close waits by default.
 const DEFAULT_PATIENCE: Duration = Duration::from_secs(10);
+/// Payments one pay request makes at most.
+pub const MAX_PAYMENTS_PER_REQUEST: u64 = 100_000;
 /// Receipts a history request returns at most.
 pub const MAX_HISTORY: usize = 10_000;
 
@@ -265,12 +267,22 @@ async fn pay(
             "amount must be at least 1 lamport",
         ));
     }
+    let count = request.count.unwrap_or(1);
+    if !(1..=MAX_PAYMENTS_PER_REQUEST).contains(&count) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("count must be 1 to {MAX_PAYMENTS_PER_REQUEST}"),
+        ));
+    }
+    let patience = patience(request.timeout_ms);
     let paid = api
         .node
-        .pay(&channel, request.amount, patience(request.timeout_ms))
+        .pay(&channel, request.amount, count, patience, |_, _| {})
         .await?;
     Ok(Json(Paid {
-        id: hex(&paid.id),
+        batch: hex(&paid.batch),
+        first_id: hex(&payment_id(paid.batch, 0)),
+        count: paid.count,
         amount: paid.amount,
         seq: paid.seq,
         balance_a: paid.balance_a,

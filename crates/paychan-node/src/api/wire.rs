@@ -38,18 +38,26 @@ pub struct ChannelInfo {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct PayRequest {
-    /// Lamports, at least 1.
+    /// Lamports per payment, at least 1.
     pub amount: u64,
-    /// How long to wait for the payment to be final (default 10 s); it stays queued after.
+    /// How many payments (default 1, at most 100,000).
+    #[serde(default)]
+    pub count: Option<u64>,
+    /// How long to wait without progress (default 10 s); what is not final stays queued.
     #[serde(default)]
     pub timeout_ms: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Paid {
-    pub id: String,
+    /// The payments' ids are `batch` followed by their index (0 … count − 1) as 8 bytes
+    /// little-endian: 32 hex digits each.
+    pub batch: String,
+    /// The first payment's id (the only one's, for a single payment).
+    pub first_id: String,
+    pub count: u64,
     pub amount: u64,
-    /// The co-signed state that is the payment's receipt.
+    /// The newest co-signed state, which holds them all: their receipt.
     pub seq: u64,
     pub balance_a: u64,
     pub balance_b: u64,

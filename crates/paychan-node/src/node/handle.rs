@@ -2,7 +2,7 @@
 //! one per request) that finds a channel's runtime, asks it, and follows the node's events.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashSet},
     sync::{Arc, Mutex, MutexGuard},
     time::Duration,
 };
@@ -57,27 +57,61 @@ pub enum NodeError {
     #[error("{0}")]
     Refused(String),
     #[error(
-        "payment {id} is not final after {secs} s (is the peer connected?); it stays queued and \
-         goes out when the peer is back"
+        "{pending} of {count} payments (batch {batch}) are not final after {secs} s without \
+         progress (is the peer connected?); they stay queued and go out when it is"
     )]
-    NotFinal { id: String, secs: u64 },
-    #[error("payment {id} was not made: {reason}")]
-    Dropped { id: String, reason: String },
+    NotFinal {
+        batch: String,
+        pending: u64,
+        count: u64,
+        secs: u64,
+    },
+    #[error("{failed} of {count} payments (batch {batch}) were not made: {reason}")]
+    Dropped {
+        batch: String,
+        failed: u64,
+        count: u64,
+        reason: String,
+    },
     #[error("the chain: {0}")]
     Chain(String),
     #[error("the node stopped: {0}")]
     Stopped(String),
 }
 
-/// A payment that is final: co-signed by both parties and durable on both sides.
+/// Payments that are final: co-signed by both parties and durable on both sides.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PaymentOutcome {
-    pub id: [u8; 16],
+pub struct PaymentBatch {
+    /// The payments' ids are [`payment_id`]`(batch, 0 … count − 1)`.
+    pub batch: [u8; 8],
+    pub count: u64,
     pub amount: u64,
-    /// The co-signed state that is its receipt.
+    /// The newest co-signed state, which holds them all: their receipt.
     pub seq: u64,
     pub balance_a: u64,
     pub balance_b: u64,
+}
+
+/// A payment's id: its batch, then its index in the batch (little-endian), so the history
+/// shows which request made each payment.
+pub fn payment_id(batch: [u8; 8], index: u64) -> [u8; 16] {
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&batch);
+    id[8..].copy_from_slice(&index.to_le_bytes());
+    id
+}
+
+/// A payment id as people read it: its batch in hex, a dash, its index in the batch.
+pub fn payment_label(id: &[u8; 16]) -> String {
+    let (batch, index) = id.split_at(8);
+    let mut le = [0u8; 8];
+    le.copy_from_slice(index);
+    format!("{}-{}", hex(batch), u64::from_le_bytes(le))
+}
+
+/// Removes `payments` from `pending`, returning how many were there.
+fn remove_all(pending: &mut HashSet<[u8; 16]>, payments: &[Payment]) -> u64 {
+    payments.iter().filter(|p| pending.remove(&p.id)).count() as u64
 }
 
 /// How a close went: agreed by both (the cooperative close lands), or registered alone.
@@ -193,62 +227,92 @@ impl NodeHandle {
             .map_err(|e| NodeError::Refused(e.to_string()))
     }
 
-    /// Pays `amount` lamports to the counterparty and waits, at most `patience`, until the
-    /// payment is final.
+    /// Pays `amount` lamports `count` times and waits until every payment is final, giving
+    /// up after `patience` without progress (the rest stay queued). Their ids are
+    /// [`payment_id`]`(batch, 0 … count − 1)`; `progress` hears (final, count) as they come.
     pub async fn pay(
         &self,
         channel: &Address,
         amount: u64,
+        count: u64,
         patience: Duration,
-    ) -> Result<PaymentOutcome, NodeError> {
-        let id: [u8; 16] = rand::random();
-        let label = hex(&id);
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<PaymentBatch, NodeError> {
+        let batch: [u8; 8] = rand::random();
+        let label = hex(&batch);
         let mut seen = self.subscribe();
-        self.input(channel, Input::Pay(Payment { id, amount }))
-            .await?;
-        let wait = async {
-            loop {
-                match seen.recv().await {
-                    Ok(NodeEvent::Channel {
-                        channel: from,
-                        event: Event::Paid { seq, payments },
-                    }) if from == *channel && payments.iter().any(|p| p.id == id) => {
-                        return Ok(seq);
-                    }
-                    Ok(NodeEvent::Channel {
-                        channel: from,
-                        event: Event::Dropped { payments, reason },
-                    }) if from == *channel && payments.iter().any(|p| p.id == id) => {
-                        return Err(NodeError::Dropped {
-                            id: label.clone(),
-                            reason: format!("{reason:?}"),
-                        });
-                    }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => {
-                        return Err(NodeError::ChannelStopped(*channel))
-                    }
+        let mut pending = HashSet::new();
+        for index in 0..count {
+            let id = payment_id(batch, index);
+            if let Err(e) = self
+                .input(channel, Input::Pay(Payment { id, amount }))
+                .await
+            {
+                return Err(match index {
+                    0 => e,
+                    queued => NodeError::Refused(format!(
+                        "{queued} payments are queued (batch {label}); the next was refused: {e}"
+                    )),
+                });
+            }
+            pending.insert(id);
+        }
+        let (mut done, mut failed, mut reason) = (0u64, 0u64, None);
+        while !pending.is_empty() {
+            let event = match tokio::time::timeout(patience, seen.recv()).await {
+                Ok(Ok(NodeEvent::Channel { channel: from, event })) if from == *channel => event,
+                Ok(Ok(_)) => continue,
+                Ok(Err(broadcast::error::RecvError::Lagged(missed))) => {
+                    return Err(NodeError::Stopped(format!(
+                        "lost track of batch {label} after {done} of {count} payments: the node's \
+                         events ran {missed} ahead; the rest go on, the history shows which are final"
+                    )))
                 }
+                Ok(Err(broadcast::error::RecvError::Closed)) => {
+                    return Err(NodeError::ChannelStopped(*channel))
+                }
+                Err(_) => {
+                    return Err(NodeError::NotFinal {
+                        batch: label,
+                        pending: pending.len() as u64,
+                        count,
+                        secs: patience.as_secs(),
+                    })
+                }
+            };
+            match event {
+                Event::Paid { payments, .. } => {
+                    done += remove_all(&mut pending, &payments);
+                    progress(done, count);
+                }
+                Event::Dropped {
+                    payments,
+                    reason: why,
+                } => {
+                    failed += remove_all(&mut pending, &payments);
+                    reason = Some(why);
+                }
+                _ => {}
             }
-        };
-        let seq = match tokio::time::timeout(patience, wait).await {
-            Ok(seq) => seq?,
-            Err(_) => {
-                return Err(NodeError::NotFinal {
-                    id: label,
-                    secs: patience.as_secs(),
-                })
-            }
-        };
-        // The state at `seq` holds this payment; later rounds may already have moved on.
+        }
+        if failed > 0 {
+            return Err(NodeError::Dropped {
+                batch: label,
+                failed,
+                count,
+                reason: reason.map_or(String::new(), |r| format!("{r:?}")),
+            });
+        }
+        // The newest co-signed state holds every payment of the batch.
         let status = self.status(channel).await?;
-        let co_signed = status.co_signed.map(|c| c.state).unwrap_or(status.newest);
-        Ok(PaymentOutcome {
-            id,
+        let state = status.co_signed.map(|c| c.state).unwrap_or(status.newest);
+        Ok(PaymentBatch {
+            batch,
+            count,
             amount,
-            seq,
-            balance_a: co_signed.balance_a,
-            balance_b: co_signed.balance_b,
+            seq: state.seq,
+            balance_a: state.balance_a,
+            balance_b: state.balance_b,
         })
     }
 
@@ -325,4 +389,15 @@ impl NodeHandle {
 /// Lower-case hex, as payment ids are shown.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_shows_the_batch_and_index_of_its_id() {
+        let id = payment_id([0xab; 8], 9_999);
+        assert_eq!(payment_label(&id), "abababababababab-9999");
+    }
 }

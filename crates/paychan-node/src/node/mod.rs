@@ -28,7 +28,10 @@ use tokio::{
     task::spawn_local,
 };
 
-pub use handle::{ChannelEntry, NodeError, NodeEvent, NodeHandle, PaymentOutcome};
+pub use handle::{
+    hex, payment_id, payment_label, ChannelEntry, CloseOutcome, NodeError, NodeEvent, NodeHandle,
+    PaymentBatch,
+};
 pub use policy::{InboundPolicy, Refusal};
 
 use crate::{
