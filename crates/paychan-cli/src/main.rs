@@ -4,12 +4,10 @@
 mod amount;
 mod bench;
 mod cluster;
-mod control;
-mod daemon;
 mod keys;
 mod ledger;
+mod node;
 mod onchain;
-mod payment_ids;
 mod progress;
 mod remote;
 mod session;
@@ -49,26 +47,26 @@ enum Command {
     Open(onchain::Open),
     /// Add to this party's deposit while the channel is open.
     Deposit(onchain::Deposit),
-    /// Show a channel as the chain sees it (`--node`: as the running daemon sees it).
+    /// Show a channel as the chain sees it (`--node`: as the running node sees it).
     Status(onchain::StatusArgs),
     /// Pay out a closing channel after its challenge period.
     Finalize(onchain::ChannelArg),
     /// Move a share the settlement could not pay: to its party's wallet (anyone may), or this party's own anywhere.
     Withdraw(onchain::Withdraw),
-    /// Keep a channel running: peer link (reconnecting), watcher, and control of `pay`, `close`, `dispute`.
-    Daemon(daemon::Daemon),
-    /// Pay through the running daemon.
+    /// Run every channel of this key: peer links, watchers, new channels under a policy, and the HTTP API.
+    Node(node::Run),
+    /// Pay through the running node.
     Pay(remote::Pay),
-    /// Close through the running daemon: cooperatively, or unilaterally if the peer does not agree.
+    /// Close through the running node: cooperatively, or unilaterally if the peer does not agree.
     Close(remote::Close),
-    /// Dispute a stale registration now (through the daemon if one runs).
+    /// Dispute a stale registration now (through the node if one runs).
     Dispute(remote::Dispute),
     /// Wait for the peer and serve one session (accept payments, countersign its close).
     Listen(session::Listen),
     /// Connect to the peer, pay, and optionally close cooperatively.
     Connect(session::Connect),
     /// Every stored payment with the co-signed state that is its receipt.
-    History(session::StoredChannel),
+    History(session::History),
     /// Register the newest co-signed state on-chain (unilateral close).
     ForceClose(session::StoredChannel),
     /// Watch a channel until it closes: dispute stale states, finalize after the window (`--tower`: as a third key).
@@ -101,14 +99,16 @@ fn main() -> ExitCode {
         Command::Airdrop(args) => block_on(ledger::airdrop(cluster, args)),
         Command::Balance(args) => block_on(ledger::balance(cluster, args)),
         Command::Warp(args) => block_on(ledger::warp(cluster, args)),
-        Command::Daemon(args) => block_on(daemon::run(cluster, args)),
+        Command::Node(args) => block_on(node::run(cluster, args)),
         Command::Pay(args) => block_on(remote::pay(cluster, args)),
         Command::Close(args) => block_on(remote::close(cluster, args)),
         Command::Dispute(args) => block_on(remote::dispute(cluster, args)),
         Command::Open(args) => block_on(onchain::open(cluster, args)),
         Command::Deposit(args) => block_on(onchain::deposit(cluster, args)),
         Command::Status(args) => match args.node() {
-            Some((channel, store)) => block_on(remote::node_status(cluster, channel, store)),
+            Some((channel, api, store)) => {
+                block_on(remote::node_status(cluster, channel, api, store))
+            }
             None => block_on(onchain::status(cluster, args)),
         },
         Command::Finalize(args) => block_on(onchain::finalize(cluster, args)),

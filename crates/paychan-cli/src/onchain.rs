@@ -118,17 +118,22 @@ pub struct ChannelArg {
 pub struct StatusArgs {
     /// The channel address.
     channel: String,
-    /// Show the running daemon's view instead: the link, the newest states, the queue.
+    /// Show the running node's view instead: the link, the newest states, the queue.
     #[arg(long)]
     node: bool,
+    #[command(flatten)]
+    api: crate::node::client::NodeArg,
     #[command(flatten)]
     store: crate::store::StoreArg,
 }
 
 impl StatusArgs {
-    /// `--node`: the daemon's view (see `remote::node_status`), not the chain's.
-    pub fn node(&self) -> Option<(&str, &crate::store::StoreArg)> {
-        self.node.then_some((self.channel.as_str(), &self.store))
+    /// `--node`: the node's view (see `remote::node_status`), not the chain's.
+    pub fn node(
+        &self,
+    ) -> Option<(&str, &crate::node::client::NodeArg, &crate::store::StoreArg)> {
+        self.node
+            .then_some((self.channel.as_str(), &self.api, &self.store))
     }
 }
 

@@ -1,19 +1,28 @@
-//! Commands a running `paychan daemon` answers: `pay`, `close`, `dispute`.
+//! Commands the running `paychan node` answers over its HTTP API: `pay`, `close`, `dispute`,
+//! `status --node`.
 
 use paychan_interface::{channel::ChannelStatus, Address};
-use paychan_node::ledger::RpcLedger;
-use solana_keypair::Keypair;
+use paychan_node::{
+    api::wire::{ChannelInfo, CloseRequest, Closed, EventBody, PayRequest, Paid, Settled},
+    ledger::RpcLedger,
+};
 
 use crate::{
     amount::{lamports, Sol},
     cluster::{address, Cluster},
-    control::{call, CallError, Reply, Request},
+    node::client::{ClientError, NodeArg, NodeClient},
     progress,
     store::StoreArg,
 };
 
-fn unexpected(reply: Reply) -> String {
-    format!("the daemon answered something unexpected: {reply:?}")
+/// The running node for this key (or the one `--node` names).
+fn client(cluster: &Cluster, node: &NodeArg, store: &StoreArg) -> Result<NodeClient, ClientError> {
+    let me = cluster.keypair().map_err(ClientError::Failed)?;
+    NodeClient::find(node, store, &me)
+}
+
+fn channel_path(channel: &Address) -> String {
+    format!("/v1/channels/{channel}")
 }
 
 #[derive(clap::Args, Debug)]
@@ -30,50 +39,61 @@ pub struct Pay {
     #[arg(long, default_value_t = 30)]
     timeout: u64,
     #[command(flatten)]
+    node: NodeArg,
+    #[command(flatten)]
     store: StoreArg,
-}
-
-fn party(cluster: &Cluster, channel: &str) -> Result<(Keypair, Address), String> {
-    Ok((cluster.keypair()?, address(channel)?))
 }
 
 pub async fn pay(cluster: &Cluster, args: Pay) -> Result<(), String> {
     let amount = lamports(&args.amount)?;
-    let (me, channel) = party(cluster, &args.channel)?;
+    let channel = address(&args.channel)?;
     if args.count == 0 {
         return Err("--count must be at least 1".into());
     }
-    let socket = args.store.socket(&me, &channel)?;
+    let node = client(cluster, &args.node, &args.store)?;
     let bar = progress::payments(args.count);
-    let request = Request::Pay {
+    let request = PayRequest {
         amount,
-        count: args.count,
-        timeout_ms: args.timeout.saturating_mul(1_000),
+        count: Some(args.count),
+        timeout_ms: Some(args.timeout.saturating_mul(1_000)),
     };
-    let reply = call(&socket, &request, |done, _| bar.set_position(done)).await;
-    bar.finish_and_clear();
-    match reply? {
-        Reply::Paid {
-            count,
-            batch,
-            seq,
-            balance_a,
-            balance_b,
-        } => {
-            cluster.print(
-                format!(
-                    "paid {count} × {} SOL (ids {batch}-0 … {batch}-{}); state seq {seq}: A {} SOL, B {} SOL",
-                    Sol(amount),
-                    count - 1,
-                    Sol(balance_a),
-                    Sol(balance_b)
-                ),
-                serde_json::json!({"paid": count, "batch": batch, "seq": seq, "balance_a": balance_a, "balance_b": balance_b}),
-            );
-            Ok(())
+    // The bar follows this channel's payments on the event stream while the request runs.
+    let shown = channel.to_string();
+    let follow = node.follow(|event| {
+        if matches!(&event, EventBody::PaymentSent { channel, .. } if *channel == shown) {
+            bar.inc(1);
         }
-        other => Err(unexpected(other)),
-    }
+        true
+    });
+    let path = format!("{}/pay", channel_path(&channel));
+    let post = node.post::<Paid>(&path, &request);
+    tokio::pin!(post, follow);
+    let mut following = true;
+    let paid = loop {
+        tokio::select! {
+            paid = &mut post => break paid,
+            // The bar is a courtesy: a stream that ends leaves the payments going.
+            _ = &mut follow, if following => following = false,
+        }
+    };
+    bar.finish_and_clear();
+    let paid = paid?;
+    cluster.print(
+        format!(
+            "paid {} × {} SOL (ids {}-0 … {}-{}); state seq {}: A {} SOL, B {} SOL",
+            paid.count,
+            Sol(amount),
+            paid.batch,
+            paid.batch,
+            paid.count - 1,
+            paid.seq,
+            Sol(paid.balance_a),
+            Sol(paid.balance_b)
+        ),
+        serde_json::json!({"paid": paid.count, "batch": paid.batch, "first_id": paid.first_id,
+                           "seq": paid.seq, "balance_a": paid.balance_a, "balance_b": paid.balance_b}),
+    );
+    Ok(())
 }
 
 #[derive(clap::Args, Debug)]
@@ -84,7 +104,7 @@ pub struct Close {
     /// before closing unilaterally.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
-    /// Do not ask the peer: register the newest co-signed state now (the daemon signs nothing
+    /// Do not ask the peer: register the newest co-signed state now (the node signs nothing
     /// more and finalizes after the challenge period).
     #[arg(long, conflicts_with = "timeout")]
     unilateral: bool,
@@ -92,47 +112,44 @@ pub struct Close {
     #[arg(long)]
     wait: bool,
     #[command(flatten)]
+    node: NodeArg,
+    #[command(flatten)]
     store: StoreArg,
 }
 
 pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
-    let (me, channel) = party(cluster, &args.channel)?;
-    let socket = args.store.socket(&me, &channel)?;
-    let request = Request::Close {
-        timeout_ms: args.timeout.saturating_mul(1_000),
+    let channel = address(&args.channel)?;
+    let node = client(cluster, &args.node, &args.store)?;
+    let path = format!("{}/close", channel_path(&channel));
+    let request = CloseRequest {
         unilateral: args.unilateral,
+        timeout_ms: Some(args.timeout.saturating_mul(1_000)),
     };
-    let mut closed = call(&socket, &request, |_, _| {}).await?;
+    let mut closed: Closed = node.post(&path, &request).await?;
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let mut why = if args.unilateral {
         "as asked".to_string()
     } else {
         format!("the peer did not agree within {} s", args.timeout)
     };
-    if matches!(
-        closed,
-        Reply::Closed {
-            cooperative: true,
-            ..
-        }
-    ) {
+    if closed.cooperative {
         // Both signed: the transaction lands in seconds. If it does not (the peer agreed but
         // never countersigned), close unilaterally rather than wait forever.
         let patience = std::time::Duration::from_secs(args.timeout);
         match progress::until_paid_out(&mut ledger, &channel, Some(patience)).await? {
             Some(now) if now.status == ChannelStatus::Open => {
-                let unilateral = Request::Close {
-                    timeout_ms: 0,
+                let unilateral = CloseRequest {
                     unilateral: true,
+                    timeout_ms: None,
                 };
-                closed = call(&socket, &unilateral, |_, _| {}).await?;
+                closed = node.post(&path, &unilateral).await?;
                 why = format!(
                     "the peer agreed, but the cooperative close did not land within {} s",
                     args.timeout
                 );
             }
             Some(now) if now.status == ChannelStatus::Closing => {
-                closed = Reply::Closed {
+                closed = Closed {
                     cooperative: false,
                     seq: now.registered.seq,
                     balance_a: now.registered.balance_a,
@@ -143,15 +160,12 @@ pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
             _ => {}
         }
     }
-    let Reply::Closed {
+    let Closed {
         cooperative,
         seq,
         balance_a,
         balance_b,
-    } = closed
-    else {
-        return Err(unexpected(closed));
-    };
+    } = closed;
     let (a, b) = (Sol(balance_a), Sol(balance_b));
     let human = if cooperative {
         format!("closed {channel} cooperatively at seq {seq}: A got {a} SOL, B got {b} SOL")
@@ -159,9 +173,9 @@ pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
         progress::until_paid_out(&mut ledger, &channel, None).await?;
         format!("{why}: closed {channel} unilaterally at seq {seq} and paid out after the challenge period: A {a} SOL, B {b} SOL")
     } else if seq == 0 {
-        format!("{why}: registered the opening state unilaterally (each deposit goes back); the daemon finalizes {channel} after the challenge period")
+        format!("{why}: registered the opening state unilaterally (each deposit goes back); the node finalizes {channel} after the challenge period")
     } else {
-        format!("{why}: registered seq {seq} (A {a} SOL, B {b} SOL) unilaterally; the daemon finalizes {channel} after the challenge period")
+        format!("{why}: registered seq {seq} (A {a} SOL, B {b} SOL) unilaterally; the node finalizes {channel} after the challenge period")
     };
     cluster.print(
         human,
@@ -177,17 +191,24 @@ pub struct Dispute {
     /// The channel address.
     channel: String,
     #[command(flatten)]
+    node: NodeArg,
+    #[command(flatten)]
     store: StoreArg,
 }
 
-/// Disputes a stale registration now: through the daemon if one runs, else from the store.
+/// Disputes a stale registration now: through the node if one runs, else from the store.
 pub async fn dispute(cluster: &Cluster, args: Dispute) -> Result<(), String> {
-    let (me, channel) = party(cluster, &args.channel)?;
-    let socket = args.store.socket(&me, &channel)?;
-    let submitted = match call(&socket, &Request::Dispute, |_, _| {}).await {
-        Ok(Reply::Disputed { submitted }) => submitted,
-        Ok(other) => return Err(unexpected(other)),
-        Err(CallError::NoDaemon(_)) => {
+    let channel = address(&args.channel)?;
+    let asked = match client(cluster, &args.node, &args.store) {
+        Ok(node) => node
+            .post::<Settled>(&format!("{}/settle", channel_path(&channel)), &())
+            .await
+            .map(|settled| settled.landed),
+        Err(e) => Err(e),
+    };
+    let submitted = match asked {
+        Ok(landed) => landed,
+        Err(ClientError::NoNode(_)) => {
             // Joining looks at the chain, and the watcher disputes what is stale.
             let node = crate::session::node(cluster, &args.store, &args.channel, None).await?;
             node.landed.len()
@@ -204,35 +225,29 @@ pub async fn dispute(cluster: &Cluster, args: Dispute) -> Result<(), String> {
     Ok(())
 }
 
-/// The daemon's view of the channel.
-pub async fn node_status(cluster: &Cluster, channel: &str, store: &StoreArg) -> Result<(), String> {
-    let (me, channel) = party(cluster, channel)?;
-    let socket = store.socket(&me, &channel)?;
-    let Reply::Status {
-        connected,
-        seq,
-        balance_a,
-        balance_b,
-        co_signed_seq,
-        queued,
-        closing,
-        landed,
-    } = call(&socket, &Request::Status, |_, _| {}).await?
-    else {
-        return Err("the daemon answered something unexpected".into());
-    };
+/// The node's view of the channel.
+pub async fn node_status(
+    cluster: &Cluster,
+    channel: &str,
+    node: &NodeArg,
+    store: &StoreArg,
+) -> Result<(), String> {
+    let channel = address(channel)?;
+    let info: ChannelInfo = client(cluster, node, store)?
+        .get(&channel_path(&channel))
+        .await?;
     cluster.print(
         format!(
-            "{channel} (daemon): peer {}; newest seq {seq}: A {} SOL, B {} SOL; co-signed up to {}; {queued} payments queued{}; {landed} transactions landed",
-            if connected { "connected" } else { "offline" },
-            Sol(balance_a),
-            Sol(balance_b),
-            co_signed_seq.map_or("none".to_string(), |s| format!("seq {s}")),
-            if closing { "; closing" } else { "" },
+            "{channel} (node): peer {}; newest seq {}: A {} SOL, B {} SOL; co-signed up to {}; {} payments queued{}",
+            if info.connected { "connected" } else { "offline" },
+            info.seq,
+            Sol(info.balance_a),
+            Sol(info.balance_b),
+            info.co_signed_seq.map_or("none".to_string(), |s| format!("seq {s}")),
+            info.queued,
+            if info.closing { "; closing" } else { "" },
         ),
-        serde_json::json!({"channel": channel.to_string(), "connected": connected, "seq": seq,
-                           "balance_a": balance_a, "balance_b": balance_b, "co_signed_seq": co_signed_seq,
-                           "queued": queued, "closing": closing, "landed": landed}),
+        serde_json::to_value(&info).unwrap_or_default(),
     );
     Ok(())
 }

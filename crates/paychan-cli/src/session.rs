@@ -1,16 +1,21 @@
 //! Commands that run a channel node for one session: `listen` and `connect` hold a session with
 //! the peer over the encrypted link; `history`, `force-close` and `watch` use the node's store
-//! (`watch --tower` a tower file). `paychan daemon` keeps all of it running instead.
+//! (`watch --tower` a tower file). `paychan node` keeps all of it running instead, for every channel.
 
 use std::path::{Path, PathBuf};
 
 use paychan_interface::{client::log::Op, Address};
 use paychan_node::{
+    api::{
+        wire::{PaymentRef, Receipt},
+        MAX_HISTORY,
+    },
     driver::ChannelDriver,
     engine::{Event, Input, Payment},
     ledger::{GoneEvidence, RpcLedger, Sighting},
     peer::serve,
-    store::{ChannelStore, RedbStore},
+    node::{hex, payment_label},
+    store::{ChannelStore, RedbStore, StoreError},
     transport::PeerLink,
     watcher::ChainRequest,
     watchtower::Watchtower,
@@ -19,24 +24,16 @@ use tokio::{net::TcpListener, sync::mpsc};
 
 use crate::{
     amount::{lamports, Sol},
+    node::client::NodeClient,
     cluster::{channel_at, Cluster},
     store::StoreArg,
 };
 
-/// Looks at the chain at least this many times per challenge period: a stale registration is
-/// seen, and disputed, with most of the window left.
-pub const LOOKS_PER_PERIOD: u64 = 8;
-
 /// Refuses a polling interval that leaves too few looks at the chain within the channel's
-/// challenge period.
+/// challenge period, naming the flag.
 pub fn require_polling(period_secs: u64, interval_ms: u64) -> Result<(), String> {
-    if interval_ms.saturating_mul(LOOKS_PER_PERIOD) > period_secs.saturating_mul(1_000) {
-        return Err(format!(
-            "--interval-ms {interval_ms} looks at the chain fewer than {LOOKS_PER_PERIOD} times in the channel's {period_secs} s challenge period; use at most {} ms",
-            period_secs.saturating_mul(1_000) / LOOKS_PER_PERIOD
-        ));
-    }
-    Ok(())
+    paychan_node::node::require_polling(period_secs, interval_ms)
+        .map_err(|e| format!("--interval-ms {interval_ms}: {e}"))
 }
 
 /// Joins the channel from this party's store; with `interval_ms`, refuses to poll the chain
@@ -50,7 +47,7 @@ pub async fn node(
     let me = cluster.keypair()?;
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let (address, account) = channel_at(&mut ledger, channel).await?;
-    let store = store.open(&me, &address.address)?;
+    let store = store.open(&me)?;
     let node = ChannelDriver::join_with_policy(
         store,
         ledger,
@@ -216,41 +213,89 @@ pub struct StoredChannel {
     store: StoreArg,
 }
 
-/// The log of fully signed states: every payment with the state that is its receipt.
-pub async fn history(cluster: &Cluster, args: StoredChannel) -> Result<(), String> {
+#[derive(clap::Args, Debug)]
+pub struct History {
+    /// The channel address.
+    channel: String,
+    #[command(flatten)]
+    node: crate::node::client::NodeArg,
+    #[command(flatten)]
+    store: StoreArg,
+}
+
+/// The log of fully signed states: every payment with the state that is its receipt. From the
+/// store, or from the running node that holds it.
+pub async fn history(cluster: &Cluster, args: History) -> Result<(), String> {
     let me = cluster.keypair()?;
     let channel = crate::cluster::address(&args.channel)?;
-    let store = args.store.open(&me, &channel)?;
-    let entries = store
-        .log(&channel, 0, usize::MAX)
-        .await
-        .map_err(|e| e.to_string())?;
-    if entries.is_empty() {
+    let receipts = match RedbStore::open(args.store.path(&me)?) {
+        Ok(store) => store
+            .log(&channel, 0, usize::MAX)
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|entry| Receipt {
+                seq: entry.state.seq,
+                balance_a: entry.state.balance_a,
+                balance_b: entry.state.balance_b,
+                log_root: hex(&entry.state.log_root),
+                payments: entry
+                    .ops
+                    .iter()
+                    .map(|Op::Pay { amount, payment_id }| PaymentRef {
+                        id: hex(payment_id),
+                        amount: *amount,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        Err(StoreError::InUse) => {
+            let node = NodeClient::find(&args.node, &args.store, &me)?;
+            let mut receipts: Vec<Receipt> = Vec::new();
+            loop {
+                let from = receipts.last().map_or(0, |r| r.seq + 1);
+                let path = format!("/v1/channels/{channel}/history?from={from}&limit={MAX_HISTORY}");
+                let page: Vec<Receipt> = node.get(&path).await?;
+                let done = page.len() < MAX_HISTORY;
+                receipts.extend(page);
+                if done {
+                    break receipts;
+                }
+            }
+        }
+        Err(e) => return Err(format!("cannot open the store: {e}")),
+    };
+    if receipts.is_empty() {
         return Err(format!("no payments stored for {channel}"));
     }
-    for entry in entries {
-        let s = entry.state;
-        let ops: Vec<String> = entry
-            .ops
+    for receipt in receipts {
+        let ops: Vec<String> = receipt
+            .payments
             .iter()
-            .map(|Op::Pay { amount, payment_id }| {
-                format!(
-                    "pay {} SOL (id {})",
-                    Sol(*amount),
-                    crate::payment_ids::payment_label(payment_id)
-                )
-            })
+            .map(|p| format!("pay {} SOL (id {})", Sol(p.amount), label(&p.id)))
             .collect();
         println!(
             "seq {}: A {} SOL, B {} SOL, log root {}: {}",
-            s.seq,
-            Sol(s.balance_a),
-            Sol(s.balance_b),
-            crate::tower::hex(&s.log_root[..8]),
+            receipt.seq,
+            Sol(receipt.balance_a),
+            Sol(receipt.balance_b),
+            receipt.log_root.get(..16).unwrap_or(&receipt.log_root),
             ops.join(", ")
         );
     }
     Ok(())
+}
+
+/// A payment id (32 hex digits) as `pay` names it: batch-index.
+fn label(id: &str) -> String {
+    let bytes: Option<Vec<u8>> = (0..id.len())
+        .step_by(2)
+        .map(|i| id.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect();
+    match bytes.and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+        Some(id) => payment_label(&id),
+        None => id.to_string(),
+    }
 }
 
 /// Registers the newest fully signed state this node holds and starts the challenge period.
@@ -273,7 +318,7 @@ pub struct Watch {
     #[arg(long, default_value_t = 1_000)]
     interval_ms: u64,
     /// Watchtower mode: guard the channel with the state in this file (kept current by the
-    /// party's `paychan daemon --tower-file`); this keypair is a third key paying the fees.
+    /// party's `paychan node --tower-dir`); this keypair is a third key paying the fees.
     #[arg(long)]
     tower: Option<PathBuf>,
     #[command(flatten)]

@@ -1,25 +1,22 @@
-//! Where a party keeps each channel: a redb store and, while `paychan daemon` runs, the Unix
-//! socket the other commands control it through. Both live under ~/.local/share/paychan.
+//! Where a party keeps its channels: one redb store per key (every channel of the key, its
+//! commits grouped), and beside it the running node's `node.json` and API token. All under
+//! ~/.local/share/paychan/<your pubkey>/ unless `--store` says otherwise.
 
 use std::path::PathBuf;
 
-use paychan_interface::Address;
 use paychan_node::store::{RedbStore, StoreError};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct StoreArg {
-    /// The channel's redb store (default: ~/.local/share/paychan/<your pubkey>/<channel>.redb).
+    /// This key's redb store (default: ~/.local/share/paychan/<your pubkey>/paychan.redb).
     #[arg(long)]
     store: Option<PathBuf>,
-    /// The daemon's control socket (default: ~/.local/share/paychan/run/<channel>-<you>.sock).
-    #[arg(long)]
-    socket: Option<PathBuf>,
 }
 
 fn data_dir(parts: &[&str]) -> Result<PathBuf, String> {
-    let home = std::env::var_os("HOME").ok_or("no HOME: give --store and --socket")?;
+    let home = std::env::var_os("HOME").ok_or("no HOME: give --store")?;
     let mut dir = PathBuf::from(home).join(".local/share/paychan");
     dir.extend(parts);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -27,33 +24,22 @@ fn data_dir(parts: &[&str]) -> Result<PathBuf, String> {
 }
 
 impl StoreArg {
-    pub fn path(&self, me: &Keypair, channel: &Address) -> Result<PathBuf, String> {
+    pub fn path(&self, me: &Keypair) -> Result<PathBuf, String> {
         match &self.store {
             Some(path) => Ok(path.clone()),
-            None => Ok(data_dir(&[&me.pubkey().to_string()])?.join(format!("{channel}.redb"))),
+            None => Ok(data_dir(&[&me.pubkey().to_string()])?.join("paychan.redb")),
         }
     }
 
-    /// Opens the store; a running daemon holds it, and then says so.
-    pub fn open(&self, me: &Keypair, channel: &Address) -> Result<RedbStore, String> {
-        let path = self.path(me, channel)?;
+    /// Opens the store; a running node holds it, and then says so.
+    pub fn open(&self, me: &Keypair) -> Result<RedbStore, String> {
+        let path = self.path(me)?;
         RedbStore::open(&path).map_err(|e| match e {
             StoreError::InUse => format!(
-                "the store {} is in use: `paychan daemon` is running for {channel} (ask it, or stop it)",
+                "the store {} is in use: `paychan node` is running for this key (ask it, or stop it)",
                 path.display()
             ),
             other => format!("cannot open store {}: {other}", path.display()),
         })
-    }
-
-    /// Short enough for a Unix socket path (at most 107 bytes), unique per party and channel.
-    pub fn socket(&self, me: &Keypair, channel: &Address) -> Result<PathBuf, String> {
-        match &self.socket {
-            Some(path) => Ok(path.clone()),
-            None => {
-                let (channel, me) = (channel.to_string(), me.pubkey().to_string());
-                Ok(data_dir(&["run"])?.join(format!("{}-{}.sock", &channel[..16], &me[..8])))
-            }
-        }
     }
 }

@@ -1,5 +1,5 @@
-//! The watchtower hand-off: a party's daemon keeps a file with the newest co-signed state of
-//! its channel (`paychan daemon --tower-file`), and a third key guards the channel from it
+//! The watchtower hand-off: a party's node keeps a file with the newest co-signed state of
+//! each channel (`paychan node --tower-dir`), and a third key guards the channel from it
 //! (`paychan watch --tower FILE`), disputing a stale registration and finalizing after the
 //! window while the party is offline. The file holds nothing secret: states are public once
 //! registered, and anyone may submit them.

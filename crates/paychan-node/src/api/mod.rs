@@ -349,6 +349,7 @@ async fn history(
                 seq: entry.state.seq,
                 balance_a: entry.state.balance_a,
                 balance_b: entry.state.balance_b,
+                log_root: hex(&entry.state.log_root),
                 payments: entry
                     .ops
                     .iter()

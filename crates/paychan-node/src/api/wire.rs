@@ -96,6 +96,8 @@ pub struct Receipt {
     pub seq: u64,
     pub balance_a: u64,
     pub balance_b: u64,
+    /// The hash chain over every payment up to this state (64 hex digits).
+    pub log_root: String,
     pub payments: Vec<PaymentRef>,
 }
 

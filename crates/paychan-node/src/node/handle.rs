@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use paychan_interface::{channel::Party, Address};
+use paychan_interface::{channel::Party, client::ChannelAddress, Address};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::{
@@ -40,6 +40,8 @@ pub enum NodeEvent {
 /// A running channel as the node lists it.
 #[derive(Clone, Debug)]
 pub struct ChannelEntry {
+    /// The channel's address and the parameters it derives from.
+    pub address: ChannelAddress,
     pub me: Party,
     /// The counterparty's wallet.
     pub peer: Address,

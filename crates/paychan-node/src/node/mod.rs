@@ -32,7 +32,7 @@ pub use handle::{
     hex, payment_id, payment_label, ChannelEntry, CloseOutcome, NodeError, NodeEvent, NodeHandle,
     PaymentBatch,
 };
-pub use policy::{InboundPolicy, Refusal};
+pub use policy::{require_polling, InboundPolicy, Refusal, LOOKS_PER_PERIOD};
 
 use crate::{
     driver::{ChannelDriver, DriverError},
@@ -167,10 +167,12 @@ where
                     continue; // closing before we ever signed: nothing of ours to guard
                 }
                 let running = self.handle.running();
+                let tick_ms = u64::try_from(self.config.tick.as_millis()).unwrap_or(u64::MAX);
                 let check = match me {
                     Party::A => self.config.policy.check_own(&channel, running),
                     Party::B => self.config.policy.check(&channel, running),
-                };
+                }
+                .and_then(|()| require_polling(channel.challenge_period_secs, tick_ms));
                 if let Err(refusal) = check {
                     if self.refused.insert(address) {
                         self.handle.emit(NodeEvent::Refused {
@@ -241,6 +243,7 @@ where
         self.handle.insert(
             address,
             ChannelEntry {
+                address: at,
                 me: params.me,
                 peer: peer_wallet,
                 commands,

@@ -45,6 +45,28 @@ pub enum Refusal {
          could be registered and finalized before a dispute lands"
     )]
     ChallengePeriodTooShort { period: u64, min: u64 },
+    #[error(
+        "looking at the chain every {interval_ms} ms is fewer than {LOOKS_PER_PERIOD} times in \
+         the channel's {period} s challenge period (look at least every {most} ms)",
+        most = period.saturating_mul(1_000) / LOOKS_PER_PERIOD
+    )]
+    PolledTooRarely { period: u64, interval_ms: u64 },
+}
+
+/// A guard looks at the chain at least this many times per challenge period: a stale
+/// registration is seen, and disputed, with most of the window left.
+pub const LOOKS_PER_PERIOD: u64 = 8;
+
+/// Refuses a look at the chain every `interval_ms` for a `period_secs` challenge period if it
+/// leaves fewer than [`LOOKS_PER_PERIOD`] looks in the window.
+pub fn require_polling(period_secs: u64, interval_ms: u64) -> Result<(), Refusal> {
+    if interval_ms.saturating_mul(LOOKS_PER_PERIOD) > period_secs.saturating_mul(1_000) {
+        return Err(Refusal::PolledTooRarely {
+            period: period_secs,
+            interval_ms,
+        });
+    }
+    Ok(())
 }
 
 impl InboundPolicy {
