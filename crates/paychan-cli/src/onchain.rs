@@ -129,9 +129,7 @@ pub struct StatusArgs {
 
 impl StatusArgs {
     /// `--node`: the node's view (see `remote::node_status`), not the chain's.
-    pub fn node(
-        &self,
-    ) -> Option<(&str, &crate::node::client::NodeArg, &crate::store::StoreArg)> {
+    pub fn node(&self) -> Option<(&str, &crate::node::client::NodeArg, &crate::store::StoreArg)> {
         self.node
             .then_some((self.channel.as_str(), &self.api, &self.store))
     }

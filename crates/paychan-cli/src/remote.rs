@@ -3,7 +3,7 @@
 
 use paychan_interface::{channel::ChannelStatus, Address};
 use paychan_node::{
-    api::wire::{ChannelInfo, CloseRequest, Closed, EventBody, PayRequest, Paid, Settled},
+    api::wire::{ChannelInfo, CloseRequest, Closed, EventBody, Paid, PayRequest, Settled},
     ledger::RpcLedger,
 };
 

@@ -13,8 +13,8 @@ use paychan_node::{
     driver::ChannelDriver,
     engine::{Event, Input, Payment},
     ledger::{GoneEvidence, RpcLedger, Sighting},
-    peer::serve,
     node::{hex, payment_label},
+    peer::serve,
     store::{ChannelStore, RedbStore, StoreError},
     transport::PeerLink,
     watcher::ChainRequest,
@@ -24,8 +24,8 @@ use tokio::{net::TcpListener, sync::mpsc};
 
 use crate::{
     amount::{lamports, Sol},
-    node::client::NodeClient,
     cluster::{channel_at, Cluster},
+    node::client::NodeClient,
     store::StoreArg,
 };
 
@@ -254,7 +254,8 @@ pub async fn history(cluster: &Cluster, args: History) -> Result<(), String> {
             let mut receipts: Vec<Receipt> = Vec::new();
             loop {
                 let from = receipts.last().map_or(0, |r| r.seq + 1);
-                let path = format!("/v1/channels/{channel}/history?from={from}&limit={MAX_HISTORY}");
+                let path =
+                    format!("/v1/channels/{channel}/history?from={from}&limit={MAX_HISTORY}");
                 let page: Vec<Receipt> = node.get(&path).await?;
                 let done = page.len() < MAX_HISTORY;
                 receipts.extend(page);
@@ -290,7 +291,10 @@ pub async fn history(cluster: &Cluster, args: History) -> Result<(), String> {
 fn label(id: &str) -> String {
     let bytes: Option<Vec<u8>> = (0..id.len())
         .step_by(2)
-        .map(|i| id.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .map(|i| {
+            id.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+        })
         .collect();
     match bytes.and_then(|b| <[u8; 16]>::try_from(b).ok()) {
         Some(id) => payment_label(&id),

@@ -65,7 +65,7 @@ fn bad_arguments_are_refused_without_a_panic() {
         &["no-such-command"][..],
         &["bench", "--rounds", "many"],
         &["pay", "CLLg1pABEENBveUk3p5TuQtfrFfLDSNB8m16dSy1ou3p"],
-        &["daemon", "CLLg1pABEENBveUk3p5TuQtfrFfLDSNB8m16dSy1ou3p"],
+        &["node", "--max-channels", "lots"],
         &["keygen", "--outfile"],
     ] {
         let output = paychan(args);

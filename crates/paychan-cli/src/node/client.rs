@@ -102,17 +102,13 @@ impl NodeClient {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.is_connect() {
-                    ClientError::NoNode(format!("nothing answers at {}", self.base))
-                } else {
-                    ClientError::Failed(format!("the node at {} failed to answer: {e}", self.base))
-                }
-            })?;
+        let response = request.bearer_auth(&self.token).send().await.map_err(|e| {
+            if e.is_connect() {
+                ClientError::NoNode(format!("nothing answers at {}", self.base))
+            } else {
+                ClientError::Failed(format!("the node at {} failed to answer: {e}", self.base))
+            }
+        })?;
         let status = response.status();
         let body = response
             .bytes()
@@ -124,13 +120,13 @@ impl NodeClient {
                 .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
             return Err(ClientError::Failed(message));
         }
-        serde_json::from_slice(&body).map_err(|e| {
-            ClientError::Failed(format!("the node sent something unreadable ({e})"))
-        })
+        serde_json::from_slice(&body)
+            .map_err(|e| ClientError::Failed(format!("the node sent something unreadable ({e})")))
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        self.send(self.http.get(format!("{}{path}", self.base))).await
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
     }
 
     pub async fn post<T: DeserializeOwned>(
@@ -144,7 +140,10 @@ impl NodeClient {
 
     /// Calls `on_event` for each event on the node's stream until it returns false or the
     /// stream ends.
-    pub async fn follow(&self, mut on_event: impl FnMut(EventBody) -> bool) -> Result<(), ClientError> {
+    pub async fn follow(
+        &self,
+        mut on_event: impl FnMut(EventBody) -> bool,
+    ) -> Result<(), ClientError> {
         let mut response = self
             .http
             .get(format!("{}/v1/events", self.base))

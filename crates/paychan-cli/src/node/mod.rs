@@ -74,16 +74,27 @@ pub async fn run(cluster: &Cluster, args: Run) -> Result<(), String> {
     let signer = cluster.signer()?;
     let policy = InboundPolicy {
         join: cluster.policy(),
-        min_deposit: lamports(&args.min_deposit)?,
+        min_deposit: match args.min_deposit.trim() {
+            "0" => 0,
+            amount => lamports(amount).map_err(|e| format!("--min-deposit: {e}"))?,
+        },
         max_channels: args.max_channels,
         allow: if args.allow.is_empty() {
             None
         } else {
-            Some(args.allow.iter().map(|w| address(w)).collect::<Result<_, _>>()?)
+            Some(
+                args.allow
+                    .iter()
+                    .map(|w| address(w))
+                    .collect::<Result<_, _>>()?,
+            )
         },
     };
-    let peers: HashMap<Address, String> =
-        args.peers.iter().map(|p| peer(p)).collect::<Result<_, _>>()?;
+    let peers: HashMap<Address, String> = args
+        .peers
+        .iter()
+        .map(|p| peer(p))
+        .collect::<Result<_, _>>()?;
     let store_path = args.store.path(&wallet)?;
     let store = args.store.open(&wallet)?;
     let token_file = match &args.api_token {
@@ -152,17 +163,34 @@ async fn log(mut events: broadcast::Receiver<NodeEvent>) {
             Err(broadcast::error::RecvError::Closed) => return,
         };
         let (out, line) = match event {
-            NodeEvent::Started { channel, me } => (true, format!("channel {channel} running (as {me:?})")),
-            NodeEvent::Ended { channel, reason } => (true, format!("channel {channel} ended: {reason}")),
-            NodeEvent::Refused { channel, reason } => (false, format!("not joining {channel}: {reason}")),
-            NodeEvent::Notice { channel: Some(channel), text } => (false, format!("{channel}: {text}")),
-            NodeEvent::Notice { channel: None, text } => (false, text),
+            NodeEvent::Started { channel, me } => {
+                (true, format!("channel {channel} running (as {me:?})"))
+            }
+            NodeEvent::Ended { channel, reason } => {
+                (true, format!("channel {channel} ended: {reason}"))
+            }
+            NodeEvent::Refused { channel, reason } => {
+                (false, format!("not joining {channel}: {reason}"))
+            }
+            NodeEvent::Notice {
+                channel: Some(channel),
+                text,
+            } => (false, format!("{channel}: {text}")),
+            NodeEvent::Notice {
+                channel: None,
+                text,
+            } => (false, text),
             NodeEvent::Channel { .. } => continue,
         };
         let written = if out {
-            stdout.write_all(format!("{line}\n").as_bytes()).await.and(stdout.flush().await)
+            stdout
+                .write_all(format!("{line}\n").as_bytes())
+                .await
+                .and(stdout.flush().await)
         } else {
-            stderr.write_all(format!("paychan node: {line}\n").as_bytes()).await
+            stderr
+                .write_all(format!("paychan node: {line}\n").as_bytes())
+                .await
         };
         if written.is_err() {
             return;

@@ -1,5 +1,5 @@
 //! Driving the real `paychan` binary: an embedded ledger process with a manual clock, parties
-//! with their own HOME (keypair, stores, control sockets), daemons as child processes. Every
+//! with their own HOME (keypair, store, the node's API token), nodes as child processes. Every
 //! wait is bounded; nothing waits for time to pass (the clock moves with `paychan warp`).
 
 #![allow(dead_code)] // each test file uses its own part
@@ -7,7 +7,8 @@
 use std::{
     io::{BufRead, BufReader, Lines},
     path::{Path, PathBuf},
-    process::{Child, ChildStdout, Command, Output, Stdio},
+    process::{Child, Command, Output, Stdio},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -161,42 +162,67 @@ impl Party {
         json["channel"].as_str().expect("channel").to_string()
     }
 
-    /// Starts `paychan daemon` for `channel` with `link` (e.g. ["--listen", "127.0.0.1:0"]);
-    /// returns once it is running, with the address it listens on, if it does.
-    pub fn daemon(&self, channel: &str, link: &[&str]) -> Daemon {
-        let mut args = vec!["daemon", channel, "--interval-ms", "100"];
-        args.extend_from_slice(link);
+    /// Starts `paychan node` with `extra` arguments (e.g. ["--listen", "127.0.0.1:0"]) and
+    /// its API on a fresh port; returns once it runs.
+    pub fn node(&self, extra: &[&str]) -> NodeProcess {
+        let mut args = vec!["node", "--api", "127.0.0.1:0", "--discover-ms", "100"];
+        if !extra.contains(&"--interval-ms") {
+            args.extend(["--interval-ms", "100"]);
+        }
+        args.extend_from_slice(extra);
         // Its log goes to a file in HOME (read it when a test fails).
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.home.path().join("daemon.log"))
+            .open(self.home.path().join("node.log"))
             .expect("log file");
         let mut child = self
             .command(&args)
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
-            .expect("daemon starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let mut listening = None;
-        loop {
-            let line = lines
-                .next()
-                .expect("the daemon is running")
-                .expect("stdout");
-            if let Some(address) = line.strip_prefix("listening on ") {
-                listening = Some(address.to_string());
+            .expect("the node starts");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().expect("stdout");
+        std::thread::spawn({
+            let lines = Arc::clone(&lines);
+            move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    lines.lock().expect("lines").push(line);
+                }
             }
-            if line.starts_with("running ") {
-                break;
-            }
-        }
-        Daemon {
+        });
+        let mut node = NodeProcess {
             child,
             lines,
-            listening,
-        }
+            listening: None,
+            api: String::new(),
+        };
+        until("the node to start", || {
+            if let Some(status) = node.child.try_wait().expect("try_wait") {
+                panic!("the node exited ({status}): {}", self.node_log());
+            }
+            node.seen("running as ").is_some()
+        });
+        let api = node.line_starting("api on ");
+        node.listening = node
+            .seen("listening for peers on ")
+            .map(|l| l.trim_start_matches("listening for peers on ").to_string());
+        node.line_starting("running as ");
+        node.api = api
+            .trim_start_matches("api on ")
+            .split(' ')
+            .next()
+            .expect("the API's address")
+            .to_string();
+        node
+    }
+
+    /// This party's node for `channel`, waiting until it runs the channel.
+    pub fn node_running(&self, channel: &str, extra: &[&str]) -> NodeProcess {
+        let node = self.node(extra);
+        node.running(channel);
+        node
     }
 
     /// The lamports in this party's wallet.
@@ -206,54 +232,76 @@ impl Party {
         json["lamports"].as_u64().expect("lamports")
     }
 
-    /// This party's daemon listening on a fresh port, and `a`'s dialling it, each with its
-    /// `extra` arguments: (`a`'s daemon, this one's).
-    pub fn linked_daemons(
+    /// This party's node listening on a fresh port, and `a`'s dialling it, each with its
+    /// `extra` arguments, both running `channel`: (`a`'s node, this one's).
+    pub fn linked_nodes(
         &self,
         a: &Party,
         channel: &str,
         extra_a: &[&str],
         extra_b: &[&str],
-    ) -> (Daemon, Daemon) {
-        let b_daemon = self.daemon(channel, &[&["--listen", "127.0.0.1:0"], extra_b].concat());
-        let b_address = b_daemon.listening.clone().expect("B listens");
-        let a_daemon = a.daemon(
-            channel,
-            &[&["--connect", b_address.as_str()], extra_a].concat(),
+    ) -> (NodeProcess, NodeProcess) {
+        let b_node = self.node_running(channel, &[&["--listen", "127.0.0.1:0"], extra_b].concat());
+        let peer = format!(
+            "{}={}",
+            self.pubkey,
+            b_node.listening.clone().expect("B listens")
         );
-        (a_daemon, b_daemon)
+        let a_node = a.node_running(channel, &[&["--peer", peer.as_str()], extra_a].concat());
+        (a_node, b_node)
     }
 
-    pub fn daemon_log(&self) -> String {
-        std::fs::read_to_string(self.home.path().join("daemon.log")).unwrap_or_default()
+    pub fn node_log(&self) -> String {
+        std::fs::read_to_string(self.home.path().join("node.log")).unwrap_or_default()
     }
 
-    /// This party's store for `channel` (default path).
-    pub fn store(&self, channel: &str) -> PathBuf {
+    /// This party's store (default path): every channel of its key.
+    pub fn store(&self) -> PathBuf {
         self.home
             .path()
             .join(".local/share/paychan")
             .join(&self.pubkey)
-            .join(format!("{channel}.redb"))
+            .join("paychan.redb")
     }
 }
 
-pub struct Daemon {
+/// A running `paychan node`: its stdout lines as they come.
+pub struct NodeProcess {
     pub child: Child,
-    pub lines: Lines<BufReader<ChildStdout>>,
+    lines: Arc<Mutex<Vec<String>>>,
+    /// Where it accepts peers' links, if it does.
     pub listening: Option<String>,
+    /// Its HTTP API, e.g. `http://127.0.0.1:40123`.
+    pub api: String,
 }
 
-impl Daemon {
-    /// Waits for the daemon to exit by itself (the channel closed): its last stdout line.
-    pub fn exits(mut self) -> String {
-        let status = exit_within(&mut self.child, Duration::from_secs(30));
-        assert!(status.success(), "the daemon failed: {status}");
-        self.lines
-            .by_ref()
-            .map_while(Result::ok)
-            .last()
-            .unwrap_or_default()
+impl NodeProcess {
+    fn seen(&self, prefix: &str) -> Option<String> {
+        let lines = self.lines.lock().expect("lines");
+        lines.iter().find(|l| l.starts_with(prefix)).cloned()
+    }
+
+    /// Waits (at most 30 s) for a stdout line starting with `prefix`.
+    pub fn line_starting(&self, prefix: &str) -> String {
+        let mut found = None;
+        until(&format!("the node to print {prefix:?}"), || {
+            found = self.seen(prefix);
+            found.is_some()
+        });
+        found.expect("seen")
+    }
+
+    /// Waits until the node runs `channel`.
+    pub fn running(&self, channel: &str) {
+        self.line_starting(&format!("channel {channel} running"));
+    }
+
+    /// Waits until `channel` ended on the node (closed on-chain): the reason it gives.
+    pub fn ended(&self, channel: &str) -> String {
+        let prefix = format!("channel {channel} ended: ");
+        self.line_starting(&prefix)
+            .trim_start_matches(&prefix)
+            .to_string()
     }
 
     /// A crash: no chance to clean up.
@@ -263,7 +311,7 @@ impl Daemon {
     }
 }
 
-impl Drop for Daemon {
+impl Drop for NodeProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -275,7 +323,7 @@ pub fn status(party: &Party, channel: &str) -> serde_json::Value {
     serde_json::from_str(&party.ok(&["status", channel, "--output", "json"])).expect("json")
 }
 
-/// The running daemon's view, as `paychan status --node --output json` shows it.
+/// The running node's view, as `paychan status --node --output json` shows it.
 pub fn node_status(party: &Party, channel: &str) -> serde_json::Value {
     serde_json::from_str(&party.ok(&["status", channel, "--node", "--output", "json"]))
         .expect("json")

@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::{
     engine::{CloseTerms, Event, Input, LogEntry, Payment},
     runtime::{Command, Status},
+    store::StoreError,
 };
 
 /// Node events buffered for the slowest subscriber before it lags.
@@ -50,7 +51,7 @@ pub struct ChannelEntry {
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
-    #[error("no channel {0} runs on this node")]
+    #[error("no channel {0} runs on this node (or is stored by it, for its history)")]
     UnknownChannel(Address),
     #[error("channel {0} has stopped")]
     ChannelStopped(Address),
@@ -132,16 +133,28 @@ struct Shared {
     signer: Address,
     channels: Mutex<BTreeMap<Address, ChannelEntry>>,
     events: broadcast::Sender<NodeEvent>,
+    reads: mpsc::Sender<HistoryRead>,
+}
+
+/// A read of the store, answered on the node's thread (where the store lives): the history
+/// of any channel the store holds, running or ended.
+#[derive(Debug)]
+pub(super) struct HistoryRead {
+    pub channel: Address,
+    pub from_seq: u64,
+    pub limit: usize,
+    pub reply: oneshot::Sender<Result<Vec<LogEntry>, StoreError>>,
 }
 
 impl NodeHandle {
-    pub(super) fn new(wallet: Address, signer: Address) -> Self {
+    pub(super) fn new(wallet: Address, signer: Address, reads: mpsc::Sender<HistoryRead>) -> Self {
         let (events, _) = broadcast::channel(NODE_EVENTS);
         Self(Arc::new(Shared {
             wallet,
             signer,
             channels: Mutex::new(BTreeMap::new()),
             events,
+            reads,
         }))
     }
 
@@ -251,7 +264,7 @@ impl NodeHandle {
                 .await
             {
                 return Err(match index {
-                    0 => e,
+                    0 => NodeError::Refused(format!("payment refused: {e}")),
                     queued => NodeError::Refused(format!(
                         "{queued} payments are queued (batch {label}); the next was refused: {e}"
                     )),
@@ -371,20 +384,28 @@ impl NodeHandle {
             .map_err(|e| NodeError::Chain(e.to_string()))
     }
 
-    /// Fully signed states (each a receipt for the payments in it) from `from_seq` on.
+    /// Fully signed states (each a receipt for the payments in it) from `from_seq` on, of any
+    /// channel the node's store holds (running or ended).
     pub async fn history(
         &self,
         channel: &Address,
         from_seq: u64,
         limit: usize,
     ) -> Result<Vec<LogEntry>, NodeError> {
-        self.ask(channel, |reply| Command::History {
+        let (reply, answer) = oneshot::channel();
+        let read = HistoryRead {
+            channel: *channel,
             from_seq,
             limit,
             reply,
-        })
-        .await?
-        .map_err(|e| NodeError::Stopped(e.to_string()))
+        };
+        let stopped = || NodeError::Stopped("the node's store is closed".into());
+        self.0.reads.send(read).await.map_err(|_| stopped())?;
+        match answer.await.map_err(|_| stopped())? {
+            Ok(entries) => Ok(entries),
+            Err(StoreError::UnknownChannel(channel)) => Err(NodeError::UnknownChannel(channel)),
+            Err(e) => Err(NodeError::Stopped(format!("storage failed: {e}"))),
+        }
     }
 }
 

@@ -28,6 +28,7 @@ use tokio::{
     task::spawn_local,
 };
 
+use handle::HistoryRead;
 pub use handle::{
     hex, payment_id, payment_label, ChannelEntry, CloseOutcome, NodeError, NodeEvent, NodeHandle,
     PaymentBatch,
@@ -76,6 +77,8 @@ pub struct Node<S, L> {
     /// Channels whose runtime ended: nothing left to guard (or the node must stop).
     ended: mpsc::UnboundedReceiver<(Address, Result<(), DriverError>)>,
     ended_tx: mpsc::UnboundedSender<(Address, Result<(), DriverError>)>,
+    /// The application's reads of the store, answered from [`Node::run`].
+    reads: Option<mpsc::Receiver<HistoryRead>>,
     finished: HashSet<Address>,
     /// Channels refused by policy, reported once each.
     refused: HashSet<Address>,
@@ -87,9 +90,11 @@ where
     L: Ledger + Clone + 'static,
 {
     pub fn new(config: NodeConfig, store: S, ledger: L) -> Self {
+        let (reads_tx, reads) = mpsc::channel(64);
         let handle = NodeHandle::new(
             Address::new_from_array(config.wallet.pubkey().to_bytes()),
             Address::new_from_array(config.signer.verifying_key().to_bytes()),
+            reads_tx,
         );
         let (ended_tx, ended) = mpsc::unbounded_channel();
         Self {
@@ -100,6 +105,7 @@ where
             routes: LinkRoutes::default(),
             ended,
             ended_tx,
+            reads: Some(reads),
             finished: HashSet::new(),
             refused: HashSet::new(),
         }
@@ -113,6 +119,9 @@ where
     /// Runs until a channel's store fails (restart the node: it resumes from the store).
     /// Inbound links arrive on `listener`, if any.
     pub async fn run(mut self, listener: Option<TcpListener>) -> Result<(), NodeError> {
+        if let Some(reads) = self.reads.take() {
+            spawn_local(answer_reads(self.store.clone(), reads));
+        }
         if let Some(listener) = listener {
             let (notices, received) = mpsc::unbounded_channel();
             spawn_local(forward(None, None, received, self.handle.clone()));
@@ -277,6 +286,14 @@ where
             let _ = ended.send((address, end.map(drop)));
         });
         Ok(())
+    }
+}
+
+/// Answers the application's reads of the store, one at a time.
+async fn answer_reads<S: ChannelStore>(store: S, mut reads: mpsc::Receiver<HistoryRead>) {
+    while let Some(read) = reads.recv().await {
+        let entries = store.log(&read.channel, read.from_seq, read.limit).await;
+        let _ = read.reply.send(entries);
     }
 }
 

@@ -16,7 +16,7 @@ pub use links::{
 
 use crate::{
     driver::{ChannelDriver, DriverError},
-    engine::{CloseTerms, Event, Input, LogEntry},
+    engine::{CloseTerms, Event, Input},
     ledger::{view_of, GoneEvidence, Ledger, Sighting},
     peer::Session,
     store::ChannelStore,
@@ -37,12 +37,6 @@ pub enum Command {
     /// Looks at the chain now; replies with how many transactions that landed.
     SyncChain(oneshot::Sender<Result<usize, DriverError>>),
     Status(oneshot::Sender<Status>),
-    /// Fully signed states from `from_seq` on, at most `limit` (a read: never stops the channel).
-    History {
-        from_seq: u64,
-        limit: usize,
-        reply: oneshot::Sender<Result<Vec<LogEntry>, DriverError>>,
-    },
 }
 
 /// A running channel at a glance.
@@ -200,15 +194,6 @@ impl<S: ChannelStore, L: Ledger> Runtime<S, L> {
                 let result = self.node.sync_chain().await;
                 let landed = self.node.landed.len() - before;
                 let _ = reply.send(fatal_or(result)?.map(|()| landed));
-            }
-            Command::History {
-                from_seq,
-                limit,
-                reply,
-            } => {
-                let address = self.node.channel().address;
-                let entries = self.node.store().log(&address, from_seq, limit).await;
-                let _ = reply.send(entries.map_err(DriverError::from));
             }
             Command::Status(reply) => {
                 let engine = self.node.engine();
