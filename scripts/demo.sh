@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The quick-start demo, with the real `paychan` CLI: installs the SBF toolchain (cached), builds
 # the program and the CLI, then runs the embedded ledger (LiteSVM with paychan.so, over
-# JSON-RPC), gives Alice and Bob their own keys and stores, links their daemons over the
-# encrypted TCP link on 127.0.0.1, makes 10,000 payments (and 100 back), closes cooperatively,
-# and prints the balances and the number of L1 transactions.
+# JSON-RPC), gives Alice and Bob their own keys and stores, runs a `paychan node` for each
+# (Bob's accepts payers, Alice's dials it over the encrypted TCP link on 127.0.0.1), makes
+# 10,000 payments (and 100 back) while Bob's backend follows each one on his node's HTTP event
+# stream, closes cooperatively, and prints the balances and the number of L1 transactions.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -51,13 +52,22 @@ CHANNEL=$(alice open --peer "$BOB" --deposit 10 --output json | grep -o '"channe
 echo "channel $CHANNEL"
 bob deposit "$CHANNEL" --amount 5
 
-echo "== two daemons, linked over Noise on 127.0.0.1"
-bob daemon "$CHANNEL" --listen 127.0.0.1:0 >"$WORK/bob.out" 2>"$WORK/bob.log" &
+echo "== two nodes: bob's accepts payers, alice's dials it (Noise over TCP on 127.0.0.1)"
+bob node --listen 127.0.0.1:0 --api 127.0.0.1:0 >"$WORK/bob.out" 2>"$WORK/bob.log" &
 pids+=($!)
-BOB_AT=$(wait_for_line "$WORK/bob.out" "listening on ")
-alice daemon "$CHANNEL" --connect "$BOB_AT" >"$WORK/alice.out" 2>"$WORK/alice.log" &
+BOB_AT=$(wait_for_line "$WORK/bob.out" "listening for peers on ")
+BOB_API=$(wait_for_line "$WORK/bob.out" "api on " | cut -d' ' -f1)
+alice node --peer "$BOB=$BOB_AT" --api 127.0.0.1:0 >"$WORK/alice.out" 2>"$WORK/alice.log" &
 pids+=($!)
-wait_for_line "$WORK/alice.out" "running " >/dev/null
+wait_for_line "$WORK/alice.out" "channel $CHANNEL running" >/dev/null
+wait_for_line "$WORK/bob.out" "channel $CHANNEL running" >/dev/null
+echo "bob's node serves its API on $BOB_API"
+
+# Bob's backend: one event per payment, as it becomes final (a service grants access on it).
+TOKEN=$(cat "$WORK/bob/.local/share/paychan/$BOB/paychan.api-token")
+curl -sN -H "Authorization: Bearer $TOKEN" "$BOB_API/v1/events" >"$WORK/bob.events" &
+pids+=($!)
+wait_for_line "$WORK/bob.events" ": paychan events" >/dev/null
 
 echo "== 10,000 payments from alice, 100 from bob (each final: co-signed and on disk)"
 start=$(date +%s%N)
@@ -66,9 +76,18 @@ bob pay "$CHANNEL" --amount 0.001 --count 100
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "10,100 payments in $elapsed_ms ms"
 
+# Bob learns a round is final a moment after Alice does: give the last one time to arrive.
+for _ in $(seq 300); do
+    received=$(grep -c '"type":"payment_received"' "$WORK/bob.events" || true)
+    [ "$received" -ge 10000 ] && break
+    sleep 0.1
+done
+echo "bob's backend saw $received payment_received events on $BOB_API/v1/events"
+
 echo "== cooperative close"
 alice close "$CHANNEL"
-wait "${pids[1]}" "${pids[2]}"
+wait_for_line "$WORK/alice.out" "channel $CHANNEL ended" >/dev/null
+wait_for_line "$WORK/bob.out" "channel $CHANNEL ended" >/dev/null
 echo "alice: $(alice balance), bob: $(bob balance)"
 count=$(curl -s "$URL" -H 'Content-Type: application/json' \
     -d '{"jsonrpc":"2.0","id":1,"method":"getTransactionCount"}' | grep -o '"result":[0-9]*' | cut -d: -f2)

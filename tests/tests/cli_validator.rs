@@ -1,6 +1,6 @@
 //! The `paychan` command line against a real solana-test-validator, a process per party: one
 //! listens, the other connects and pays, then a cooperative close; a force-close and `watch`
-//! until it finalizes; and two daemons paying both ways until one dies and `close --wait`
+//! until it finalizes; and two nodes paying both ways until one dies and `close --wait`
 //! falls back to a unilateral close. Needs the validator and the built CLI
 //! (target/debug/paychan); scripts/test.sh runs these then.
 
@@ -143,32 +143,39 @@ impl Parties {
         self.as_party(&self.a_key, &self.a_store, args)
     }
 
-    /// Starts a party's daemon and waits for its "running" line; returns it and, for a
-    /// listener, the address it listens on.
-    fn daemon(&self, key: &str, store: &str, link: &[&str]) -> (Daemon, Option<String>) {
-        let socket = control_socket(store);
-        let mut args = self.as_party(key, store, &["daemon"]);
+    /// Starts a party's node and waits until it runs `channel`; returns it and, for a
+    /// listener, the address it listens on. Its API is found beside its store.
+    fn node(&self, key: &str, store: &str, channel: &str, link: &[&str]) -> (Node, Option<String>) {
+        let mut args = self.as_party(key, store, &["node"]);
         args.extend(link);
-        args.extend(["--socket", &socket, "--interval-ms", "300"]);
+        args.extend([
+            "--api",
+            "127.0.0.1:0",
+            "--interval-ms",
+            "300",
+            "--discover-ms",
+            "300",
+        ]);
         let mut child = Command::new(cli())
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("the daemon starts");
+            .expect("the node starts");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let mut listening = None;
+        let running = format!("channel {channel} running");
         for line in lines.by_ref() {
             let line = line.expect("a line");
-            if let Some(address) = line.strip_prefix("listening on ") {
+            if let Some(address) = line.strip_prefix("listening for peers on ") {
                 listening = Some(address.to_string());
-            } else if line.starts_with("running ") {
+            } else if line.starts_with(&running) {
                 break;
             }
         }
-        // Keep draining stdout so the daemon never blocks on a full pipe.
+        // Keep draining stdout so the node never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        (Daemon(child), listening)
+        (Node(child), listening)
     }
 
     async fn b_balance(&self) -> u64 {
@@ -257,15 +264,10 @@ fn force_close_then_watch_finalizes_over_a_validator() {
     });
 }
 
-/// Where a party's daemon takes commands: beside its store.
-fn control_socket(store: &str) -> String {
-    format!("{store}.sock")
-}
+/// A `paychan node` child for one party; killed when dropped.
+struct Node(Child);
 
-/// A `paychan daemon` child for one party; killed when dropped.
-struct Daemon(Child);
-
-impl Drop for Daemon {
+impl Drop for Node {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
@@ -274,26 +276,23 @@ impl Drop for Daemon {
 
 #[test]
 #[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]
-fn daemons_pay_both_ways_then_close_falls_back_to_unilateral_over_a_validator() {
+fn nodes_pay_both_ways_then_close_falls_back_to_unilateral_over_a_validator() {
     paychan_tests::block_on(async {
         let p = Parties::start().await;
         let channel = p.open();
-        let (b_daemon, b_address) =
-            p.daemon(&p.b_key, &p.b_store, &[&channel, "--listen", "127.0.0.1:0"]);
-        let b_address = b_address.expect("B listens");
-        let (_a_daemon, _) = p.daemon(&p.a_key, &p.a_store, &[&channel, "--connect", &b_address]);
-        let (a_socket, b_socket) = (control_socket(&p.a_store), control_socket(&p.b_store));
-        let pay = |key: &str, store: &str, socket: &str, count: &str, amount: &str| {
+        let (b_node, b_address) =
+            p.node(&p.b_key, &p.b_store, &channel, &["--listen", "127.0.0.1:0"]);
+        let peer = format!("{}={}", p.b.pubkey(), b_address.expect("B listens"));
+        let (_a_node, _) = p.node(&p.a_key, &p.a_store, &channel, &["--peer", &peer]);
+        let pay = |key: &str, store: &str, count: &str, amount: &str| {
             run(&p.as_party(
                 key,
                 store,
-                &[
-                    "pay", &channel, "--amount", amount, "--count", count, "--socket", socket,
-                ],
+                &["pay", &channel, "--amount", amount, "--count", count],
             ))
         };
-        pay(&p.a_key, &p.a_store, &a_socket, "100", "0.001");
-        let paid = pay(&p.b_key, &p.b_store, &b_socket, "5", "0.01");
+        pay(&p.a_key, &p.a_store, "100", "0.001");
+        let paid = pay(&p.b_key, &p.b_store, "5", "0.01");
         assert!(
             String::from_utf8_lossy(&paid.stdout).contains("A 1.95 SOL, B 0.05 SOL"),
             "{}",
@@ -302,16 +301,8 @@ fn daemons_pay_both_ways_then_close_falls_back_to_unilateral_over_a_validator() 
 
         // B goes away: A's close gets no answer, registers the newest state and waits out the
         // 4-second window on the validator's own clock.
-        drop(b_daemon);
-        let closed = run(&p.as_a(&[
-            "close",
-            &channel,
-            "--timeout",
-            "1",
-            "--wait",
-            "--socket",
-            &a_socket,
-        ]));
+        drop(b_node);
+        let closed = run(&p.as_a(&["close", &channel, "--timeout", "1", "--wait"]));
         let out = String::from_utf8_lossy(&closed.stdout);
         assert!(
             out.contains("unilaterally") && out.contains("paid out"),

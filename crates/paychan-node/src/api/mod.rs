@@ -406,6 +406,9 @@ async fn events(
             Ok(SseEvent::default().data(json))
         }))
     });
+    // A first line at once: a client knows it is subscribed before anything happens.
+    let hello = stream::once(async { Ok(SseEvent::default().comment("paychan events")) });
+    let events = hello.chain(events);
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
