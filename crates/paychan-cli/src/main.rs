@@ -76,6 +76,9 @@ enum Command {
     /// One side of `bench` (started by it).
     #[command(hide = true)]
     BenchPeer(bench::BenchPeer),
+    /// The node of `bench --channels` (started by it).
+    #[command(hide = true)]
+    BenchNode(bench::channels::BenchNode),
     /// Print the program's Codama IDL (JSON), from which clients in other languages are generated.
     Idl,
 }
@@ -118,7 +121,8 @@ fn main() -> ExitCode {
         Command::History(args) => block_on(session::history(cluster, args)),
         Command::ForceClose(args) => block_on(session::force_close(cluster, args)),
         Command::Watch(args) => block_on(session::watch(cluster, args)),
-        Command::Bench(args) => bench::run(args),
+        Command::Bench(args) => bench::run(args, cluster.output),
+        Command::BenchNode(args) => bench::channels::node(args),
         Command::BenchPeer(args) => bench::peer(args),
         Command::Idl => print_idl(),
     };

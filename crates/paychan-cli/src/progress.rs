@@ -26,6 +26,14 @@ pub fn payments(total: u64) -> ProgressBar {
     )
 }
 
+/// A bar whose message says which step runs (`set_message`).
+pub fn steps(total: u64) -> ProgressBar {
+    bar(
+        total,
+        "{msg:14} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
+    )
+}
+
 /// Polls the chain until the channel is paid out (gone, or settled with a share left for
 /// `withdraw`) or `limit`, if any, passes; returns the channel as it then stands (None: gone).
 /// Shows the challenge window running out while the channel is closing.

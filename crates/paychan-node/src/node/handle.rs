@@ -263,9 +263,12 @@ impl NodeHandle {
                 .input(channel, Input::Pay(Payment { id, amount }))
                 .await
             {
-                return Err(match index {
-                    0 => NodeError::Refused(format!("payment refused: {e}")),
-                    queued => NodeError::Refused(format!(
+                return Err(match (index, e) {
+                    (0, NodeError::Refused(why)) => {
+                        NodeError::Refused(format!("payment refused: {why}"))
+                    }
+                    (0, other) => other,
+                    (queued, e) => NodeError::Refused(format!(
                         "{queued} payments are queued (batch {label}); the next was refused: {e}"
                     )),
                 });

@@ -2,6 +2,9 @@
 //! encrypted, authenticated link, each with its own store. (a) one payment per round, waiting
 //! for each to be confirmed; (b) many payments at once, batched into rounds. The chain plays no
 //! part in payments, so both sides start from a channel whose deposits they are told.
+//! `--channels N` measures one node serving N payers instead ([`channels`]).
+
+pub mod channels;
 
 use std::{
     collections::HashMap,
@@ -28,9 +31,16 @@ use tokio::{
 
 #[derive(clap::Args, Debug)]
 pub struct Bench {
-    /// Payments in the one-per-round run.
-    #[arg(long, default_value_t = 2_000)]
-    rounds: u64,
+    /// One node serving this many channels, each with its own payer paying one payment per
+    /// round, all at once (instead of the two-party runs).
+    #[arg(long)]
+    channels: Option<u64>,
+    /// The node's store in the `--channels` run (default: both, one run each).
+    #[arg(long, value_enum)]
+    node_store: Option<channels::BenchStore>,
+    /// Payments in the one-per-round run (with `--channels`: rounds per payer, default 20).
+    #[arg(long)]
+    rounds: Option<u64>,
     /// Payments in the batched run.
     #[arg(long, default_value_t = 200_000)]
     payments: u64,
@@ -277,7 +287,8 @@ async fn measure(exe: &Path, dir: &Path, durable: bool, args: &Bench) -> Result<
     let mut sent = HashMap::new();
     let mut single = Vec::new();
     let started = Instant::now();
-    for _ in 0..args.rounds {
+    let single_rounds = args.rounds.unwrap_or(2_000);
+    for _ in 0..single_rounds {
         pay(&mut sent)?;
         confirm(&mut events, &mut sent, &mut single, |_| Ok(false)).await?;
     }
@@ -300,7 +311,6 @@ async fn measure(exe: &Path, dir: &Path, durable: bool, args: &Bench) -> Result<
     drop(pay);
     let rounds = session.await.map_err(|e| e.to_string())??;
     let _ = child.wait().await;
-    let single_rounds = args.rounds;
     Ok([
         Row {
             store: store_name,
@@ -327,10 +337,32 @@ fn percentile(latencies: &mut [Duration], p: f64) -> f64 {
     latencies.get(index).map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
-pub fn run(args: Bench) -> Result<(), String> {
+pub fn run(args: Bench, output: crate::cluster::Output) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let local = tokio::task::LocalSet::new();
+    if let Some(count) = args.channels {
+        if count == 0 {
+            return Err("--channels must be at least 1".into());
+        }
+        let rounds = args.rounds.unwrap_or(20).max(1);
+        let stores = match args.node_store {
+            Some(store) => vec![store],
+            None => vec![channels::BenchStore::Redb, channels::BenchStore::Memory],
+        };
+        let mut rows = local.block_on(&runtime()?, async {
+            let mut rows = Vec::new();
+            for store in stores {
+                let bar = crate::progress::steps(count * rounds);
+                let row = channels::measure(&exe, dir.path(), store, count, rounds, &bar).await;
+                bar.finish_and_clear();
+                rows.push(row?);
+            }
+            Ok::<_, String>(rows)
+        })?;
+        channels::report(&mut rows, output);
+        return Ok(());
+    }
     let rows = local.block_on(&runtime()?, async {
         let mut rows = Vec::new();
         for durable in [true, false] {
