@@ -226,9 +226,17 @@ pub async fn dial_forever(
             }
             Err(e) => {
                 let _ = notices.send(Notice::PeerUnreachable(format!("{address}: {e}")));
-                tokio::time::sleep(retry).await;
+                tokio::time::sleep(spread(retry, &channel)).await;
                 retry = (retry * 2).min(LAST_RETRY);
             }
         }
     }
+}
+
+/// `retry` stretched by 50–150 %, differently for each channel: the many payers of one node
+/// that all lost it at once come back spread out instead of as one herd (the listener admits
+/// only a few handshakes per address at a time).
+fn spread(retry: Duration, channel: &[u8; 32]) -> Duration {
+    let share = u32::from(channel[0]) * 256 + u32::from(channel[1]); // 0 ..= 65_535
+    retry / 2 + retry.mul_f64(f64::from(share) / 65_535.0)
 }
