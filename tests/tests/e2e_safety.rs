@@ -362,3 +362,50 @@ fn a_store_never_serves_a_channel_reopened_at_its_address() {
         let _ = b;
     });
 }
+
+/// Many honest peers behind one address (a NAT, or a node's payers coming back after its
+/// restart) dial one listener at once: every handshake completes on the first try. A handshake
+/// under way is never cancelled for a newcomer from its own address; only silent connections
+/// count against the per-address limit.
+#[test]
+fn many_honest_peers_behind_one_address_all_link_at_once() {
+    paychan_tests::block_on(async {
+        const PEERS: u8 = 40;
+        let node = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let routes = paychan_node::runtime::LinkRoutes::default();
+        let (links_tx, mut links) = mpsc::channel(PEERS as usize);
+        let peers: Vec<_> = (1..=PEERS)
+            .map(|n| ed25519_dalek::SigningKey::from_bytes(&[n; 32]))
+            .collect();
+        for (n, peer) in (1..=PEERS).zip(&peers) {
+            routes.add([n; 32], peer.verifying_key().to_bytes(), links_tx.clone());
+        }
+        let listener = paychan_node::runtime::listen("127.0.0.1:0")
+            .await
+            .expect("listen");
+        let address = listener.local_addr().expect("address");
+        let (notices, _) = mpsc::unbounded_channel();
+        spawn_local(paychan_node::runtime::accept_forever_for(
+            listener,
+            node.clone(),
+            routes,
+            notices,
+        ));
+        let node_key = node.verifying_key().to_bytes();
+        let dials = (1..=PEERS)
+            .zip(&peers)
+            .map(|(n, peer)| PeerLink::connect(address, peer, &node_key, [n; 32]));
+        let dialed = timeout(DEADLINE, futures_util::future::join_all(dials))
+            .await
+            .expect("in time");
+        for (n, result) in dialed.into_iter().enumerate() {
+            result.unwrap_or_else(|e| panic!("peer {n} was cut off: {e}"));
+        }
+        for _ in 0..PEERS {
+            timeout(DEADLINE, links.recv())
+                .await
+                .expect("in time")
+                .expect("every link is handed on");
+        }
+    });
+}

@@ -25,7 +25,6 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
-    net::TcpListener,
     sync::{broadcast, mpsc, oneshot, watch},
     task::spawn_local,
 };
@@ -49,6 +48,9 @@ pub struct BenchNode {
     store: BenchStore,
     #[arg(long)]
     dir: std::path::PathBuf,
+    /// Listen on this port (a restarted node takes its old one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
 }
 
 const SOL: u64 = crate::amount::LAMPORTS_PER_SOL;
@@ -176,7 +178,7 @@ pub fn node(args: BenchNode) -> Result<(), String> {
     local.block_on(&super::runtime()?, async {
         let fleet = fleet(args.channels);
         let ledger = FleetLedger::new(&fleet)?;
-        let listener = TcpListener::bind("127.0.0.1:0")
+        let listener = paychan_node::runtime::listen(&format!("127.0.0.1:{}", args.port))
             .await
             .map_err(|e| e.to_string())?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -242,30 +244,35 @@ struct Payer {
     link: watch::Receiver<LinkState>,
 }
 
-/// What one run measured.
-pub struct ChannelsRow {
-    pub store: BenchStore,
-    pub channels: u64,
-    pub payments: u64,
-    pub elapsed: Duration,
-    pub latencies: Vec<Duration>,
-    pub commits: u64,
-    pub writes: u64,
-    pub node_cpu: Duration,
-    pub payers_cpu: Duration,
+impl Clone for Payer {
+    fn clone(&self) -> Self {
+        Self {
+            commands: self.commands.clone(),
+            events: self.events.resubscribe(),
+            link: self.link.clone(),
+        }
+    }
 }
 
-/// Starts the node process, links N payers to it (a few at a time: the listener admits 4
-/// handshakes per address at once), then has every payer pay `rounds` times, one payment per
-/// round, all at once.
-pub async fn measure(
+type NodeOut = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
+
+/// Starts `paychan bench-node` on `port` (0: any); returns it, its stdin and stdout, and its
+/// port.
+async fn start_node(
     exe: &std::path::Path,
     dir: &std::path::Path,
     store: BenchStore,
     channels: u64,
-    rounds: u64,
-    progress: &indicatif::ProgressBar,
-) -> Result<ChannelsRow, String> {
+    port: u16,
+) -> Result<
+    (
+        tokio::process::Child,
+        tokio::process::ChildStdin,
+        NodeOut,
+        u16,
+    ),
+    String,
+> {
     let mut child = tokio::process::Command::new(exe)
         .arg("bench-node")
         .arg("--channels")
@@ -277,6 +284,8 @@ pub async fn measure(
         })
         .arg("--dir")
         .arg(dir)
+        .arg("--port")
+        .arg(port.to_string())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -284,7 +293,7 @@ pub async fn measure(
         .map_err(|e| format!("cannot start the node: {e}"))?;
     let stdout = child.stdout.take().ok_or("the node has no stdout")?;
     let mut node_out = BufReader::new(stdout).lines();
-    let mut node_in = child.stdin.take().ok_or("the node has no stdin")?;
+    let node_in = child.stdin.take().ok_or("the node has no stdin")?;
     let line = node_out
         .next_line()
         .await
@@ -294,7 +303,37 @@ pub async fn measure(
         .strip_prefix("port ")
         .and_then(|p| p.parse().ok())
         .ok_or_else(|| format!("the node said {line:?}"))?;
+    Ok((child, node_in, node_out, port))
+}
 
+/// What one run measured.
+pub struct ChannelsRow {
+    pub store: BenchStore,
+    pub channels: u64,
+    pub payments: u64,
+    pub elapsed: Duration,
+    pub latencies: Vec<Duration>,
+    pub commits: u64,
+    pub writes: u64,
+    pub node_cpu: Duration,
+    pub payers_cpu: Duration,
+    /// After a kill -9 of the node: until it runs every channel again, and until every payer
+    /// has made one more payment through it.
+    pub restart: Option<(Duration, Duration)>,
+}
+
+/// Starts the node process, links N payers to it (a few at a time: the listener admits 4
+/// handshakes per address at once), then has every payer pay `rounds` times, one payment per
+/// round, all at once.
+pub async fn measure(
+    exe: &std::path::Path,
+    dir: &std::path::Path,
+    store: BenchStore,
+    (channels, rounds, restart): (u64, u64, bool),
+    progress: &indicatif::ProgressBar,
+) -> Result<ChannelsRow, String> {
+    let (mut child, mut node_in, mut node_out, port) =
+        start_node(exe, dir, store, channels, 0).await?;
     let fleet = fleet(channels);
     let ledger = FleetLedger::new(&fleet)?;
     let node_key = fleet.node.pubkey().to_bytes();
@@ -359,12 +398,12 @@ pub async fn measure(
     let node_before = node_stats(&mut node_in, &mut node_out).await?;
     let started = Instant::now();
     let mut running = Vec::new();
-    for (index, payer) in payers.into_iter().enumerate() {
+    for (index, payer) in payers.iter().enumerate() {
         let progress = progress.clone();
         running.push(spawn_local(pay_rounds(
-            payer,
+            payer.clone(),
             index as u64,
-            rounds,
+            0..rounds,
             progress,
         )));
     }
@@ -377,6 +416,43 @@ pub async fn measure(
     let payers_cpu = cpu_time().saturating_sub(cpu_before);
     drop(node_in);
     let _ = child.kill().await;
+    let restart = if restart {
+        progress.set_length(channels);
+        progress.set_position(0);
+        progress.set_message("restarting");
+        let killed = Instant::now();
+        let (child, mut node_in, mut node_out, _) =
+            start_node(exe, dir, store, channels, port).await?;
+        loop {
+            let stats = node_stats(&mut node_in, &mut node_out).await?;
+            let running = stats["running"].as_u64().unwrap_or(0);
+            progress.set_position(running);
+            if running >= channels {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let resumed = killed.elapsed();
+        progress.set_position(0);
+        progress.set_message("paying again");
+        let mut again = Vec::new();
+        for (index, payer) in payers.iter_mut().enumerate() {
+            again.push(spawn_local(pay_rounds(
+                payer.clone(),
+                index as u64,
+                rounds..rounds + 1,
+                progress.clone(),
+            )));
+        }
+        for payer in again {
+            payer.await.map_err(|e| e.to_string())??;
+        }
+        let serving = killed.elapsed();
+        drop((child, node_in));
+        Some((resumed, serving))
+    } else {
+        None
+    };
     let field = |stats: &serde_json::Value, name: &str| stats[name].as_u64().unwrap_or(0);
     let delta = |name: &str| field(&node_after, name).saturating_sub(field(&node_before, name));
     Ok(ChannelsRow {
@@ -389,6 +465,7 @@ pub async fn measure(
         writes: delta("writes"),
         node_cpu: Duration::from_millis(delta("cpu_ms")),
         payers_cpu,
+        restart,
     })
 }
 
@@ -412,11 +489,11 @@ async fn node_stats(
 async fn pay_rounds(
     mut payer: Payer,
     index: u64,
-    rounds: u64,
+    rounds: std::ops::Range<u64>,
     progress: indicatif::ProgressBar,
 ) -> Result<Vec<Duration>, String> {
-    let mut latencies = Vec::with_capacity(rounds as usize);
-    for round in 0..rounds {
+    let mut latencies = Vec::with_capacity(rounds.clone().count());
+    for round in rounds {
         let mut id = [0u8; 16];
         id[..8].copy_from_slice(&index.to_le_bytes());
         id[8..].copy_from_slice(&round.to_le_bytes());
@@ -488,8 +565,8 @@ pub fn report(rows: &mut [ChannelsRow], output: Output) {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let mut json_rows = Vec::new();
     if output == Output::Display {
-        println!("| node store | channels | payments | payments/s | p50 | p99 | fsyncs/s | writes per fsync | node CPU per payment | payers' CPU per payment |");
-        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        println!("| node store | channels | payments | payments/s | p50 | p99 | fsyncs/s | writes per fsync | node CPU per payment | payers' CPU per payment | kill -9 → all channels run | → every payer paid again |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     }
     for row in rows.iter_mut() {
         row.latencies.sort();
@@ -510,9 +587,16 @@ pub fn report(rows: &mut [ChannelsRow], output: Output) {
             BenchStore::Redb => "redb (fsync)",
             BenchStore::Memory => "memory",
         };
+        let (resumed, serving) = match row.restart {
+            Some((resumed, serving)) => (
+                format!("{:.2} s", resumed.as_secs_f64()),
+                format!("{:.2} s", serving.as_secs_f64()),
+            ),
+            None => ("—".into(), "—".into()),
+        };
         match output {
             Output::Display => println!(
-                "| {store} | {} | {} | {per_second:.0} | {:.2} ms | {:.2} ms | {fsyncs:.0} | {grouped:.1} | {:.0} µs | {:.0} µs |",
+                "| {store} | {} | {} | {per_second:.0} | {:.2} ms | {:.2} ms | {fsyncs:.0} | {grouped:.1} | {:.0} µs | {:.0} µs | {resumed} | {serving} |",
                 row.channels,
                 row.payments,
                 pick(0.50),
@@ -526,6 +610,8 @@ pub fn report(rows: &mut [ChannelsRow], output: Output) {
                 "fsyncs_per_second": fsyncs, "writes_per_fsync": grouped,
                 "node_cpu_us_per_payment": per(row.node_cpu),
                 "payers_cpu_us_per_payment": per(row.payers_cpu),
+                "restart_all_channels_s": row.restart.map(|(r, _)| r.as_secs_f64()),
+                "restart_every_payer_paid_s": row.restart.map(|(_, s)| s.as_secs_f64()),
             })),
         }
     }

@@ -41,6 +41,9 @@ pub struct Bench {
     /// Payments in the one-per-round run (with `--channels`: rounds per payer, default 20).
     #[arg(long)]
     rounds: Option<u64>,
+    /// With `--channels`: then kill -9 the node, start it again, and time its return.
+    #[arg(long, requires = "channels")]
+    restart: bool,
     /// Payments in the batched run.
     #[arg(long, default_value_t = 200_000)]
     payments: u64,
@@ -354,7 +357,8 @@ pub fn run(args: Bench, output: crate::cluster::Output) -> Result<(), String> {
             let mut rows = Vec::new();
             for store in stores {
                 let bar = crate::progress::steps(count * rounds);
-                let row = channels::measure(&exe, dir.path(), store, count, rounds, &bar).await;
+                let run = (count, rounds, args.restart);
+                let row = channels::measure(&exe, dir.path(), store, run, &bar).await;
                 bar.finish_and_clear();
                 rows.push(row?);
             }

@@ -104,7 +104,7 @@ pub async fn run(cluster: &Cluster, args: Run) -> Result<(), String> {
     let token = api::token::load_or_create(&token_file).map_err(|e| e.to_string())?;
     let peer_listener = match &args.listen {
         Some(bind) => Some(
-            TcpListener::bind(bind)
+            paychan_node::runtime::listen(bind)
                 .await
                 .map_err(|e| format!("cannot listen for peers on {bind}: {e}"))?,
         ),

@@ -3,7 +3,7 @@
 //! connection that fails the handshake (garbage, a wrong key, a replay) is refused and logged.
 
 use std::{
-    cell::RefCell,
+    cell::{Cell, RefCell},
     collections::{HashMap, VecDeque},
     net::IpAddr,
     rc::Rc,
@@ -30,14 +30,41 @@ const LAST_RETRY: Duration = Duration::from_secs(5);
 /// connections costs a bounded amount.
 pub const MAX_PENDING_HANDSHAKES: usize = 64;
 
-/// Handshakes one IP address may have in progress at once; a newer connection from it drops
-/// its oldest. A flooder (from any number of ports) thus holds a few slots and can never
-/// evict the real peer's handshake from another address.
+/// Idle connections (silent past [`SILENT_GRACE`]) one IP address may hold at once. A
+/// flooder (from any number of ports) thus holds a few slots and can never evict the real
+/// peer's handshake from another address.
 pub const MAX_PENDING_PER_ADDRESS: usize = 4;
+
+/// How long a new connection may stay silent before it counts as idle: its dialer's first
+/// message is on the way (it speaks first), the handshake task has not run yet.
+pub const SILENT_GRACE: Duration = Duration::from_millis(250);
 
 /// At most one refusal notice per this long; the next one counts those left out, so a flood
 /// of bad connections never floods the log.
 pub const REFUSAL_NOTICE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Connections the kernel queues for `accept` (capped by `net.core.somaxconn`). Tokio's default
+/// of 1,024 drops the SYNs of a crowd coming back at once (a node's payers after its restart),
+/// and each dropped SYN costs its dialer a one-second retransmit, then three, then seven.
+pub const LISTEN_BACKLOG: u32 = 4_096;
+
+/// A listener for peers' links on `address` with a backlog of [`LISTEN_BACKLOG`].
+pub async fn listen(address: &str) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for address in tokio::net::lookup_host(address).await? {
+        let socket = if address.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(address) {
+            Ok(()) => return socket.listen(LISTEN_BACKLOG),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other(format!("{address} names no address"))))
+}
 
 /// Accepts connections on `listener` for one channel and hands each authenticated link to its
 /// runtime (see [`accept_forever_for`]).
@@ -103,9 +130,20 @@ pub async fn accept_forever_for(
                 continue;
             }
         };
-        pending.make_room_for(from.ip());
+        if !pending.make_room_for(from.ip()) {
+            refusals.borrow_mut().refused(format!(
+                "{from}: {MAX_PENDING_HANDSHAKES} handshakes are in progress, the most from this address"
+            ));
+            continue; // drops the connection; the dialer tries again
+        }
         let (me, routes, refusals) = (me.clone(), routes.clone(), Rc::clone(&refusals));
+        let active = Rc::new(Cell::new(false));
+        let started = Rc::clone(&active);
         let handshake = tokio::task::spawn_local(async move {
+            // The dialer speaks first: once its bytes arrive, this handshake is under way.
+            if stream.peek(&mut [0u8; 1]).await.is_ok_and(|n| n > 0) {
+                started.set(true);
+            }
             let mut route = None;
             let peer_of = |channel: &[u8; 32]| {
                 route = routes.route(channel);
@@ -120,42 +158,68 @@ pub async fn accept_forever_for(
                 Err(e) => refusals.borrow_mut().refused(format!("{from}: {e}")),
             }
         });
-        pending.push(from.ip(), handshake.abort_handle());
+        pending.push(from.ip(), active, handshake.abort_handle());
     }
 }
 
-/// Handshakes in progress, oldest first, with the address each came from.
+/// Handshakes in progress, oldest first: the address each came from, whether its dialer has
+/// spoken yet, and the task.
 #[derive(Default)]
-struct PendingHandshakes(VecDeque<(IpAddr, AbortHandle)>);
+struct PendingHandshakes(VecDeque<Pending>);
+
+struct Pending {
+    from: IpAddr,
+    since: Instant,
+    /// The dialer has sent its first message: an honest peer's handshake under way.
+    active: Rc<Cell<bool>>,
+    task: AbortHandle,
+}
 
 impl PendingHandshakes {
-    /// Drops what must go before a connection from `from` is served: the oldest of its own
-    /// address at that address's limit, else, at the global limit, the oldest of the address
-    /// holding the most.
-    fn make_room_for(&mut self, from: IpAddr) {
-        self.0.retain(|(_, handshake)| !handshake.is_finished());
-        let held_by = |ip: IpAddr| self.0.iter().filter(|(a, _)| *a == ip).count();
-        let victim = if held_by(from) >= MAX_PENDING_PER_ADDRESS {
-            Some(from)
+    /// Makes room for a connection from `from`, or says to refuse it. Connections silent past
+    /// [`SILENT_GRACE`] count against their address's limit, and its oldest such one makes
+    /// room: a flood of idle connections is cut short. A handshake under way, or one just
+    /// accepted, is never cancelled for a newcomer of its own address, so many honest peers
+    /// behind one address (a NAT, a node's payers coming back after its restart) get in without
+    /// cancelling each other. At the global limit, the address holding the most gives up its
+    /// oldest (silent first), unless that is the newcomer's own address with every handshake
+    /// under way: then the newcomer is refused and redials.
+    fn make_room_for(&mut self, from: IpAddr) -> bool {
+        self.0.retain(|p| !p.task.is_finished());
+        let idle = |p: &Pending| !p.active.get() && p.since.elapsed() >= SILENT_GRACE;
+        let idle_held = self.0.iter().filter(|p| p.from == from && idle(p)).count();
+        let victim = if idle_held >= MAX_PENDING_PER_ADDRESS {
+            self.0.iter().position(|p| p.from == from && idle(p))
         } else if self.0.len() >= MAX_PENDING_HANDSHAKES {
-            self.0
+            let held_by = |ip: IpAddr| self.0.iter().filter(|p| p.from == ip).count();
+            let Some(busiest) = self.0.iter().map(|p| p.from).max_by_key(|ip| held_by(*ip)) else {
+                return true;
+            };
+            let silent = self
+                .0
                 .iter()
-                .map(|(ip, _)| *ip)
-                .max_by_key(|ip| held_by(*ip))
+                .position(|p| p.from == busiest && !p.active.get());
+            match silent {
+                Some(at) => Some(at),
+                None if busiest == from => return false,
+                None => self.0.iter().position(|p| p.from == busiest),
+            }
         } else {
             None
         };
-        if let Some(ip) = victim {
-            if let Some(at) = self.0.iter().position(|(a, _)| *a == ip) {
-                if let Some((_, oldest)) = self.0.remove(at) {
-                    oldest.abort(); // drops its socket and buffers
-                }
-            }
+        if let Some(oldest) = victim.and_then(|at| self.0.remove(at)) {
+            oldest.task.abort(); // drops its socket and buffers
         }
+        true
     }
 
-    fn push(&mut self, from: IpAddr, handshake: AbortHandle) {
-        self.0.push_back((from, handshake));
+    fn push(&mut self, from: IpAddr, active: Rc<Cell<bool>>, task: AbortHandle) {
+        self.0.push_back(Pending {
+            from,
+            since: Instant::now(),
+            active,
+            task,
+        });
     }
 }
 

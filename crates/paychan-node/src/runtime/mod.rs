@@ -11,7 +11,8 @@ use paychan_interface::{client::CoSignedState, state::ChannelState};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 pub use links::{
-    accept_forever, accept_forever_for, dial_forever, LinkRoutes, MAX_PENDING_HANDSHAKES,
+    accept_forever, accept_forever_for, dial_forever, listen, LinkRoutes, LISTEN_BACKLOG,
+    MAX_PENDING_HANDSHAKES,
 };
 
 use crate::{
