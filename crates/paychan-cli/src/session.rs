@@ -228,7 +228,12 @@ pub struct History {
 pub async fn history(cluster: &Cluster, args: History) -> Result<(), String> {
     let me = cluster.keypair()?;
     let channel = crate::cluster::address(&args.channel)?;
-    let receipts = match RedbStore::open(args.store.path(&me)?) {
+    // A node named on the command line, or a PostgreSQL store (nodes share it), is asked.
+    let local = match args.node.given() || args.store.postgres().is_some() {
+        true => Err(StoreError::InUse),
+        false => RedbStore::open(args.store.path(&me)?),
+    };
+    let receipts = match local {
         Ok(store) => store
             .log(&channel, 0, usize::MAX)
             .await

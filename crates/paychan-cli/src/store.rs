@@ -10,7 +10,8 @@ use solana_signer::Signer;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct StoreArg {
-    /// This key's redb store (default: ~/.local/share/paychan/<your pubkey>/paychan.redb).
+    /// This key's store: a redb file (default: ~/.local/share/paychan/<your pubkey>/paychan.redb),
+    /// or, for `paychan node`, a PostgreSQL URL (postgres://…) that several nodes may share.
     #[arg(long)]
     store: Option<PathBuf>,
 }
@@ -24,15 +25,30 @@ fn data_dir(parts: &[&str]) -> Result<PathBuf, String> {
 }
 
 impl StoreArg {
+    /// The PostgreSQL URL `--store` names, if it names one.
+    pub fn postgres(&self) -> Option<String> {
+        let text = self.store.as_ref()?.to_str()?;
+        (text.starts_with("postgres://") || text.starts_with("postgresql://"))
+            .then(|| text.to_string())
+    }
+
+    /// The redb file: `--store`, or the default. Beside it live the running node's
+    /// `node.json` and API token (beside the default file when the store is PostgreSQL).
     pub fn path(&self, me: &Keypair) -> Result<PathBuf, String> {
         match &self.store {
-            Some(path) => Ok(path.clone()),
-            None => Ok(data_dir(&[&me.pubkey().to_string()])?.join("paychan.redb")),
+            Some(path) if self.postgres().is_none() => Ok(path.clone()),
+            _ => Ok(data_dir(&[&me.pubkey().to_string()])?.join("paychan.redb")),
         }
     }
 
-    /// Opens the store; a running node holds it, and then says so.
+    /// Opens the redb store; a running node holds it, and then says so.
     pub fn open(&self, me: &Keypair) -> Result<RedbStore, String> {
+        if self.postgres().is_some() {
+            return Err(
+                "a PostgreSQL store is used through `paychan node` (ask the node, or give a redb file)"
+                    .into(),
+            );
+        }
         let path = self.path(me)?;
         RedbStore::open(&path).map_err(|e| match e {
             StoreError::InUse => format!(

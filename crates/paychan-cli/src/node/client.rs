@@ -21,6 +21,13 @@ pub struct NodeArg {
     api_token: Option<PathBuf>,
 }
 
+impl NodeArg {
+    /// Whether the command line names a node (`--api`): ask it, not the local store.
+    pub fn given(&self) -> bool {
+        self.api.is_some()
+    }
+}
+
 /// What a running node tells the CLI about itself (written beside its store).
 #[derive(Serialize, Deserialize, Debug)]
 pub struct Advert {

@@ -14,6 +14,7 @@ use paychan_node::{
     engine::Event,
     ledger::RpcLedger,
     node::{InboundPolicy, Node, NodeConfig, NodeEvent, NodeHandle},
+    store::{ChannelStore, PgConfig, PgStore},
 };
 use tokio::{io::AsyncWriteExt, net::TcpListener, sync::broadcast};
 
@@ -96,7 +97,6 @@ pub async fn run(cluster: &Cluster, args: Run) -> Result<(), String> {
         .map(|p| peer(p))
         .collect::<Result<_, _>>()?;
     let store_path = args.store.path(&wallet)?;
-    let store = args.store.open(&wallet)?;
     let token_file = match &args.api_token {
         Some(path) => path.clone(),
         None => store_path.with_extension("api-token"),
@@ -113,7 +113,6 @@ pub async fn run(cluster: &Cluster, args: Run) -> Result<(), String> {
     let api_listener = TcpListener::bind(&args.api)
         .await
         .map_err(|e| format!("cannot serve the API on {}: {e}", args.api))?;
-    let api_at = api_listener.local_addr().map_err(|e| e.to_string())?;
     let config = NodeConfig {
         wallet: wallet.insecure_clone(),
         signer,
@@ -123,7 +122,50 @@ pub async fn run(cluster: &Cluster, args: Run) -> Result<(), String> {
         tick: Duration::from_millis(args.interval_ms),
         discover_every: Duration::from_millis(args.discover_ms),
     };
-    let node = Node::new(config, store, RpcLedger::new(cluster.url.clone()));
+    let ledger = RpcLedger::new(cluster.url.clone());
+    match args.store.postgres() {
+        Some(url) => {
+            let store = PgStore::open(PgConfig::new(url))
+                .await
+                .map_err(|e| format!("cannot open the PostgreSQL store: {e}"))?;
+            serve(
+                Node::new(config, store, ledger),
+                &args,
+                token,
+                token_file,
+                api_listener,
+                peer_listener,
+                &wallet,
+            )
+            .await
+        }
+        None => {
+            let store = args.store.open(&wallet)?;
+            serve(
+                Node::new(config, store, ledger),
+                &args,
+                token,
+                token_file,
+                api_listener,
+                peer_listener,
+                &wallet,
+            )
+            .await
+        }
+    }
+}
+
+/// Runs `node` with its API, log and tower files until it stops.
+async fn serve<S: ChannelStore + Clone + 'static>(
+    node: Node<S, RpcLedger>,
+    args: &Run,
+    token: String,
+    token_file: PathBuf,
+    api_listener: TcpListener,
+    peer_listener: Option<TcpListener>,
+    wallet: &solana_keypair::Keypair,
+) -> Result<(), String> {
+    let api_at = api_listener.local_addr().map_err(|e| e.to_string())?;
     let handle = node.handle();
     tokio::task::spawn_local(log(handle.subscribe()));
     if let Some(dir) = args.tower_dir.clone() {
@@ -135,7 +177,7 @@ pub async fn run(cluster: &Cluster, args: Run) -> Result<(), String> {
         api: format!("http://{api_at}"),
         token_file: token_file.clone(),
     };
-    let advert_at = advert_path(&args.store, &wallet)?;
+    let advert_at = advert_path(&args.store, wallet)?;
     let advert_json = serde_json::to_vec(&advert).map_err(|e| e.to_string())?;
     paychan_durable::write_atomically(&advert_at, &advert_json)
         .map_err(|e| format!("cannot write {}: {e}", advert_at.display()))?;

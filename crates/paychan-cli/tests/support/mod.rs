@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test file uses its own part
 
+pub mod payers;
+
 use std::{
     io::{BufRead, BufReader, Lines},
     path::{Path, PathBuf},
@@ -279,6 +281,12 @@ impl NodeProcess {
     fn seen(&self, prefix: &str) -> Option<String> {
         let lines = self.lines.lock().expect("lines");
         lines.iter().find(|l| l.starts_with(prefix)).cloned()
+    }
+
+    /// How many stdout lines so far start with `prefix`.
+    pub fn seen_count(&self, prefix: &str) -> usize {
+        let lines = self.lines.lock().expect("lines");
+        lines.iter().filter(|l| l.starts_with(prefix)).count()
     }
 
     /// Waits (at most 30 s) for a stdout line starting with `prefix`.

@@ -69,6 +69,8 @@ pub enum StoreError {
     Conflict(u64),
     #[error("another process has the store open")]
     InUse,
+    #[error("the lease of channel {0:?} was lost to another node: it must not run here")]
+    LeaseLost(Address),
 }
 
 /// Durable per-channel storage of parameters and persisted [`Record`]s.
@@ -107,4 +109,12 @@ pub trait ChannelStore {
 
     /// Every channel this store knows.
     async fn channels(&self) -> Result<Vec<Address>, StoreError>;
+
+    /// Takes the lease of each of `channels` that no other process holds, and returns those
+    /// this process now holds: only the holder may run a channel (two could sign two states
+    /// for one seq). A store only one process can open at a time (a redb file, memory) holds
+    /// every lease already.
+    async fn claim(&mut self, channels: &[Address]) -> Result<Vec<Address>, StoreError> {
+        Ok(channels.to_vec())
+    }
 }

@@ -154,13 +154,13 @@ where
 
     /// One look at the chain: starts every channel naming this node's key that is not
     /// running yet — those its store holds (to guard them), and new open ones that meet
-    /// the policy. Returns how many it started.
+    /// the policy — and whose lease it holds or can take. Returns how many it started.
     pub async fn discover(&mut self) -> Result<usize, NodeError> {
         let program = self.config.program_id;
         let accounts = self.ledger.program_accounts(&program).await?;
         let stored: HashSet<Address> = self.store.channels().await?.into_iter().collect();
         let wallet = self.config.wallet.pubkey();
-        let mut started = 0;
+        let mut candidates = Vec::new();
         for (address, account) in accounts {
             if self.finished.contains(&address) || self.handle.is_running(&address) {
                 continue;
@@ -175,7 +175,7 @@ where
                 if channel.status != ChannelStatus::Open {
                     continue; // closing before we ever signed: nothing of ours to guard
                 }
-                let running = self.handle.running();
+                let running = self.handle.running() + candidates.len();
                 let tick_ms = u64::try_from(self.config.tick.as_millis()).unwrap_or(u64::MAX);
                 let check = match me {
                     Party::A => self.config.policy.check_own(&channel, running),
@@ -191,6 +191,19 @@ where
                     }
                     continue;
                 }
+            }
+            candidates.push((address, channel));
+        }
+        if candidates.is_empty() {
+            return Ok(0);
+        }
+        // Only the lease holder runs a channel: another node on a shared store may hold some.
+        let wanted: Vec<Address> = candidates.iter().map(|(address, _)| *address).collect();
+        let claimed: HashSet<Address> = self.store.claim(&wanted).await?.into_iter().collect();
+        let mut started = 0;
+        for (address, channel) in candidates {
+            if !claimed.contains(&address) {
+                continue;
             }
             match self.start(address, &channel).await {
                 Ok(()) => started += 1,

@@ -1,10 +1,17 @@
 //! Durable storage of what the engine persists. The store trait, the recovery summary, the
 //! memory store (and, with `test-utils`, the conformance suite and the fault-injecting store)
-//! are the engine's (`paychan_engine::store`); the disk store is here:
+//! are the engine's (`paychan_engine::store`); the stores that keep it are here:
 //!
-//! - [`RedbStore`]: on disk, one fsynced transaction per `persist`.
+//! - [`RedbStore`]: a redb file for every channel of a node, commits grouped across channels.
+//! - `PgStore` (feature `postgres`): PostgreSQL, shared by several nodes, each channel leased
+//!   to one of them at a time.
 
+mod codec;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod redb;
 
-pub use self::redb::RedbStore;
+pub use self::redb::{CommitStats, RedbStore};
 pub use paychan_engine::store::*;
+#[cfg(feature = "postgres")]
+pub use postgres::{CommitCounts, PgConfig, PgStore};

@@ -4,8 +4,6 @@
 //! waits for its own write to be durable before it goes on, so "persist before you sign"
 //! holds per channel; a lone channel gets one commit per persist, as before.
 
-mod codec;
-
 use std::{
     path::{Path, PathBuf},
     sync::{
@@ -19,9 +17,9 @@ use ::redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTr
 use futures_channel::oneshot;
 use paychan_interface::Address;
 
+use super::codec::{decode, decode_params, encode, encode_params};
 use super::{ChannelStore, Latest, StoreError};
 use crate::engine::{ChannelParams, LogEntry, Record, Recovered};
-use codec::{decode, decode_params, encode, encode_params};
 use paychan_durable::sync_parent_dir;
 
 /// Channel address → borsh params.

@@ -1,4 +1,4 @@
-//! Byte encodings of what the disk store keeps: borsh throughout, with a borsh mirror of
+//! Byte encodings of what the stores keep (redb and PostgreSQL alike): borsh throughout, with a borsh mirror of
 //! [`ChannelParams`] (whose address type has no borsh impl).
 
 use borsh::{BorshDeserialize, BorshSerialize};
