@@ -15,6 +15,7 @@
 # root: as root the server runs as the `postgres` system user (the Debian package makes it), DIR
 # is handed to that user and must be reachable by it (e.g. under /tmp). The cluster runs with
 # fsync=off: a crash of the server (restart) loses nothing committed, a crash of the machine would.
+# PAYCHAN_PG_FSYNC=on keeps fsync (benchmarks measure with it on).
 # Removing the cluster is the caller's job: stop, then rm -rf DIR.
 set -euo pipefail
 
@@ -160,7 +161,7 @@ initialize() {
 # scripts/postgres.sh: a throw-away test cluster
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$DIR'
-fsync = off
+fsync = ${PAYCHAN_PG_FSYNC:-off}
 EOF
 }
 

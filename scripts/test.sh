@@ -36,6 +36,16 @@ done
 node "$ROOT/ts/dist/examples/quickstart.js" "$URL"   # the README's TypeScript quick start
 kill "$LEDGER_PID"
 
+echo "== PostgreSQL: the store's conformance suite, group commit and leases, and a standby node taking over"
+echo "   the channels of a node killed under load (a real server from Debian's postgresql, in a temp dir)"
+PG_DIR=$(mktemp -d /tmp/paychan-pg.XXXXXX)
+trap 'rm -f "$LOG" "$LEDGER_OUT"; "$ROOT/scripts/postgres.sh" stop "$PG_DIR" >/dev/null 2>&1 || true; rm -rf "$PG_DIR"' EXIT
+PAYCHAN_TEST_POSTGRES=$("$ROOT/scripts/postgres.sh" start "$PG_DIR/db")
+export PAYCHAN_TEST_POSTGRES
+cargo test --locked -p paychan-node --lib store::postgres -- --ignored 2>&1 | tee -a "$LOG"
+cargo test --locked -p paychan-cli --test cli_node_postgres -- --ignored 2>&1 | tee -a "$LOG"
+"$ROOT/scripts/postgres.sh" stop "$PG_DIR/db" >/dev/null
+
 echo "== end to end on a real solana-test-validator over JSON-RPC"
 if "$ROOT/scripts/setup-validator.sh" --check >/dev/null; then
     # One validator at a time: each scenario starts its own. The CLI test drives

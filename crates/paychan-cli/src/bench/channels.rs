@@ -38,6 +38,8 @@ pub enum BenchStore {
     Redb,
     /// Memory: what the node costs without the disk.
     Memory,
+    /// PostgreSQL at `--postgres URL` (a fresh schema per run): commits grouped, leases held.
+    Postgres,
 }
 
 #[derive(clap::Args, Debug)]
@@ -51,6 +53,9 @@ pub struct BenchNode {
     /// Listen on this port (a restarted node takes its old one).
     #[arg(long, default_value_t = 0)]
     port: u16,
+    /// The PostgreSQL store's URL (with `--store postgres`).
+    #[arg(long)]
+    postgres: Option<String>,
 }
 
 const SOL: u64 = crate::amount::LAMPORTS_PER_SOL;
@@ -216,6 +221,26 @@ pub fn node(args: BenchNode) -> Result<(), String> {
                 spawn_local(node.run(Some(listener)));
                 (Box::new(|| (0, 0)), handle)
             }
+            BenchStore::Postgres => {
+                let url = args
+                    .postgres
+                    .ok_or("--store postgres needs --postgres URL")?;
+                let store =
+                    paychan_node::store::PgStore::open(paychan_node::store::PgConfig::new(url))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                let stats = store.clone();
+                let node = Node::new(config, store, ledger);
+                let handle = node.handle();
+                spawn_local(node.run(Some(listener)));
+                (
+                    Box::new(move || {
+                        let counts = stats.commit_counts();
+                        (counts.commits(), counts.writes())
+                    }),
+                    handle,
+                )
+            }
         };
         println!("port {port}");
         let mut stdin = BufReader::new(tokio::io::stdin()).lines();
@@ -261,7 +286,7 @@ type NodeOut = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
 async fn start_node(
     exe: &std::path::Path,
     dir: &std::path::Path,
-    store: BenchStore,
+    (store, postgres): (BenchStore, Option<&str>),
     channels: u64,
     port: u16,
 ) -> Result<
@@ -275,12 +300,14 @@ async fn start_node(
 > {
     let mut child = tokio::process::Command::new(exe)
         .arg("bench-node")
+        .args(postgres.into_iter().flat_map(|url| ["--postgres", url]))
         .arg("--channels")
         .arg(channels.to_string())
         .arg("--store")
         .arg(match store {
             BenchStore::Redb => "redb",
             BenchStore::Memory => "memory",
+            BenchStore::Postgres => "postgres",
         })
         .arg("--dir")
         .arg(dir)
@@ -328,12 +355,18 @@ pub struct ChannelsRow {
 pub async fn measure(
     exe: &std::path::Path,
     dir: &std::path::Path,
-    store: BenchStore,
+    (store, postgres): (BenchStore, Option<&str>),
     (channels, rounds, restart): (u64, u64, bool),
     progress: &indicatif::ProgressBar,
 ) -> Result<ChannelsRow, String> {
+    // A fresh schema for each run: the node starts with no channel stored.
+    let postgres = postgres.map(|url| {
+        let joiner = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{joiner}schema=bench_{:08x}", rand::random::<u32>())
+    });
+    let postgres = postgres.as_deref();
     let (mut child, mut node_in, mut node_out, port) =
-        start_node(exe, dir, store, channels, 0).await?;
+        start_node(exe, dir, (store, postgres), channels, 0).await?;
     let fleet = fleet(channels);
     let ledger = FleetLedger::new(&fleet)?;
     let node_key = fleet.node.pubkey().to_bytes();
@@ -422,7 +455,7 @@ pub async fn measure(
         progress.set_message("restarting");
         let killed = Instant::now();
         let (child, mut node_in, mut node_out, _) =
-            start_node(exe, dir, store, channels, port).await?;
+            start_node(exe, dir, (store, postgres), channels, port).await?;
         loop {
             let stats = node_stats(&mut node_in, &mut node_out).await?;
             let running = stats["running"].as_u64().unwrap_or(0);
@@ -586,6 +619,7 @@ pub fn report(rows: &mut [ChannelsRow], output: Output) {
         let store = match row.store {
             BenchStore::Redb => "redb (fsync)",
             BenchStore::Memory => "memory",
+            BenchStore::Postgres => "PostgreSQL",
         };
         let (resumed, serving) = match row.restart {
             Some((resumed, serving)) => (

@@ -44,6 +44,10 @@ pub struct Bench {
     /// With `--channels`: then kill -9 the node, start it again, and time its return.
     #[arg(long, requires = "channels")]
     restart: bool,
+    /// With `--channels`: also measure the node on PostgreSQL at this URL (or only there,
+    /// with `--node-store postgres`).
+    #[arg(long, requires = "channels")]
+    postgres: Option<String>,
     /// Payments in the batched run.
     #[arg(long, default_value_t = 200_000)]
     payments: u64,
@@ -349,15 +353,24 @@ pub fn run(args: Bench, output: crate::cluster::Output) -> Result<(), String> {
             return Err("--channels must be at least 1".into());
         }
         let rounds = args.rounds.unwrap_or(20).max(1);
-        let stores = match args.node_store {
-            Some(store) => vec![store],
-            None => vec![channels::BenchStore::Redb, channels::BenchStore::Memory],
+        let stores = match (args.node_store, &args.postgres) {
+            (Some(channels::BenchStore::Postgres), None) => {
+                return Err("--node-store postgres needs --postgres URL".into())
+            }
+            (Some(store), _) => vec![store],
+            (None, None) => vec![channels::BenchStore::Redb, channels::BenchStore::Memory],
+            (None, Some(_)) => vec![
+                channels::BenchStore::Redb,
+                channels::BenchStore::Postgres,
+                channels::BenchStore::Memory,
+            ],
         };
         let mut rows = local.block_on(&runtime()?, async {
             let mut rows = Vec::new();
             for store in stores {
                 let bar = crate::progress::steps(count * rounds);
                 let run = (count, rounds, args.restart);
+                let store = (store, args.postgres.as_deref());
                 let row = channels::measure(&exe, dir.path(), store, run, &bar).await;
                 bar.finish_and_clear();
                 rows.push(row?);
