@@ -15,7 +15,7 @@
 //! Reads use a connection of their own and see the last commit.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc,
@@ -316,6 +316,10 @@ async fn reconnect(
 
 /// Applies each write in one transaction; a refused write changes nothing and fails alone.
 /// An Err is the connection failing: nothing is known of the group.
+///
+/// The group costs a fixed number of round trips, whatever its size: everything it reads is
+/// fetched at once, every write is checked and applied in memory in order (exactly as one
+/// write after another would), and what changed is written back in three statements.
 async fn commit_group(
     client: &mut Client,
     group: &[Write],
@@ -323,16 +327,17 @@ async fn commit_group(
     lost: &HashSet<[u8; 32]>,
 ) -> Result<Vec<Result<Outcome, StoreError>>, tokio_postgres::Error> {
     let txn = client.transaction().await?;
+    let mut state = GroupState::load(&txn, group).await?;
     let mut outcomes = Vec::with_capacity(group.len());
     for write in group {
         let outcome = match &write.change {
-            Change::Create(params) => create_in(&txn, params).await?.map(|()| Outcome::Done),
+            Change::Create(params) => state.create(params).map(|()| Outcome::Done),
             Change::Persist(channel, _) if lost.contains(&channel.to_bytes()) => {
                 Err(StoreError::LeaseLost(*channel))
             }
-            Change::Persist(channel, records) => persist_in(&txn, channel, records)
-                .await?
-                .map(|()| Outcome::Done),
+            Change::Persist(channel, records) => {
+                state.persist(channel, records).map(|()| Outcome::Done)
+            }
             Change::Claim(channels) => {
                 let mut claimed = Vec::new();
                 for channel in channels {
@@ -352,127 +357,191 @@ async fn commit_group(
         };
         outcomes.push(outcome);
     }
+    state.write_back(&txn).await?;
     txn.commit().await?;
     Ok(outcomes)
 }
 
-async fn params_of(
-    client: &impl GenericClient,
-    channel: &Address,
-) -> Result<Result<Option<ChannelParams>, StoreError>, tokio_postgres::Error> {
-    let row = client
-        .query_opt(
-            "SELECT params FROM paychan_params WHERE channel = $1",
-            &[&channel.as_ref()],
-        )
-        .await?;
-    Ok(row
-        .map(|row| decode_params(row.get::<_, &[u8]>(0)))
-        .transpose())
+/// What a group reads, and what it changes, keyed by channel (and seq).
+#[derive(Default)]
+struct GroupState {
+    params: HashMap<[u8; 32], Vec<u8>>,
+    latest: HashMap<[u8; 32], Vec<u8>>,
+    log: HashMap<([u8; 32], i64), Vec<u8>>,
+    new_params: Vec<([u8; 32], Vec<u8>)>,
+    new_log: Vec<([u8; 32], i64, Vec<u8>)>,
+    changed_latest: HashSet<[u8; 32]>,
 }
 
-async fn create_in(
-    txn: &impl GenericClient,
-    params: &ChannelParams,
-) -> Result<Result<(), StoreError>, tokio_postgres::Error> {
-    let channel = params.binding.channel;
-    match params_of(txn, &channel).await? {
-        Err(e) => Ok(Err(e)),
-        Ok(Some(existing)) if existing == *params => Ok(Ok(())),
-        Ok(Some(_)) => Ok(Err(StoreError::ParamsMismatch(channel))),
-        Ok(None) => {
-            let encoded = match encode_params(params) {
-                Ok(encoded) => encoded,
-                Err(e) => return Ok(Err(e)),
-            };
-            txn.execute(
-                "INSERT INTO paychan_params (channel, params) VALUES ($1, $2)",
-                &[&channel.as_ref(), &encoded],
+fn bytes_of(row: &tokio_postgres::Row, index: usize) -> Result<[u8; 32], tokio_postgres::Error> {
+    let bytes: &[u8] = row.try_get(index)?;
+    // Every key this store writes is 32 bytes; a shorter one matches no channel.
+    Ok(<[u8; 32]>::try_from(bytes).unwrap_or([0; 32]))
+}
+
+impl GroupState {
+    /// Fetches the params, recovery summaries and log entries the group's writes touch.
+    async fn load(
+        txn: &impl GenericClient,
+        group: &[Write],
+    ) -> Result<Self, tokio_postgres::Error> {
+        let mut channels: Vec<Vec<u8>> = Vec::new();
+        let (mut log_channels, mut log_seqs): (Vec<Vec<u8>>, Vec<i64>) = (Vec::new(), Vec::new());
+        for write in group {
+            match &write.change {
+                Change::Create(params) => channels.push(params.binding.channel.to_bytes().to_vec()),
+                Change::Persist(channel, records) => {
+                    channels.push(channel.to_bytes().to_vec());
+                    for record in records {
+                        if let Record::FullySigned(entry) = record {
+                            if let Ok(seq) = i64::try_from(entry.state.seq) {
+                                log_channels.push(channel.to_bytes().to_vec());
+                                log_seqs.push(seq);
+                            }
+                        }
+                    }
+                }
+                Change::Claim(_) => {}
+            }
+        }
+        let mut state = Self::default();
+        let rows = txn
+            .query(
+                "SELECT channel, params FROM paychan_params WHERE channel = ANY($1)",
+                &[&channels],
             )
             .await?;
-            Ok(Ok(()))
+        for row in rows {
+            state.params.insert(bytes_of(&row, 0)?, row.try_get(1)?);
         }
-    }
-}
-
-/// Checks everything before the first change, so a refused write leaves the transaction as
-/// it was.
-async fn persist_in(
-    txn: &impl GenericClient,
-    channel: &Address,
-    records: &[Record],
-) -> Result<Result<(), StoreError>, tokio_postgres::Error> {
-    let params = match params_of(txn, channel).await? {
-        Ok(Some(params)) => params,
-        Ok(None) => return Ok(Err(StoreError::UnknownChannel(*channel))),
-        Err(e) => return Ok(Err(e)),
-    };
-    if records.is_empty() {
-        return Ok(Ok(()));
-    }
-    let key: &[u8] = channel.as_ref();
-    let mut entries: Vec<(i64, Vec<u8>)> = Vec::new();
-    for record in records {
-        if let Record::FullySigned(entry) = record {
-            let (seq, encoded) = match (seq_of(entry.state.seq), encode(entry)) {
-                (Ok(seq), Ok(encoded)) => (seq, encoded),
-                (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
-            };
-            let earlier = entries
-                .iter()
-                .find(|(s, _)| *s == seq)
-                .map(|(_, e)| e.clone());
-            let known = match earlier {
-                Some(earlier) => Some(earlier),
-                None => txn
-                    .query_opt(
-                        "SELECT entry FROM paychan_log WHERE channel = $1 AND seq = $2",
-                        &[&key, &seq],
-                    )
-                    .await?
-                    .map(|row| row.get::<_, Vec<u8>>(0)),
-            };
-            if known.is_some_and(|known| known != encoded) {
-                return Ok(Err(StoreError::Conflict(entry.state.seq)));
+        let rows = txn
+            .query(
+                "SELECT channel, latest FROM paychan_latest WHERE channel = ANY($1)",
+                &[&channels],
+            )
+            .await?;
+        for row in rows {
+            state.latest.insert(bytes_of(&row, 0)?, row.try_get(1)?);
+        }
+        if !log_seqs.is_empty() {
+            let rows = txn
+                .query(
+                    "SELECT l.channel, l.seq, l.entry FROM paychan_log l \
+                     JOIN unnest($1::bytea[], $2::bigint[]) AS w(channel, seq) \
+                     ON l.channel = w.channel AND l.seq = w.seq",
+                    &[&log_channels, &log_seqs],
+                )
+                .await?;
+            for row in rows {
+                state
+                    .log
+                    .insert((bytes_of(&row, 0)?, row.try_get(1)?), row.try_get(2)?);
             }
-            entries.push((seq, encoded));
+        }
+        Ok(state)
+    }
+
+    fn create(&mut self, params: &ChannelParams) -> Result<(), StoreError> {
+        let key = params.binding.channel.to_bytes();
+        match self.params.get(&key) {
+            Some(existing) if decode_params(existing)? == *params => Ok(()),
+            Some(_) => Err(StoreError::ParamsMismatch(params.binding.channel)),
+            None => {
+                let encoded = encode_params(params)?;
+                self.params.insert(key, encoded.clone());
+                self.new_params.push((key, encoded));
+                Ok(())
+            }
         }
     }
-    let latest_row = txn
-        .query_opt(
-            "SELECT latest FROM paychan_latest WHERE channel = $1",
-            &[&key],
-        )
-        .await?;
-    let mut latest: Latest = match latest_row {
-        Some(row) => match decode(row.get::<_, &[u8]>(0), "latest record") {
-            Ok(latest) => latest,
-            Err(e) => return Ok(Err(e)),
-        },
-        None => Latest::default(),
-    };
-    for record in records {
-        latest.apply(params.me, record);
+
+    /// Checks everything before the first change, so a refused write changes nothing.
+    fn persist(&mut self, channel: &Address, records: &[Record]) -> Result<(), StoreError> {
+        let key = channel.to_bytes();
+        let params = match self.params.get(&key) {
+            Some(bytes) => decode_params(bytes)?,
+            None => return Err(StoreError::UnknownChannel(*channel)),
+        };
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut entries: Vec<(i64, Vec<u8>)> = Vec::new();
+        for record in records {
+            if let Record::FullySigned(entry) = record {
+                let (seq, encoded) = (seq_of(entry.state.seq)?, encode(entry)?);
+                let earlier = entries.iter().find(|(s, _)| *s == seq).map(|(_, e)| e);
+                let known = earlier.or_else(|| self.log.get(&(key, seq)));
+                if known.is_some_and(|known| *known != encoded) {
+                    return Err(StoreError::Conflict(entry.state.seq));
+                }
+                entries.push((seq, encoded));
+            }
+        }
+        let mut latest: Latest = match self.latest.get(&key) {
+            Some(bytes) => decode(bytes, "latest record")?,
+            None => Latest::default(),
+        };
+        for record in records {
+            latest.apply(params.me, record);
+        }
+        self.latest.insert(key, encode(&latest)?);
+        self.changed_latest.insert(key);
+        for (seq, encoded) in entries {
+            if self.log.insert((key, seq), encoded.clone()).is_none() {
+                self.new_log.push((key, seq, encoded));
+            }
+        }
+        Ok(())
     }
-    let latest = match encode(&latest) {
-        Ok(latest) => latest,
-        Err(e) => return Ok(Err(e)),
-    };
-    for (seq, encoded) in &entries {
-        txn.execute(
-            "INSERT INTO paychan_log (channel, seq, entry) VALUES ($1, $2, $3) \
-             ON CONFLICT (channel, seq) DO NOTHING",
-            &[&key, seq, encoded],
-        )
-        .await?;
+
+    /// Writes what the group changed: three statements, however many writes it held.
+    async fn write_back(&self, txn: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
+        if !self.new_params.is_empty() {
+            let (keys, values): (Vec<Vec<u8>>, Vec<Vec<u8>>) = self
+                .new_params
+                .iter()
+                .map(|(k, v)| (k.to_vec(), v.clone()))
+                .unzip();
+            txn.execute(
+                "INSERT INTO paychan_params (channel, params) \
+                 SELECT * FROM unnest($1::bytea[], $2::bytea[])",
+                &[&keys, &values],
+            )
+            .await?;
+        }
+        if !self.new_log.is_empty() {
+            let mut keys = Vec::with_capacity(self.new_log.len());
+            let mut seqs = Vec::with_capacity(self.new_log.len());
+            let mut entries = Vec::with_capacity(self.new_log.len());
+            for (key, seq, entry) in &self.new_log {
+                keys.push(key.to_vec());
+                seqs.push(*seq);
+                entries.push(entry.clone());
+            }
+            txn.execute(
+                "INSERT INTO paychan_log (channel, seq, entry) \
+                 SELECT * FROM unnest($1::bytea[], $2::bigint[], $3::bytea[]) \
+                 ON CONFLICT (channel, seq) DO NOTHING",
+                &[&keys, &seqs, &entries],
+            )
+            .await?;
+        }
+        if !self.changed_latest.is_empty() {
+            let (keys, values): (Vec<Vec<u8>>, Vec<Vec<u8>>) = self
+                .changed_latest
+                .iter()
+                .filter_map(|k| self.latest.get(k).map(|v| (k.to_vec(), v.clone())))
+                .unzip();
+            txn.execute(
+                "INSERT INTO paychan_latest (channel, latest) \
+                 SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
+                 ON CONFLICT (channel) DO UPDATE SET latest = EXCLUDED.latest",
+                &[&keys, &values],
+            )
+            .await?;
+        }
+        Ok(())
     }
-    txn.execute(
-        "INSERT INTO paychan_latest (channel, latest) VALUES ($1, $2) \
-         ON CONFLICT (channel) DO UPDATE SET latest = EXCLUDED.latest",
-        &[&key, &latest],
-    )
-    .await?;
-    Ok(Ok(()))
 }
 
 impl ChannelStore for PgStore {
