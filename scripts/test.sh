@@ -36,14 +36,16 @@ done
 node "$ROOT/ts/dist/examples/quickstart.js" "$URL"   # the README's TypeScript quick start
 kill "$LEDGER_PID"
 
-echo "== PostgreSQL: the store's conformance suite, group commit and leases, and a standby node taking over"
-echo "   the channels of a node killed under load (a real server from Debian's postgresql, in a temp dir)"
+echo "== PostgreSQL: the store's conformance suite, group commit and leases; a standby node taking over the"
+echo "   channels of a node killed under load; the server restarted under load (a real server, in a temp dir)"
 PG_DIR=$(mktemp -d /tmp/paychan-pg.XXXXXX)
 trap 'rm -f "$LOG" "$LEDGER_OUT"; "$ROOT/scripts/postgres.sh" stop "$PG_DIR" >/dev/null 2>&1 || true; rm -rf "$PG_DIR"' EXIT
 PAYCHAN_TEST_POSTGRES=$("$ROOT/scripts/postgres.sh" start "$PG_DIR/db")
-export PAYCHAN_TEST_POSTGRES
+PAYCHAN_TEST_POSTGRES_DIR="$PG_DIR/db"
+export PAYCHAN_TEST_POSTGRES PAYCHAN_TEST_POSTGRES_DIR
 cargo test --locked -p paychan-node --lib store::postgres -- --ignored 2>&1 | tee -a "$LOG"
-cargo test --locked -p paychan-cli --test cli_node_postgres -- --ignored 2>&1 | tee -a "$LOG"
+# One at a time: one of them restarts the server.
+cargo test --locked -p paychan-cli --test cli_node_postgres -- --ignored --test-threads=1 2>&1 | tee -a "$LOG"
 "$ROOT/scripts/postgres.sh" stop "$PG_DIR/db" >/dev/null
 
 echo "== end to end on a real solana-test-validator over JSON-RPC"

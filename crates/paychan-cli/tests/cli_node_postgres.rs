@@ -162,3 +162,86 @@ fn a_standby_node_takes_over_the_channels_of_a_node_killed_on_a_shared_postgres_
         drop(standby);
     });
 }
+
+/// PostgreSQL restarted twice (an immediate shutdown, as a crash) while six payers pay one
+/// node: the node waits for the database, takes its leases back and resumes; every payment
+/// a payer saw final is in the store, and both sides agree.
+#[test]
+#[ignore = "needs PostgreSQL: scripts/test.sh starts one and sets PAYCHAN_TEST_POSTGRES"]
+fn a_node_waits_out_a_postgres_restart_under_load_and_loses_nothing() {
+    let url = std::env::var("PAYCHAN_TEST_POSTGRES").expect("PAYCHAN_TEST_POSTGRES");
+    let data = std::env::var("PAYCHAN_TEST_POSTGRES_DIR").expect("PAYCHAN_TEST_POSTGRES_DIR");
+    let store = format!("{url}?schema=restart_{:08x}", rand::random::<u32>());
+    let ledger = Ledger::start();
+    let service = Party::new(&ledger);
+    let service_key =
+        solana_keypair::read_keypair_file(service.home().join(".config/solana/id.json"))
+            .expect("the service's keypair");
+    let node = service.node(&["--listen", "127.0.0.1:0", "--store", &store]);
+    let node_at = node.listening.clone().expect("listens");
+    let restart = || {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/postgres.sh");
+        let status = std::process::Command::new("bash")
+            .args([script, "restart", &data])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("postgres.sh runs");
+        assert!(status.success(), "PostgreSQL restarts");
+    };
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    tokio::task::LocalSet::new().block_on(&runtime, async {
+        let (stop_tx, stop) = watch::channel(false);
+        let mut payers = Vec::new();
+        for index in 0..PAYERS {
+            let payer = payer(
+                &ledger.url,
+                &service_key,
+                &node_at,
+                index as u64,
+                stop.clone(),
+            )
+            .await;
+            node.running(&payer.channel.address.to_string());
+            payers.push(payer);
+        }
+        let total = |payers: &[support::payers::Payer]| {
+            payers.iter().map(|p| p.paid.borrow().len()).sum::<usize>()
+        };
+        for round in 1..=3 {
+            while total(&payers) < 300 * round {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            if round < 3 {
+                restart();
+            }
+        }
+        stop_tx.send(true).expect("stop");
+        for payer in &mut payers {
+            tokio::time::timeout(Duration::from_secs(60), &mut payer.done)
+                .await
+                .expect("every payment in flight becomes final")
+                .expect("the payer's loop");
+        }
+        for payer in &payers {
+            assert!(!payer.runtime.is_finished(), "a payer's channel stopped");
+            let channel = payer.channel.address.to_string();
+            let mine = status(payer).await.co_signed.expect("co-signed").state;
+            until("the node's view of the channel", || {
+                let theirs = support::node_status(&service, &channel);
+                theirs["co_signed_seq"] == mine.seq && theirs["balance_b"] == mine.balance_b
+            });
+            let history = service.ok(&["history", &channel, "--store", &store]);
+            assert_eq!(
+                history.matches("pay 0.000001 SOL").count(),
+                payer.paid.borrow().len(),
+                "{channel}: the store holds every payment made final"
+            );
+        }
+    });
+    drop(node);
+}

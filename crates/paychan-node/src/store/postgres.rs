@@ -263,9 +263,20 @@ async fn commit_forever(
             }
             match commit_group(&mut client, &group, &held, &lost).await {
                 Ok(outcomes) => break outcomes,
-                // The connection broke (the outcome of the commit is unknown): every write is
-                // idempotent, so the group is applied again once the database is back.
-                Err(_) if client.is_closed() => continue,
+                // The connection broke or the server is going away (the outcome of the commit
+                // is unknown): every write is idempotent, so the group is applied again once
+                // the database is back.
+                Err(e) if client.is_closed() || transient(&e) => {
+                    client = match reconnect(&config, &held, &mut lost).await {
+                        Ok(fresh) => fresh,
+                        Err(_) => {
+                            tokio::time::sleep(retry).await;
+                            retry = (retry * 2).min(LAST_RETRY);
+                            continue;
+                        }
+                    };
+                    continue;
+                }
                 Err(e) => {
                     let message = e.to_string();
                     break group
@@ -285,6 +296,20 @@ async fn commit_forever(
             }
             let _ = write.done.send(outcome);
         }
+    }
+}
+
+/// Whether `error` is the connection or the server going away rather than the request: a
+/// closed connection, an I/O error, or SQLSTATE class 08 (connection exception) or 57
+/// (operator intervention: shutdown, restart).
+fn transient(error: &tokio_postgres::Error) -> bool {
+    use std::error::Error as _;
+    match error.as_db_error() {
+        Some(db) => {
+            let code = db.code().code();
+            code.starts_with("08") || code.starts_with("57")
+        }
+        None => error.is_closed() || error.source().is_some_and(|s| s.is::<std::io::Error>()),
     }
 }
 
