@@ -33,6 +33,9 @@ pub enum SessionEnd {
 #[derive(Debug)]
 pub struct Session {
     incoming: mpsc::Receiver<Result<PeerMessage, TransportError>>,
+    /// The peer's Hello arrived: a second one ends the link. A resync costs this side a full
+    /// answer, so a peer repeating it could make the node work for nothing.
+    greeted: bool,
     outgoing: mpsc::Sender<Vec<PeerMessage>>,
     reading: JoinHandle<()>,
     writing: JoinHandle<()>,
@@ -62,6 +65,7 @@ impl Session {
         });
         Self {
             incoming,
+            greeted: false,
             outgoing,
             reading,
             writing,
@@ -71,10 +75,18 @@ impl Session {
     /// The next message from the peer, or why the link failed (reading or writing).
     /// Cancel-safe.
     pub async fn next(&mut self) -> Result<PeerMessage, TransportError> {
-        self.incoming
+        let message = self
+            .incoming
             .recv()
             .await
-            .unwrap_or(Err(TransportError::Closed))
+            .unwrap_or(Err(TransportError::Closed))?;
+        if matches!(message, PeerMessage::Hello { .. }) {
+            if self.greeted {
+                return Err(TransportError::RepeatedHello);
+            }
+            self.greeted = true;
+        }
+        Ok(message)
     }
 
     /// Hands the node's outbox to the writer, in order, without waiting for the peer. A peer

@@ -15,11 +15,12 @@ use paychan_interface::{
 };
 use paychan_node::{
     driver::{ChannelDriver, JoinPolicy},
-    engine::{Event, Input, Payment},
+    engine::{Event, Input, Payment, PeerMessage},
     ledger::{Landed, Ledger, LedgerError},
     node::{InboundPolicy, Node, NodeConfig},
     runtime::{dial_forever, Command, LinkState, Runtime},
     store::{MemoryStore, RedbStore},
+    transport::PeerLink,
 };
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -337,6 +338,8 @@ async fn start_node(
 pub struct ChannelsRow {
     pub store: BenchStore,
     pub channels: u64,
+    /// Peers among them that flood the node and never read.
+    pub hostile: u64,
     pub payments: u64,
     pub elapsed: Duration,
     pub latencies: Vec<Duration>,
@@ -356,7 +359,7 @@ pub async fn measure(
     exe: &std::path::Path,
     dir: &std::path::Path,
     (store, postgres): (BenchStore, Option<&str>),
-    (channels, rounds, restart): (u64, u64, bool),
+    (channels, rounds, restart, hostile): (u64, u64, bool, u64),
     progress: &indicatif::ProgressBar,
 ) -> Result<ChannelsRow, String> {
     // A fresh schema for each run: the node starts with no channel stored.
@@ -366,10 +369,24 @@ pub async fn measure(
     });
     let postgres = postgres.as_deref();
     let (mut child, mut node_in, mut node_out, port) =
-        start_node(exe, dir, (store, postgres), channels, 0).await?;
-    let fleet = fleet(channels);
+        start_node(exe, dir, (store, postgres), channels + hostile, 0).await?;
+    let mut fleet = fleet(channels + hostile);
     let ledger = FleetLedger::new(&fleet)?;
     let node_key = fleet.node.pubkey().to_bytes();
+    // Peers that link, then flood the node and never read what it sends back.
+    for (payer, address, _) in fleet.channels.split_off(channels as usize) {
+        let link = loop {
+            let key = signing_key(&payer);
+            let dialed =
+                PeerLink::connect(("127.0.0.1", port), &key, &node_key, address.to_bytes());
+            match dialed.await {
+                Ok(link) => break link,
+                // The node has not found the channel yet.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        spawn_local(flood(link));
+    }
     let (notices, mut dropped) = mpsc::unbounded_channel();
     spawn_local(async move { while dropped.recv().await.is_some() {} });
     let mut payers = Vec::new();
@@ -491,6 +508,7 @@ pub async fn measure(
     Ok(ChannelsRow {
         store,
         channels,
+        hostile,
         payments: latencies.len() as u64,
         elapsed,
         latencies,
@@ -516,6 +534,20 @@ async fn node_stats(
         .map_err(|e| e.to_string())?
         .ok_or("the node stopped")?;
     serde_json::from_str(&line).map_err(|e| format!("the node said {line:?}: {e}"))
+}
+
+/// Sends resync requests as fast as the link takes them and reads nothing: a peer that makes
+/// the node work and never reads its answers.
+async fn flood(mut link: PeerLink) {
+    loop {
+        let hello = PeerMessage::Hello {
+            newest: None,
+            pending: None,
+        };
+        if link.send(hello).await.is_err() {
+            return; // the node gave up on it
+        }
+    }
 }
 
 /// One payer's rounds: pay one, wait until it is final, again; each payment's latency.
@@ -620,6 +652,10 @@ pub fn report(rows: &mut [ChannelsRow], output: Output) {
             BenchStore::Redb => "redb (fsync)",
             BenchStore::Memory => "memory",
             BenchStore::Postgres => "PostgreSQL",
+        };
+        let store = match row.hostile {
+            0 => store.to_string(),
+            n => format!("{store}, {n} peers that never read"),
         };
         let (resumed, serving) = match row.restart {
             Some((resumed, serving)) => (

@@ -44,6 +44,9 @@ pub struct Bench {
     /// With `--channels`: then kill -9 the node, start it again, and time its return.
     #[arg(long, requires = "channels")]
     restart: bool,
+    /// With `--channels`: that many more peers link to the node, flood it and never read.
+    #[arg(long, default_value_t = 0, requires = "channels")]
+    hostile: u64,
     /// With `--channels`: also measure the node on PostgreSQL at this URL (or only there,
     /// with `--node-store postgres`).
     #[arg(long, requires = "channels")]
@@ -369,7 +372,7 @@ pub fn run(args: Bench, output: crate::cluster::Output) -> Result<(), String> {
             let mut rows = Vec::new();
             for store in stores {
                 let bar = crate::progress::steps(count * rounds);
-                let run = (count, rounds, args.restart);
+                let run = (count, rounds, args.restart, args.hostile);
                 let store = (store, args.postgres.as_deref());
                 let row = channels::measure(&exe, dir.path(), store, run, &bar).await;
                 bar.finish_and_clear();

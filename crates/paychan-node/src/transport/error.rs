@@ -28,6 +28,10 @@ pub enum TransportError {
     Version(u8),
     #[error("message for another channel")]
     WrongChannel,
+    #[error(
+        "the peer asked to resynchronise twice in one session (it says Hello once, on connecting)"
+    )]
+    RepeatedHello,
 }
 
 impl From<snow::Error> for TransportError {

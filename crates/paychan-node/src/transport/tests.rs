@@ -311,3 +311,58 @@ fn a_keepalive_with_a_body_is_malformed() {
         assert!(matches!(b.recv().await, Err(TransportError::Malformed(_))));
     });
 }
+
+fn hello() -> PeerMessage {
+    PeerMessage::Hello {
+        newest: None,
+        pending: None,
+    }
+}
+
+/// A resync costs the answering side a full reply: a peer says Hello once per session, and a
+/// second one ends the link.
+#[test]
+fn a_second_hello_in_one_session_ends_the_link() {
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime(), async {
+        let (mut a, b) = pair().await;
+        let mut session = crate::peer::Session::start(b);
+        a.send(hello()).await.expect("send");
+        a.send(hello()).await.expect("send");
+        assert!(matches!(
+            session.next().await,
+            Ok(PeerMessage::Hello { .. })
+        ));
+        assert!(matches!(
+            session.next().await,
+            Err(TransportError::RepeatedHello)
+        ));
+    });
+}
+
+/// A peer that stops reading fills the session's queue: sending reports it at once instead of
+/// waiting on the peer.
+#[test]
+fn a_peer_that_stops_reading_is_reported_stalled() {
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime(), async {
+        let (_a, b) = pair().await; // A never reads
+        let mut session = crate::peer::Session::start(b);
+        let mut sent = 0;
+        let stalled = loop {
+            match session.send_all(vec![big_proposal()]) {
+                Ok(()) => sent += 1,
+                Err(e) => break e,
+            }
+            assert!(sent < 100_000, "the session never reported the stall");
+            tokio::task::yield_now().await;
+        };
+        assert!(
+            matches!(
+                stalled,
+                TransportError::Stalled(_) | TransportError::WriteTimeout(_)
+            ),
+            "{stalled:?}"
+        );
+    });
+}
