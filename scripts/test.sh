@@ -39,6 +39,7 @@ kill "$LEDGER_PID"
 echo "== PostgreSQL: the store's conformance suite, group commit and leases; a standby node taking over the"
 echo "   channels of a node killed under load; the server restarted under load (a real server, in a temp dir)"
 PG_DIR=$(mktemp -d /tmp/paychan-pg.XXXXXX)
+chmod 755 "$PG_DIR"   # as root, the server runs as the postgres user: it must reach its data
 trap 'rm -f "$LOG" "$LEDGER_OUT"; "$ROOT/scripts/postgres.sh" stop "$PG_DIR" >/dev/null 2>&1 || true; rm -rf "$PG_DIR"' EXIT
 PAYCHAN_TEST_POSTGRES=$("$ROOT/scripts/postgres.sh" start "$PG_DIR/db")
 PAYCHAN_TEST_POSTGRES_DIR="$PG_DIR/db"
