@@ -8,10 +8,8 @@
 
 mod support;
 
-use std::time::Duration;
-
 use support::{
-    payers::{payer, status, Payer},
+    payers::{payer, paying, status, stop_paying, total},
     until, Ledger, Party,
 };
 use tokio::sync::watch;
@@ -48,28 +46,14 @@ fn a_node_killed_under_load_from_many_payers_loses_nothing_it_signed() {
                 .await,
             );
         }
-        let total = |payers: &[Payer]| payers.iter().map(|p| p.paid.borrow().len()).sum::<usize>();
-
         // Kill the node while payments flow; start it again on the same port each time.
-        for kill in 0..KILLS {
-            let target = total(&payers) + 300 * (kill + 1);
-            while total(&payers) < target {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+        for _ in 0..KILLS {
+            paying(&payers, 300).await;
             node.kill();
             node = service.node(&["--listen", &node_at]);
         }
-        let target = total(&payers) + 300;
-        while total(&payers) < target {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        stop_tx.send(true).expect("stop");
-        for payer in &mut payers {
-            tokio::time::timeout(Duration::from_secs(60), &mut payer.done)
-                .await
-                .expect("every payment in flight becomes final")
-                .expect("the payer's loop");
-        }
+        paying(&payers, 300).await;
+        stop_paying(&mut payers, &stop_tx).await;
 
         // Every payment a payer saw final is in the node's history, and both sides hold the
         // same newest co-signed state.

@@ -7,10 +7,10 @@
 
 mod support;
 
-use std::{cell::Cell, net::SocketAddr, rc::Rc, time::Duration};
+use std::{cell::Cell, net::SocketAddr, rc::Rc};
 
 use support::{
-    payers::{payer, status},
+    payers::{payer, paying, status, stop_paying},
     until, Ledger, Party,
 };
 use tokio::{
@@ -88,12 +88,7 @@ fn a_standby_node_takes_over_the_channels_of_a_node_killed_on_a_shared_postgres_
         }
         // The standby starts once the first node holds every channel: it runs none of them.
         let standby = service.node(&["--listen", "127.0.0.1:0", "--store", &store]);
-        let total = |payers: &[support::payers::Payer]| {
-            payers.iter().map(|p| p.paid.borrow().len()).sum::<usize>()
-        };
-        while total(&payers) < 300 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        paying(&payers, 300).await;
         assert_eq!(
             standby.seen_count("channel "),
             0,
@@ -114,17 +109,8 @@ fn a_standby_node_takes_over_the_channels_of_a_node_killed_on_a_shared_postgres_
                 .expect("addr"),
         );
         cut.send_modify(|n| *n += 1);
-        let target_total = total(&payers) + 300;
-        while total(&payers) < target_total {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        stop_tx.send(true).expect("stop");
-        for payer in &mut payers {
-            tokio::time::timeout(Duration::from_secs(60), &mut payer.done)
-                .await
-                .expect("every payment in flight becomes final")
-                .expect("the payer's loop");
-        }
+        paying(&payers, 300).await;
+        stop_paying(&mut payers, &stop_tx).await;
 
         // Every payment a payer saw final is in the shared store; both sides agree.
         for payer in &payers {
@@ -209,28 +195,23 @@ fn a_node_waits_out_a_postgres_restart_under_load_and_loses_nothing() {
             node.running(&payer.channel.address.to_string());
             payers.push(payer);
         }
-        let total = |payers: &[support::payers::Payer]| {
-            payers.iter().map(|p| p.paid.borrow().len()).sum::<usize>()
-        };
-        for round in 1..=3 {
-            while total(&payers) < 300 * round {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            if round < 3 {
-                restart();
-            }
+        for _ in 0..2 {
+            paying(&payers, 300).await;
+            restart();
         }
-        stop_tx.send(true).expect("stop");
-        for payer in &mut payers {
-            tokio::time::timeout(Duration::from_secs(60), &mut payer.done)
-                .await
-                .expect("every payment in flight becomes final")
-                .expect("the payer's loop");
-        }
+        paying(&payers, 300).await;
+        stop_paying(&mut payers, &stop_tx).await;
         for payer in &payers {
             assert!(!payer.runtime.is_finished(), "a payer's channel stopped");
             let channel = payer.channel.address.to_string();
-            let mine = status(payer).await.co_signed.expect("co-signed").state;
+            let now = status(payer).await;
+            let Some(mine) = now.co_signed.map(|c| c.state) else {
+                panic!(
+                    "{channel}: {} paid, status {now:?}; node log: {}",
+                    payer.paid.borrow().len(),
+                    service.node_log()
+                );
+            };
             until("the node's view of the channel", || {
                 let theirs = support::node_status(&service, &channel);
                 theirs["co_signed_seq"] == mine.seq && theirs["balance_b"] == mine.balance_b

@@ -146,3 +146,31 @@ pub async fn payer(
         runtime,
     }
 }
+
+/// Payments made final so far, by all payers.
+pub fn total(payers: &[Payer]) -> usize {
+    payers.iter().map(|p| p.paid.borrow().len()).sum()
+}
+
+/// Lets the payers pay (this task yields) until each has made a payment and `more` more have
+/// become final in all: the load a fault is injected under.
+pub async fn paying(payers: &[Payer], more: usize) {
+    let target = total(payers) + more;
+    loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if total(payers) >= target && payers.iter().all(|p| !p.paid.borrow().is_empty()) {
+            return;
+        }
+    }
+}
+
+/// Stops the payers and waits until every payment they had in flight is final.
+pub async fn stop_paying(payers: &mut [Payer], stop: &watch::Sender<bool>) {
+    stop.send(true).expect("stop");
+    for payer in payers {
+        tokio::time::timeout(Duration::from_secs(60), &mut payer.done)
+            .await
+            .expect("every payment in flight becomes final")
+            .expect("the payer's loop");
+    }
+}
