@@ -4,16 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use paychan_interface::{client::log::Op, Address};
+use paychan_interface::Address;
 use paychan_node::{
-    api::{
-        wire::{PaymentRef, Receipt},
-        MAX_HISTORY,
-    },
+    api::{wire::Receipt, MAX_HISTORY},
     driver::ChannelDriver,
     engine::{Event, Input, Payment},
     ledger::{GoneEvidence, RpcLedger, Sighting},
-    node::{hex, payment_label},
+    node::payment_label,
     peer::serve,
     store::{ChannelStore, RedbStore, StoreError},
     transport::PeerLink,
@@ -238,21 +235,8 @@ pub async fn history(cluster: &Cluster, args: History) -> Result<(), String> {
             .log(&channel, 0, usize::MAX)
             .await
             .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|entry| Receipt {
-                seq: entry.state.seq,
-                balance_a: entry.state.balance_a,
-                balance_b: entry.state.balance_b,
-                log_root: hex(&entry.state.log_root),
-                payments: entry
-                    .ops
-                    .iter()
-                    .map(|Op::Pay { amount, payment_id }| PaymentRef {
-                        id: hex(payment_id),
-                        amount: *amount,
-                    })
-                    .collect(),
-            })
+            .iter()
+            .map(Receipt::from)
             .collect(),
         Err(StoreError::InUse) => {
             let node = NodeClient::find(&args.node, &args.store, &me)?;

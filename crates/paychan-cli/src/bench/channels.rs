@@ -236,7 +236,7 @@ pub fn node(args: BenchNode) -> Result<(), String> {
                 spawn_local(node.run(Some(listener)));
                 (
                     Box::new(move || {
-                        let counts = stats.commit_counts();
+                        let counts = stats.commit_stats();
                         (counts.commits(), counts.writes())
                     }),
                     handle,

@@ -31,7 +31,7 @@ use axum::{
     Json, Router,
 };
 use futures_util::{stream, Stream, StreamExt};
-use paychan_interface::{channel::Party, client::log::Op, Address};
+use paychan_interface::{channel::Party, Address};
 use tokio::sync::{broadcast, Semaphore};
 
 use crate::{
@@ -342,25 +342,7 @@ async fn history(
         .node
         .history(&channel, query.from.unwrap_or(0), limit)
         .await?;
-    Ok(Json(
-        entries
-            .into_iter()
-            .map(|entry| Receipt {
-                seq: entry.state.seq,
-                balance_a: entry.state.balance_a,
-                balance_b: entry.state.balance_b,
-                log_root: hex(&entry.state.log_root),
-                payments: entry
-                    .ops
-                    .iter()
-                    .map(|Op::Pay { amount, payment_id }| PaymentRef {
-                        id: hex(payment_id),
-                        amount: *amount,
-                    })
-                    .collect(),
-            })
-            .collect(),
-    ))
+    Ok(Json(entries.iter().map(Receipt::from).collect()))
 }
 
 /// Holds one of [`MAX_EVENT_STREAMS`] slots while a stream is open.

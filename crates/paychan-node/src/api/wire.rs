@@ -156,3 +156,23 @@ pub enum EventBody {
         missed: u64,
     },
 }
+
+impl From<&crate::engine::LogEntry> for Receipt {
+    fn from(entry: &crate::engine::LogEntry) -> Self {
+        use paychan_interface::client::log::Op;
+        Self {
+            seq: entry.state.seq,
+            balance_a: entry.state.balance_a,
+            balance_b: entry.state.balance_b,
+            log_root: crate::node::hex(&entry.state.log_root),
+            payments: entry
+                .ops
+                .iter()
+                .map(|Op::Pay { amount, payment_id }| PaymentRef {
+                    id: crate::node::hex(payment_id),
+                    amount: *amount,
+                })
+                .collect(),
+        }
+    }
+}

@@ -10,8 +10,10 @@ mod codec;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod redb;
+mod stats;
 
-pub use self::redb::{CommitStats, RedbStore};
+pub use self::redb::RedbStore;
 pub use paychan_engine::store::*;
 #[cfg(feature = "postgres")]
-pub use postgres::{CommitCounts, PgConfig, PgStore};
+pub use postgres::{PgConfig, PgStore};
+pub use stats::CommitStats;

@@ -16,10 +16,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc,
-    },
+    sync::Arc,
     time::Duration,
 };
 
@@ -28,7 +25,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_postgres::{Client, GenericClient, NoTls};
 
 use super::codec::{decode, decode_params, encode, encode_params};
-use super::{ChannelStore, Latest, StoreError};
+use super::{ChannelStore, CommitStats, Latest, StoreError};
 use crate::engine::{ChannelParams, LogEntry, Record, Recovered};
 
 /// Writes one commit takes at most.
@@ -73,24 +70,7 @@ struct Shared {
     config: PgConfig,
     reads: Mutex<Option<Client>>,
     writes: mpsc::UnboundedSender<Write>,
-    stats: Arc<CommitCounts>,
-}
-
-/// How the committer has grouped writes so far.
-#[derive(Debug, Default)]
-pub struct CommitCounts {
-    commits: AtomicU64,
-    writes: AtomicU64,
-}
-
-impl CommitCounts {
-    pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
-    }
-
-    pub fn writes(&self) -> u64 {
-        self.writes.load(Ordering::Relaxed)
-    }
+    stats: Arc<CommitStats>,
 }
 
 struct Write {
@@ -185,7 +165,7 @@ impl PgStore {
         drop(setup);
         let reads = connect(&config).await?;
         let writer = connect(&config).await?;
-        let stats = Arc::new(CommitCounts::default());
+        let stats = Arc::new(CommitStats::default());
         let (writes, queue) = mpsc::unbounded_channel();
         tokio::spawn(commit_forever(
             config.clone(),
@@ -201,7 +181,8 @@ impl PgStore {
         })))
     }
 
-    pub fn commit_counts(&self) -> &CommitCounts {
+    /// How writes have been grouped into commits so far (shared by every clone).
+    pub fn commit_stats(&self) -> &CommitStats {
         &self.0.stats
     }
 
@@ -237,7 +218,7 @@ async fn commit_forever(
     config: PgConfig,
     mut client: Client,
     mut queue: mpsc::UnboundedReceiver<Write>,
-    stats: Arc<CommitCounts>,
+    stats: Arc<CommitStats>,
 ) {
     let mut held: HashSet<[u8; 32]> = HashSet::new();
     let mut lost: HashSet<[u8; 32]> = HashSet::new();
@@ -286,10 +267,7 @@ async fn commit_forever(
                 }
             }
         };
-        stats.commits.fetch_add(1, Ordering::Relaxed);
-        stats
-            .writes
-            .fetch_add(group.len() as u64, Ordering::Relaxed);
+        stats.committed(group.len());
         for (write, outcome) in group.into_iter().zip(outcomes) {
             if let (Change::Claim(_), Ok(Outcome::Claimed(claimed))) = (&write.change, &outcome) {
                 held.extend(claimed.iter().map(Address::to_bytes));

@@ -6,10 +6,7 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        mpsc, Arc, Mutex,
-    },
+    sync::{mpsc, Arc, Mutex},
     thread::JoinHandle,
 };
 
@@ -18,7 +15,7 @@ use futures_channel::oneshot;
 use paychan_interface::Address;
 
 use super::codec::{decode, decode_params, encode, encode_params};
-use super::{ChannelStore, Latest, StoreError};
+use super::{ChannelStore, CommitStats, Latest, StoreError};
 use crate::engine::{ChannelParams, LogEntry, Record, Recovered};
 use paychan_durable::sync_parent_dir;
 
@@ -45,25 +42,6 @@ struct Shared {
     writes: Mutex<Option<mpsc::Sender<Write>>>,
     committer: Mutex<Option<JoinHandle<()>>>,
     stats: Arc<CommitStats>,
-}
-
-/// How the committer has grouped writes so far.
-#[derive(Debug, Default)]
-pub struct CommitStats {
-    commits: AtomicU64,
-    writes: AtomicU64,
-}
-
-impl CommitStats {
-    /// Write transactions committed (each one fsync).
-    pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
-    }
-
-    /// Writes (`create_channel` and `persist` calls) made durable by those commits.
-    pub fn writes(&self) -> u64 {
-        self.writes.load(Ordering::Relaxed)
-    }
 }
 
 /// One caller's write, answered once it is durable (or refused, having changed nothing).
@@ -162,10 +140,7 @@ fn commit_forever(db: &Database, queue: &mpsc::Receiver<Write>, stats: &CommitSt
             }
         }
         let outcomes = commit_group(db, &group);
-        stats.commits.fetch_add(1, Ordering::Relaxed);
-        stats
-            .writes
-            .fetch_add(group.len() as u64, Ordering::Relaxed);
+        stats.committed(group.len());
         for (write, outcome) in group.into_iter().zip(outcomes) {
             // The caller may have gone (its task was cancelled); the write stands.
             let _ = write.done.send(outcome);

@@ -80,7 +80,7 @@ fn concurrent_channels_share_commits() {
         for result in futures_util::future::join_all(channels).await {
             result.expect("every write lands");
         }
-        let counts = store.commit_counts();
+        let counts = store.commit_stats();
         assert_eq!(counts.writes(), 32 * 11);
         assert!(
             counts.commits() * 2 <= counts.writes(),
