@@ -176,3 +176,57 @@ fn a_backend_follows_payments_on_the_api_and_bad_requests_change_nothing() {
         assert_eq!(party.ended().await, RuntimeEnd::ChannelClosed);
     });
 }
+
+/// A flood of API requests is bounded: while 256 requests are being served (payments that
+/// wait for a payer who is not connected), the next is refused at once with 503, and once
+/// they are answered the API serves again.
+#[test]
+fn a_flood_of_api_requests_is_refused_beyond_the_bound() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let service = Keypair::new();
+        chain.fund(&service.pubkey(), WALLET).await;
+        let node = serve(&chain, &service, InboundPolicy::default()).await;
+        let api = node.api("s3cret").await;
+        // A channel whose payer never connects: the node's own payments wait for it.
+        let (_, channel) = open_channel_to(&mut chain, &service, 2 * SOL, SOL).await;
+        let mut events = api.events().await;
+        assert_eq!(events.next().await["type"], "channel_started");
+        let pay = format!("/v1/channels/{}/pay", channel.address);
+        let body = r#"{"amount":1,"timeout_ms":3000}"#;
+        let waiting: Vec<_> = (0..paychan_node::api::MAX_CONCURRENT_REQUESTS)
+            .map(|_| {
+                let (api, pay) = (api.clone(), pay.clone());
+                solana_program_test::tokio::task::spawn_local(
+                    async move { api.post(&pay, body).await },
+                )
+            })
+            .collect();
+        // Once every one of them is being served, one more is refused at once.
+        // Bounded by the pays' own timeout: once they are answered, nothing is refused.
+        let mut refused = None;
+        for _ in 0..10_000 {
+            let answer = api.get("/v1/node").await;
+            if answer.status == 503 {
+                refused = Some(answer);
+                break;
+            }
+            solana_program_test::tokio::task::yield_now().await;
+        }
+        let Some(refused) = refused else {
+            let first = waiting
+                .into_iter()
+                .next()
+                .expect("one")
+                .await
+                .expect("task");
+            panic!("no request was refused; the first pay answered {first:?}");
+        };
+        assert!(refused.error().contains("busy"), "{refused:?}");
+        for request in waiting {
+            let answer = request.await.expect("the request's task");
+            assert_eq!(answer.status, 504, "{answer:?}");
+        }
+        assert_eq!(api.get("/v1/node").await.status, 200, "it serves again");
+    });
+}
