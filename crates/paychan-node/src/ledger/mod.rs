@@ -76,6 +76,21 @@ pub trait Ledger {
         )))
     }
 
+    /// The channel accounts naming `party` as A or B: what a node looks for. Backends that
+    /// can filter on the server (JSON-RPC `memcmp`) read only those; the others list every
+    /// account and filter here.
+    async fn channels_of(
+        &mut self,
+        program: &Address,
+        party: &Address,
+    ) -> Result<Vec<(Address, solana_account::Account)>, LedgerError> {
+        let all = self.program_accounts(program).await?;
+        Ok(all
+            .into_iter()
+            .filter(|(_, account)| names(&account.data, party))
+            .collect())
+    }
+
     /// The channel as the `finalized` commitment shows it: what a guard checks before it
     /// concludes the channel is gone. Backends without forks read it as [`Ledger::channel`].
     async fn channel_finalized(
@@ -84,6 +99,20 @@ pub trait Ledger {
     ) -> Result<Option<Channel>, LedgerError> {
         self.channel(address).await
     }
+}
+
+/// Where a channel account keeps party A's and party B's wallets.
+pub const PARTY_OFFSETS: [usize; 2] = [
+    core::mem::offset_of!(paychan_interface::channel::ChannelAccount, party_a),
+    core::mem::offset_of!(paychan_interface::channel::ChannelAccount, party_b),
+];
+
+/// Whether channel account `data` names `party` as A or B.
+pub fn names(data: &[u8], party: &Address) -> bool {
+    data.len() == paychan_interface::channel::CHANNEL_ACCOUNT_LEN
+        && PARTY_OFFSETS
+            .iter()
+            .any(|&at| data.get(at..at + 32) == Some(party.as_ref()))
 }
 
 /// The channel in `account`, if it is one (an account of another owner is no channel).

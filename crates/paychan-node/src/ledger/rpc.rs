@@ -170,6 +170,51 @@ impl Ledger for RpcLedger {
         }
     }
 
+    /// Two filtered reads (the party as A, then as B), so a node's look costs what its own
+    /// channels weigh, not every channel of the program.
+    async fn channels_of(
+        &mut self,
+        program: &Address,
+        party: &Address,
+    ) -> Result<Vec<(Address, solana_account::Account)>, LedgerError> {
+        use solana_account_decoder_client_types::UiAccountEncoding;
+        use solana_rpc_client_api::{
+            config::{RpcAccountInfoConfig, RpcProgramAccountsConfig},
+            filter::{Memcmp, RpcFilterType},
+        };
+        let mut found = Vec::new();
+        for offset in super::PARTY_OFFSETS {
+            let config = RpcProgramAccountsConfig {
+                filters: Some(vec![
+                    RpcFilterType::DataSize(paychan_interface::channel::CHANNEL_ACCOUNT_LEN as u64),
+                    RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, party.to_bytes().to_vec())),
+                ]),
+                account_config: RpcAccountInfoConfig {
+                    encoding: Some(UiAccountEncoding::Base64),
+                    ..RpcAccountInfoConfig::default()
+                },
+                ..RpcProgramAccountsConfig::default()
+            };
+            let accounts = match self
+                .client
+                .get_program_ui_accounts_with_config(program, config)
+                .await
+            {
+                Ok(accounts) => accounts,
+                Err(e) => return Err(self.explain(e).await),
+            };
+            for (address, account) in accounts {
+                let account = account.to_account().ok_or_else(|| {
+                    LedgerError::Decode(format!("the account {address} came back undecodable"))
+                })?;
+                if !found.iter().any(|(a, _)| *a == address) {
+                    found.push((address, account));
+                }
+            }
+        }
+        Ok(found)
+    }
+
     async fn channel_finalized(
         &mut self,
         address: &Address,

@@ -63,6 +63,14 @@ impl<L: Ledger> Ledger for SharedLedger<L> {
         self.0.borrow_mut().program_accounts(program).await
     }
 
+    async fn channels_of(
+        &mut self,
+        program: &Address,
+        party: &Address,
+    ) -> Result<Vec<(Address, solana_account::Account)>, LedgerError> {
+        self.0.borrow_mut().channels_of(program, party).await
+    }
+
     async fn channel_finalized(
         &mut self,
         address: &Address,

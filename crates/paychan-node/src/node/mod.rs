@@ -157,9 +157,9 @@ where
     /// the policy — and whose lease it holds or can take. Returns how many it started.
     pub async fn discover(&mut self) -> Result<usize, NodeError> {
         let program = self.config.program_id;
-        let accounts = self.ledger.program_accounts(&program).await?;
-        let stored: HashSet<Address> = self.store.channels().await?.into_iter().collect();
         let wallet = self.config.wallet.pubkey();
+        let accounts = self.ledger.channels_of(&program, &wallet).await?;
+        let stored: HashSet<Address> = self.store.channels().await?.into_iter().collect();
         let mut candidates = Vec::new();
         for (address, account) in accounts {
             if self.finished.contains(&address) || self.handle.is_running(&address) {
