@@ -1,5 +1,5 @@
 //! paychan's channel engine: one party's half of the two-person state machine replication,
-//! with no I/O, so that it runs the same in a daemon, a test, or WebAssembly.
+//! with no I/O, so that it runs the same in a node, a test, or WebAssembly.
 //!
 //! - [`engine`]: the state machine — [`engine::Input`]s in, [`engine::Action`]s out.
 //! - [`chain`]: what the engine knows of the channel on-chain and what it asks the chain for.

@@ -1,7 +1,7 @@
 //! The embedded ledger served over JSON-RPC: LiteSVM running the real `paychan.so`, answering
 //! the subset of the validator's API that `RpcClient` and `@solana/kit` use for paychan, with
 //! its PubSub websocket and a clock that can be warped (`paychan_warpClock`). Two processes
-//! (two parties, their daemons, the CLI) share one ledger without a validator: `paychan ledger`.
+//! (two parties, their nodes, the CLI) share one ledger without a validator: `paychan ledger`.
 #![forbid(unsafe_code)]
 
 mod http;

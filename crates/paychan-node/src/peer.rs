@@ -28,7 +28,7 @@ pub enum SessionEnd {
 /// queue (reading is not cancel-safe mid-frame, so `next` can then sit in any `select!`), and
 /// a writer task drains another, each write bounded by [`WRITE_TIMEOUT`]. A peer that stops
 /// reading fills the queue and `send_all` reports it at once: the caller's loop (the watcher,
-/// the chain ticks, the control socket) never blocks on the peer. The writer sends a keepalive
+/// the chain ticks, the API) never blocks on the peer. The writer sends a keepalive
 /// after [`KEEPALIVE_INTERVAL`] without traffic, so the peer does not take the link for dead.
 #[derive(Debug)]
 pub struct Session {

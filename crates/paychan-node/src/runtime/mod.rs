@@ -1,5 +1,5 @@
-//! A channel kept running — the core of `paychan daemon`: the node, a look at the chain every
-//! tick (the engine's watcher disputes a stale registration and finalizes after the window),
+//! A channel kept running — what a node runs for each of its channels: the driver, a look at
+//! the chain every tick (the engine's watcher disputes a stale registration and finalizes after the window),
 //! and the peer link, replaced whenever the peer reconnects (each new link starts with a
 //! resync). The application sends [`Command`]s and reads [`Event`]s and [`Notice`]s.
 
