@@ -15,9 +15,12 @@ use solana_program_test::tokio::{
     time::timeout,
 };
 
+use solana_signer::Signer;
+
 use crate::{
     chain::{SvmChain, TestChain},
     http::Api,
+    pair::WALLET,
     running::{signing_key, DEADLINE, TICK},
 };
 
@@ -31,8 +34,17 @@ pub struct Serving {
     _dir: tempfile::TempDir,
 }
 
-/// Starts a node for `service` on `chain` with `policy` (the chain's challenge period).
-pub async fn serve(chain: &SvmChain, service: &Keypair, policy: InboundPolicy) -> Serving {
+/// A funded service key, and a node for it on `chain` with `policy` (the chain's challenge
+/// period).
+pub async fn serve(chain: &mut SvmChain, policy: InboundPolicy) -> (Keypair, Serving) {
+    let service = Keypair::new();
+    chain.fund(&service.pubkey(), WALLET).await;
+    let serving = serve_as(chain, &service, policy).await;
+    (service, serving)
+}
+
+/// A node for `service` on `chain` with `policy` (the chain's challenge period).
+pub async fn serve_as(chain: &SvmChain, service: &Keypair, policy: InboundPolicy) -> Serving {
     let dir = tempfile::TempDir::new().expect("temp dir");
     let store = RedbStore::open(dir.path().join("node.redb")).expect("store");
     let config = NodeConfig {

@@ -14,28 +14,24 @@ use paychan_node::{
     store::MemoryStore,
 };
 use paychan_tests::{
-    chain::{SvmChain, TestChain},
-    pair::{join, open_channel_to, payment, WALLET},
+    chain::SvmChain,
+    pair::{join, open_channel_to, payment},
     running::{start_dialing, DEADLINE},
     serving::serve,
     SOL,
 };
-use solana_keypair::Keypair;
 use solana_program_test::tokio::sync::mpsc;
-use solana_signer::Signer;
 
 #[test]
 fn one_node_serves_many_payers_and_applies_its_policy() {
     paychan_tests::block_on(async {
         let mut chain = SvmChain::new();
-        let service = Keypair::new();
-        chain.fund(&service.pubkey(), WALLET).await;
         let policy = InboundPolicy {
             min_deposit: SOL,
             max_channels: 100,
             ..InboundPolicy::default()
         };
-        let mut node = serve(&chain, &service, policy).await;
+        let (service, mut node) = serve(&mut chain, policy).await;
         let (handle, address) = (node.handle.clone(), node.peers);
 
         // Payers open channels while the node runs; one locks less than the node asks.

@@ -12,14 +12,13 @@ use paychan_node::{
     store::MemoryStore,
 };
 use paychan_tests::{
-    chain::{SvmChain, TestChain},
+    chain::SvmChain,
     http::Api,
-    pair::{join, open_channel_to, WALLET},
+    pair::{join, open_channel_to},
     running::start_dialing,
     serving::serve,
     SOL,
 };
-use solana_keypair::Keypair;
 use solana_program_test::tokio::sync::mpsc;
 use solana_signer::Signer;
 
@@ -31,9 +30,7 @@ fn hex(bytes: &[u8]) -> String {
 fn a_backend_follows_payments_on_the_api_and_bad_requests_change_nothing() {
     paychan_tests::block_on(async {
         let mut chain = SvmChain::new();
-        let service = Keypair::new();
-        chain.fund(&service.pubkey(), WALLET).await;
-        let node = serve(&chain, &service, InboundPolicy::default()).await;
+        let (service, node) = serve(&mut chain, InboundPolicy::default()).await;
         let api = node.api("s3cret").await;
 
         // Without the token, or with a wrong one: 401 and one line.
@@ -184,9 +181,7 @@ fn a_backend_follows_payments_on_the_api_and_bad_requests_change_nothing() {
 fn a_flood_of_api_requests_is_refused_beyond_the_bound() {
     paychan_tests::block_on(async {
         let mut chain = SvmChain::new();
-        let service = Keypair::new();
-        chain.fund(&service.pubkey(), WALLET).await;
-        let node = serve(&chain, &service, InboundPolicy::default()).await;
+        let (service, node) = serve(&mut chain, InboundPolicy::default()).await;
         let api = node.api("s3cret").await;
         // A channel whose payer never connects: the node's own payments wait for it.
         let (_, channel) = open_channel_to(&mut chain, &service, 2 * SOL, SOL).await;

@@ -21,17 +21,11 @@ const KILLS: usize = 3;
 fn a_node_killed_under_load_from_many_payers_loses_nothing_it_signed() {
     let ledger = Ledger::start();
     let service = Party::new(&ledger);
-    let service_key =
-        solana_keypair::read_keypair_file(service.home().join(".config/solana/id.json"))
-            .expect("the service's keypair");
+    let service_key = service.keypair();
     let mut node = service.node(&["--listen", "127.0.0.1:0"]);
     let node_at = node.listening.clone().expect("the node listens");
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    tokio::task::LocalSet::new().block_on(&runtime, async {
+    support::block_on_local(async {
         let (stop_tx, stop) = watch::channel(false);
         let mut payers = Vec::new();
         for index in 0..PAYERS {

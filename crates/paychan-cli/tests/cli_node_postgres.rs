@@ -50,13 +50,10 @@ async fn relay(target: Rc<Cell<SocketAddr>>) -> (SocketAddr, watch::Sender<u64>)
 #[test]
 #[ignore = "needs PostgreSQL: scripts/test.sh starts one and sets PAYCHAN_TEST_POSTGRES"]
 fn a_standby_node_takes_over_the_channels_of_a_node_killed_on_a_shared_postgres_store() {
-    let url = std::env::var("PAYCHAN_TEST_POSTGRES").expect("PAYCHAN_TEST_POSTGRES");
-    let store = format!("{url}?schema=failover_{:08x}", rand::random::<u32>());
+    let store = support::postgres_store("failover");
     let ledger = Ledger::start();
     let service = Party::new(&ledger);
-    let service_key =
-        solana_keypair::read_keypair_file(service.home().join(".config/solana/id.json"))
-            .expect("the service's keypair");
+    let service_key = service.keypair();
     let first = service.node(&["--listen", "127.0.0.1:0", "--store", &store]);
     let first_at: SocketAddr = first
         .listening
@@ -65,11 +62,7 @@ fn a_standby_node_takes_over_the_channels_of_a_node_killed_on_a_shared_postgres_
         .parse()
         .expect("addr");
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    tokio::task::LocalSet::new().block_on(&runtime, async {
+    support::block_on_local(async {
         let target = Rc::new(Cell::new(first_at));
         let (relay_at, cut) = relay(Rc::clone(&target)).await;
         let (stop_tx, stop) = watch::channel(false);
@@ -155,14 +148,11 @@ fn a_standby_node_takes_over_the_channels_of_a_node_killed_on_a_shared_postgres_
 #[test]
 #[ignore = "needs PostgreSQL: scripts/test.sh starts one and sets PAYCHAN_TEST_POSTGRES"]
 fn a_node_waits_out_a_postgres_restart_under_load_and_loses_nothing() {
-    let url = std::env::var("PAYCHAN_TEST_POSTGRES").expect("PAYCHAN_TEST_POSTGRES");
     let data = std::env::var("PAYCHAN_TEST_POSTGRES_DIR").expect("PAYCHAN_TEST_POSTGRES_DIR");
-    let store = format!("{url}?schema=restart_{:08x}", rand::random::<u32>());
+    let store = support::postgres_store("restart");
     let ledger = Ledger::start();
     let service = Party::new(&ledger);
-    let service_key =
-        solana_keypair::read_keypair_file(service.home().join(".config/solana/id.json"))
-            .expect("the service's keypair");
+    let service_key = service.keypair();
     let node = service.node(&["--listen", "127.0.0.1:0", "--store", &store]);
     let node_at = node.listening.clone().expect("listens");
     let restart = || {
@@ -176,11 +166,7 @@ fn a_node_waits_out_a_postgres_restart_under_load_and_loses_nothing() {
         assert!(status.success(), "PostgreSQL restarts");
     };
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    tokio::task::LocalSet::new().block_on(&runtime, async {
+    support::block_on_local(async {
         let (stop_tx, stop) = watch::channel(false);
         let mut payers = Vec::new();
         for index in 0..PAYERS {

@@ -108,6 +108,12 @@ impl Party {
         self.home.path()
     }
 
+    /// This party's wallet keypair (the file `keygen` wrote at the default path).
+    pub fn keypair(&self) -> solana_keypair::Keypair {
+        solana_keypair::read_keypair_file(self.home.path().join(".config/solana/id.json"))
+            .expect("the party's keypair")
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = paychan();
         command
@@ -335,6 +341,23 @@ pub fn status(party: &Party, channel: &str) -> serde_json::Value {
 pub fn node_status(party: &Party, channel: &str) -> serde_json::Value {
     serde_json::from_str(&party.ok(&["status", channel, "--node", "--output", "json"]))
         .expect("json")
+}
+
+/// Runs `body` on a single-threaded runtime with a `LocalSet` (in-process payers spawn local
+/// tasks).
+pub fn block_on_local<F: std::future::Future>(body: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    tokio::task::LocalSet::new().block_on(&runtime, body)
+}
+
+/// A fresh schema of the test server (`PAYCHAN_TEST_POSTGRES`, started by scripts/test.sh)
+/// as a `--store` URL: each test sees only its own channels.
+pub fn postgres_store(name: &str) -> String {
+    let url = std::env::var("PAYCHAN_TEST_POSTGRES").expect("PAYCHAN_TEST_POSTGRES");
+    format!("{url}?schema={name}_{:08x}", rand::random::<u32>())
 }
 
 /// Polls `done` (a few processes or file reads) until it holds, at most 30 s.
