@@ -44,9 +44,10 @@ trap 'rm -f "$LOG" "$LEDGER_OUT"; "$ROOT/scripts/postgres.sh" stop "$PG_DIR" >/d
 PAYCHAN_TEST_POSTGRES=$("$ROOT/scripts/postgres.sh" start "$PG_DIR/db")
 PAYCHAN_TEST_POSTGRES_DIR="$PG_DIR/db"
 export PAYCHAN_TEST_POSTGRES PAYCHAN_TEST_POSTGRES_DIR
-cargo test --locked -p paychan-node --lib store::postgres -- --ignored 2>&1 | tee -a "$LOG"
+# --workspace: the test binaries built above (the same features), nothing is built again.
+cargo test --workspace --locked --lib -- --ignored store::postgres:: 2>&1 | tee -a "$LOG"
 # One at a time: one of them restarts the server.
-cargo test --locked -p paychan-cli --test cli_node_postgres -- --ignored --test-threads=1 2>&1 | tee -a "$LOG"
+cargo test --workspace --locked --test cli_node_postgres -- --ignored --test-threads=1 2>&1 | tee -a "$LOG"
 "$ROOT/scripts/postgres.sh" stop "$PG_DIR/db" >/dev/null
 
 echo "== end to end on a real solana-test-validator over JSON-RPC"
