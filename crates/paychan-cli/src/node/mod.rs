@@ -123,35 +123,26 @@ pub async fn run(cluster: &Cluster, args: Run) -> Result<(), String> {
         discover_every: Duration::from_millis(args.discover_ms),
     };
     let ledger = RpcLedger::new(cluster.url.clone());
+    // One node type per store: the rest of the run is the same for both.
+    macro_rules! serve_on {
+        ($store:expr) => {
+            serve(
+                Node::new(config, $store, ledger),
+                &args,
+                token,
+                token_file,
+                api_listener,
+                peer_listener,
+                &wallet,
+            )
+            .await
+        };
+    }
     match args.store.postgres() {
-        Some(url) => {
-            let store = PgStore::open(PgConfig::new(url))
-                .await
-                .map_err(|e| format!("cannot open the PostgreSQL store: {e}"))?;
-            serve(
-                Node::new(config, store, ledger),
-                &args,
-                token,
-                token_file,
-                api_listener,
-                peer_listener,
-                &wallet,
-            )
+        Some(url) => serve_on!(PgStore::open(PgConfig::new(url))
             .await
-        }
-        None => {
-            let store = args.store.open(&wallet)?;
-            serve(
-                Node::new(config, store, ledger),
-                &args,
-                token,
-                token_file,
-                api_listener,
-                peer_listener,
-                &wallet,
-            )
-            .await
-        }
+            .map_err(|e| format!("cannot open the PostgreSQL store: {e}"))?),
+        None => serve_on!(args.store.open(&wallet)?),
     }
 }
 

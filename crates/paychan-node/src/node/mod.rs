@@ -159,24 +159,32 @@ where
         let program = self.config.program_id;
         let wallet = self.config.wallet.pubkey();
         let accounts = self.ledger.channels_of(&program, &wallet).await?;
+        let new: Vec<(Address, Channel, Party)> = accounts
+            .into_iter()
+            .filter(|(address, _)| {
+                !self.finished.contains(address) && !self.handle.is_running(address)
+            })
+            // An account this build cannot read is no channel of ours (the deploy check
+            // refuses upgrades that strand them).
+            .filter_map(|(address, account)| {
+                Channel::unpack(&account.data).ok().map(|c| (address, c))
+            })
+            .filter_map(|(address, channel)| {
+                channel.party_of(&wallet).map(|me| (address, channel, me))
+            })
+            .collect();
+        if new.is_empty() {
+            return Ok(0); // every channel runs: the store need not be read
+        }
         let stored: HashSet<Address> = self.store.channels().await?.into_iter().collect();
+        let tick_ms = u64::try_from(self.config.tick.as_millis()).unwrap_or(u64::MAX);
         let mut candidates = Vec::new();
-        for (address, account) in accounts {
-            if self.finished.contains(&address) || self.handle.is_running(&address) {
-                continue;
-            }
-            let Ok(channel) = Channel::unpack(&account.data) else {
-                continue; // not a channel this build reads (the deploy check refuses those)
-            };
-            let Some(me) = channel.party_of(&wallet) else {
-                continue;
-            };
+        for (address, channel, me) in new {
             if !stored.contains(&address) {
                 if channel.status != ChannelStatus::Open {
                     continue; // closing before we ever signed: nothing of ours to guard
                 }
                 let running = self.handle.running() + candidates.len();
-                let tick_ms = u64::try_from(self.config.tick.as_millis()).unwrap_or(u64::MAX);
                 let check = match me {
                     Party::A => self.config.policy.check_own(&channel, running),
                     Party::B => self.config.policy.check(&channel, running),

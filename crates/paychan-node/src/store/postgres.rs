@@ -78,7 +78,6 @@ struct Write {
     done: oneshot::Sender<Result<Outcome, StoreError>>,
 }
 
-#[derive(Clone)]
 enum Change {
     Create(ChannelParams),
     Persist(Address, Vec<Record>),
@@ -231,8 +230,10 @@ async fn commit_forever(
             }
         }
         let mut retry = FIRST_RETRY;
+        // A new connection is needed when the old one closed, or the server went away.
+        let mut broken = false;
         let outcomes = loop {
-            if client.is_closed() {
+            if broken || client.is_closed() {
                 match reconnect(&config, &held, &mut lost).await {
                     Ok(fresh) => client = fresh,
                     Err(_) => {
@@ -247,19 +248,9 @@ async fn commit_forever(
                 // The connection broke or the server is going away (the outcome of the commit
                 // is unknown): every write is idempotent, so the group is applied again once
                 // the database is back.
-                Err(e) if client.is_closed() || transient(&e) => {
-                    client = match reconnect(&config, &held, &mut lost).await {
-                        Ok(fresh) => fresh,
-                        Err(_) => {
-                            tokio::time::sleep(retry).await;
-                            retry = (retry * 2).min(LAST_RETRY);
-                            continue;
-                        }
-                    };
-                    continue;
-                }
+                Err(e) if client.is_closed() || transient(&e) => broken = true,
                 Err(e) => {
-                    let message = e.to_string();
+                    let message = db_error(e).to_string();
                     break group
                         .iter()
                         .map(|_| Err(StoreError::Database(message.clone())))
