@@ -90,11 +90,11 @@ impl ChannelFixture {
             Party::from_seed(seed),
             Party::from_seed(seed.wrapping_add(1)),
         );
-        let channel = ChannelAddress::first_with_top_bump(
+        let channel = ChannelAddress::derive(
             &paychan_interface::ID,
             &a.address(),
             &b.address(),
-            u64::from(seed)..,
+            u64::from(seed),
         );
         let fixture = Self::from_parties(a, b, channel);
         fixture.fund(backend);

@@ -283,6 +283,7 @@ fn plant_channel(backend: &mut dyn Backend, f: &ChannelFixture, owner: Address) 
         accountable_seq: 0,
         signer_a: f.a.address(),
         signer_b: f.outsider.address(),
+        token: None,
     }
     .pack(&mut data)
     .expect("pack");

@@ -40,17 +40,20 @@ fn the_readme_open_example_is_what_the_builder_encodes() {
         challenge_period_secs: 86_400,
         signer_a: paychan_interface::Address::new_from_array([0x11; 32]),
         signer_b: paychan_interface::Address::new_from_array([0x22; 32]),
+        bump: 254,
+        token: None,
     }
     .pack();
     let hex: String = encoded.iter().map(|b| format!("{b:02x}")).collect();
     let shown = format!(
-        "    {} {} {} {}\n    {}\n    {}\n",
+        "    {} {} {} {}\n    {}\n    {}\n    {}\n",
         &hex[..2],
         &hex[2..18],
         &hex[18..34],
         &hex[34..50],
         &hex[50..114],
-        &hex[114..]
+        &hex[114..178],
+        &hex[178..]
     );
     assert!(readme.contains(&shown), "README should show `{shown}`");
     assert_eq!(paychan_interface::ed25519::ED25519_DATA_LEN, 382);

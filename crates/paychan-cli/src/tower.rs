@@ -72,6 +72,8 @@ pub fn read(path: &Path) -> Result<(ChannelAddress, CoSignedState), String> {
         nonce: file.nonce,
         address: address(&file.channel, "channel")?,
         bump: file.bump,
+        // The tower reads a token channel's mint and vault from the chain (`of_account`).
+        token: None,
     };
     let (signer_a, signer_b) = (
         address(&file.signer_a, "signer_a")?,

@@ -6,8 +6,10 @@
 //! 0    1  discriminator          CHANNEL_DISCRIMINATOR
 //! 1    1  layout version         CHANNEL_VERSION
 //! 2    1  status                 1 Open | 2 Closing | 3 Settled
-//! 3    1  bump                   canonical PDA bump
-//! 4    4  padding (zero)
+//! 3    1  bump                   the channel PDA's bump (named at Open)
+//! 4    1  token program          0 none: a lamport channel | 1 SPL Token | 2 Token-2022
+//! 5    1  decimals               the mint's decimals (0 for a lamport channel)
+//! 6    2  padding (zero)
 //! 8   32  party_a                the opener
 //! 40  32  party_b
 //! 72   8  nonce
@@ -24,21 +26,31 @@
 //! 216  8  accountable_seq        the seq registered_by registered with StartClose (protocol §4)
 //! 224 32  signer_a               the key that signs states for A (its wallet, or a session key)
 //! 256 32  signer_b               the key that signs states for B
-//! 288     end
+//! 288 32  mint                   the token mint (zero for a lamport channel)
+//! 320 32  vault                  the token account holding the deposits (zero for lamports)
+//! 352     end
 //! ```
 //! Layout v2 added `accountable_seq` (v1 measured staleness from whatever was registered last,
 //! so a replacement could launder the registrant's punishment) and the state-signing keys,
 //! named at Open, so a browser wallet signs only Open, Deposit and payouts, not every payment.
+//! Layout v3 added the token fields: a token channel locks its deposits in a vault token account
+//! owned by the channel PDA, and its mint is one of the channel address's seeds.
 //! Lamports beyond the deposits (the rent reserve, and anything sent to the PDA by others)
-//! belong to the opener and are returned to party A when the account closes.
+//! belong to the opener and are returned to party A when the account closes; so do tokens
+//! anyone sends to the vault beyond the deposits.
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::{error::PaychanError, state::ChannelState, Address};
+use crate::{
+    error::PaychanError,
+    state::ChannelState,
+    token::{TokenChannel, TokenProgram},
+    Address,
+};
 
 pub const CHANNEL_DISCRIMINATOR: u8 = 0xC4;
-pub const CHANNEL_VERSION: u8 = 2;
-pub const CHANNEL_ACCOUNT_LEN: usize = 288;
+pub const CHANNEL_VERSION: u8 = 3;
+pub const CHANNEL_ACCOUNT_LEN: usize = 352;
 
 // Fields are native-endian in memory; every Solana target and host is little-endian.
 const _: () = assert!(cfg!(target_endian = "little"));
@@ -52,7 +64,9 @@ pub struct ChannelAccount {
     pub version: u8,
     pub status: u8,
     pub bump: u8,
-    pub padding0: [u8; 4],
+    pub token_program: u8,
+    pub decimals: u8,
+    pub padding0: [u8; 2],
     pub party_a: [u8; 32],
     pub party_b: [u8; 32],
     pub nonce: u64,
@@ -69,6 +83,8 @@ pub struct ChannelAccount {
     pub accountable_seq: u64,
     pub signer_a: [u8; 32],
     pub signer_b: [u8; 32],
+    pub mint: [u8; 32],
+    pub vault: [u8; 32],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +141,8 @@ pub struct Channel {
     /// The keys that sign states for A and B (the wallets themselves, or session keys).
     pub signer_a: Address,
     pub signer_b: Address,
+    /// The token a token channel locks (None: lamports).
+    pub token: Option<TokenChannel>,
 }
 
 impl Channel {
@@ -209,6 +227,17 @@ impl Channel {
             2 => Some(Party::B),
             _ => return Err(PaychanError::InvalidChannelAccount),
         };
+        // Only the program writes this account: a lamport channel's token bytes are zero and
+        // are not read back (comparing them would cost every instruction ~200 CU on-chain).
+        let token = match raw.token_program {
+            0 => None,
+            tag => Some(TokenChannel {
+                program: TokenProgram::from_tag(tag).ok_or(PaychanError::InvalidChannelAccount)?,
+                mint: Address::new_from_array(raw.mint),
+                vault: Address::new_from_array(raw.vault),
+                decimals: raw.decimals,
+            }),
+        };
         Ok(Self {
             status,
             bump: raw.bump,
@@ -227,6 +256,7 @@ impl Channel {
             accountable_seq: raw.accountable_seq,
             signer_a: Address::new_from_array(raw.signer_a),
             signer_b: Address::new_from_array(raw.signer_b),
+            token,
         })
     }
 
@@ -236,7 +266,9 @@ impl Channel {
             version: CHANNEL_VERSION,
             status: self.status as u8,
             bump: self.bump,
-            padding0: [0; 4],
+            token_program: self.token.map_or(0, |t| t.program as u8),
+            decimals: self.token.map_or(0, |t| t.decimals),
+            padding0: [0; 2],
             party_a: self.party_a.to_bytes(),
             party_b: self.party_b.to_bytes(),
             nonce: self.nonce,
@@ -253,6 +285,8 @@ impl Channel {
             accountable_seq: self.accountable_seq,
             signer_a: self.signer_a.to_bytes(),
             signer_b: self.signer_b.to_bytes(),
+            mint: self.token.map_or([0; 32], |t| t.mint.to_bytes()),
+            vault: self.token.map_or([0; 32], |t| t.vault.to_bytes()),
         }
     }
 
@@ -265,10 +299,37 @@ impl Channel {
         Ok(())
     }
 
-    /// Encodes in place into 8-byte-aligned account data (the program's path).
+    /// Encodes in place into 8-byte-aligned account data (the program's path), field by field
+    /// with word stores. A lamport channel's token bytes are left as they are: zero since the
+    /// account was created, and never written (64 byte stores would cost every instruction).
     pub fn pack_aligned(&self, data: &mut [u8]) -> Result<(), PaychanError> {
-        *bytemuck::try_from_bytes_mut::<ChannelAccount>(data)
-            .map_err(|_| PaychanError::InvalidChannelAccount)? = self.to_raw();
+        let raw = bytemuck::try_from_bytes_mut::<ChannelAccount>(data)
+            .map_err(|_| PaychanError::InvalidChannelAccount)?;
+        raw.discriminator = CHANNEL_DISCRIMINATOR;
+        raw.version = CHANNEL_VERSION;
+        raw.status = self.status as u8;
+        raw.bump = self.bump;
+        raw.party_a = self.party_a.to_bytes();
+        raw.party_b = self.party_b.to_bytes();
+        raw.nonce = self.nonce;
+        raw.opened_slot = self.opened_slot;
+        raw.challenge_period_secs = self.challenge_period_secs;
+        raw.deposited_a = self.deposited_a;
+        raw.deposited_b = self.deposited_b;
+        raw.registered = self.registered;
+        raw.registered_by = self.registered_by.map_or(0, |p| p as u8);
+        raw.deadline = self.deadline;
+        raw.unclaimed_a = self.unclaimed_a;
+        raw.unclaimed_b = self.unclaimed_b;
+        raw.accountable_seq = self.accountable_seq;
+        raw.signer_a = self.signer_a.to_bytes();
+        raw.signer_b = self.signer_b.to_bytes();
+        if let Some(token) = &self.token {
+            raw.token_program = token.program as u8;
+            raw.decimals = token.decimals;
+            raw.mint = token.mint.to_bytes();
+            raw.vault = token.vault.to_bytes();
+        }
         Ok(())
     }
 }
@@ -303,6 +364,12 @@ mod tests {
             accountable_seq: 8,
             signer_a: Address::new_from_array([4; 32]),
             signer_b: Address::new_from_array([5; 32]),
+            token: Some(TokenChannel {
+                program: TokenProgram::Token2022,
+                mint: Address::new_from_array([6; 32]),
+                vault: Address::new_from_array([7; 32]),
+                decimals: 6,
+            }),
         }
     }
 
@@ -336,7 +403,10 @@ mod tests {
     fn fields_sit_at_the_documented_offsets() {
         let mut data = [0u8; CHANNEL_ACCOUNT_LEN];
         sample().pack(&mut data).expect("exact length");
-        assert_eq!(data[..4], [CHANNEL_DISCRIMINATOR, CHANNEL_VERSION, 2, 254]);
+        assert_eq!(
+            data[..8],
+            [CHANNEL_DISCRIMINATOR, CHANNEL_VERSION, 2, 254, 2, 6, 0, 0]
+        );
         assert_eq!(data[8..40], [1; 32]);
         assert_eq!(data[40..72], [2; 32]);
         assert_eq!(data[72..80], 42u64.to_le_bytes());
@@ -353,13 +423,42 @@ mod tests {
         assert_eq!(data[216..224], 8u64.to_le_bytes());
         assert_eq!(data[224..256], [4; 32]);
         assert_eq!(data[256..288], [5; 32]);
+        assert_eq!(data[288..320], [6; 32]);
+        assert_eq!(data[320..352], [7; 32]);
+    }
+
+    #[test]
+    fn a_lamport_channel_has_no_token_fields() {
+        let lamports = Channel {
+            token: None,
+            ..sample()
+        };
+        let mut data = [0u8; CHANNEL_ACCOUNT_LEN];
+        lamports.pack(&mut data).expect("exact length");
+        assert_eq!(data[4..6], [0, 0]);
+        assert_eq!(data[288..], [0; 64]);
+        assert_eq!(Channel::unpack(&data), Ok(lamports));
     }
 
     #[test]
     fn foreign_or_corrupt_data_is_not_a_channel() {
         let mut data = [0u8; CHANNEL_ACCOUNT_LEN];
         sample().pack(&mut data).expect("exact length");
-        for (at, value) in [(0, 0u8), (1, 1), (1, 3), (2, 0), (2, 4), (184, 3)] {
+        let mut lamports = [0u8; CHANNEL_ACCOUNT_LEN];
+        Channel {
+            token: None,
+            ..sample()
+        }
+        .pack(&mut lamports)
+        .expect("exact length");
+        let mut bad = lamports;
+        bad[4] = 3;
+        assert_eq!(
+            Channel::unpack(&bad),
+            Err(PaychanError::InvalidChannelAccount),
+            "token program tag 3"
+        );
+        for (at, value) in [(0, 0u8), (1, 1), (1, 2), (2, 0), (2, 4), (4, 3), (184, 3)] {
             let mut bad = data;
             bad[at] = value;
             assert_eq!(

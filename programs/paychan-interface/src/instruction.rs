@@ -1,4 +1,4 @@
-//! The seven paychan instructions and their fixed-layout data: a one-byte tag, then
+//! The paychan instructions and their fixed-layout data: a one-byte tag, then
 //! little-endian fields. States are never in instruction data: StartClose and Dispute read the
 //! co-signed state from the Ed25519 precompile instruction right before them.
 
@@ -13,28 +13,55 @@ pub enum PaychanInstruction {
     /// `signer_a`/`signer_b` sign the states (the wallets themselves, or session keys); B
     /// checks that `signer_b` is its own key before it deposits or signs anything.
     ///
+    /// `bump` is the channel PDA's bump (the program checks the address by hashing, which
+    /// costs a tenth of a PDA search). With `token`, the channel locks tokens of a mint instead
+    /// of lamports (tag `OPEN_TOKEN`): A also pays the vault's rent, the mint is a seed of the
+    /// channel address, and `decimals` must be the mint's (as in TransferChecked).
+    ///
     /// 0. `[signer, writable]` party A, the opener and payer
     /// 1. `[writable]` party B's wallet
-    /// 2. `[writable]` channel PDA `["channel", party_a, party_b, nonce]`
+    /// 2. `[writable]` channel PDA `["channel", party_a, party_b, nonce]`, or
+    ///    `["channel", party_a, party_b, nonce, mint]` for a token channel
     /// 3. `[]` System program
+    ///
+    /// A token channel also takes (`TOKEN_ACCOUNTS_OPEN`):
+    /// 4. `[]` mint
+    /// 5. `[writable]` vault PDA `["vault", channel]`
+    /// 6. `[]` token program (SPL Token or Token-2022, the mint's owner)
+    /// 7. `[writable]` party A's source token account (owned by A)
     Open {
         nonce: u64,
         deposit: u64,
         challenge_period_secs: u64,
         signer_a: Address,
         signer_b: Address,
+        bump: u8,
+        token: Option<OpenToken>,
     },
     /// Adds `amount` to the signer's deposit while the channel is Open (dual funding, top-ups).
     ///
     /// 0. `[signer, writable]` party A or party B
     /// 1. `[writable]` channel
     /// 2. `[]` System program
+    ///
+    /// A token channel also takes:
+    /// 3. `[writable]` vault
+    /// 4. `[]` mint
+    /// 5. `[]` token program
+    /// 6. `[writable]` the depositor's source token account (owned by the depositor)
     Deposit { amount: u64 },
     /// Pays out balances both parties agreed on and closes the channel.
     ///
     /// 0. `[signer, writable]` party A (also receives the rent reserve)
     /// 1. `[signer, writable]` party B
     /// 2. `[writable]` channel
+    ///
+    /// A token channel also takes the payout accounts (`TokenPayoutAccounts`):
+    /// 3. `[writable]` vault
+    /// 4. `[]` mint
+    /// 5. `[]` token program
+    /// 6. `[writable]` party A's token account
+    /// 7. `[writable]` party B's token account
     CloseCooperative { balance_a: u64, balance_b: u64 },
     /// Registers a state and starts the challenge period. With `with_state` the co-signed state
     /// comes from the Ed25519 instruction immediately before; without it, the seq-0 state.
@@ -51,12 +78,14 @@ pub enum PaychanInstruction {
     /// 2. `[]` Instructions sysvar
     /// 3. `[writable]` party A's wallet
     /// 4. `[writable]` party B's wallet
+    /// 5–9. a token channel's payout accounts (as CloseCooperative's 3–7)
     Dispute,
     /// Pays out the registered state after the deadline. Anyone may submit.
     ///
     /// 0. `[writable]` channel
     /// 1. `[writable]` party A's wallet
     /// 2. `[writable]` party B's wallet
+    /// 3–7. a token channel's payout accounts (as CloseCooperative's 3–7)
     Finalize,
     /// Moves an unclaimed share of a Settled channel: anyone's request moves a party's share
     /// to that party's own wallet (`destination`); a party's own request moves its share to
@@ -66,7 +95,21 @@ pub enum PaychanInstruction {
     /// 1. `[writable]` channel
     /// 2. `[writable]` destination
     /// 3. `[writable]` party A's wallet (receives the rent reserve when the account closes)
+    ///
+    /// A token channel's destination is a token account of its mint, and it also takes:
+    /// 4. `[writable]` vault
+    /// 5. `[]` mint
+    /// 6. `[]` token program
     Withdraw,
+}
+
+/// What a token channel's Open adds to the lamport Open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenToken {
+    /// The vault PDA's bump.
+    pub vault_bump: u8,
+    /// The mint's decimals, as the opener understood them.
+    pub decimals: u8,
 }
 
 pub mod tag {
@@ -77,10 +120,15 @@ pub mod tag {
     pub const DISPUTE: u8 = 4;
     pub const FINALIZE: u8 = 5;
     pub const WITHDRAW: u8 = 6;
+    pub const OPEN_TOKEN: u8 = 7;
 }
 
-/// Longest instruction data (Open: tag + 3 × 8 + 2 × 32).
-pub const MAX_DATA_LEN: usize = 89;
+/// Open's data: tag, 3 × u64, 2 keys, bump.
+const OPEN_LEN: usize = 90;
+/// A token Open's data: Open's, then vault bump and decimals.
+const OPEN_TOKEN_LEN: usize = 92;
+/// Longest instruction data (a token Open).
+pub const MAX_DATA_LEN: usize = OPEN_TOKEN_LEN;
 
 fn u64_at(data: &[u8], at: usize) -> Result<u64, PaychanError> {
     data.get(at..at.wrapping_add(8))
@@ -111,14 +159,25 @@ impl PaychanInstruction {
             .split_first()
             .ok_or(PaychanError::InvalidInstructionData)?;
         Ok(match tag {
-            tag::OPEN => {
-                exact(data, 89)?;
+            tag::OPEN | tag::OPEN_TOKEN => {
+                let token = if tag == tag::OPEN_TOKEN {
+                    exact(data, OPEN_TOKEN_LEN)?;
+                    Some(OpenToken {
+                        vault_bump: data[OPEN_LEN],
+                        decimals: data[OPEN_LEN + 1],
+                    })
+                } else {
+                    exact(data, OPEN_LEN)?;
+                    None
+                };
                 Self::Open {
                     nonce: u64_at(data, 1)?,
                     deposit: u64_at(data, 9)?,
                     challenge_period_secs: u64_at(data, 17)?,
                     signer_a: address_at(data, 25)?,
                     signer_b: address_at(data, 57)?,
+                    bump: data[89],
+                    token,
                 }
             }
             tag::DEPOSIT => {
@@ -169,13 +228,23 @@ impl PaychanInstruction {
                 challenge_period_secs,
                 signer_a,
                 signer_b,
+                bump,
+                token,
             } => {
                 put(1, nonce);
                 put(9, deposit);
                 put(17, challenge_period_secs);
                 out[25..57].copy_from_slice(signer_a.as_ref());
                 out[57..89].copy_from_slice(signer_b.as_ref());
-                (tag::OPEN, 89)
+                out[89] = bump;
+                match token {
+                    None => (tag::OPEN, OPEN_LEN),
+                    Some(token) => {
+                        out[OPEN_LEN] = token.vault_bump;
+                        out[OPEN_LEN + 1] = token.decimals;
+                        (tag::OPEN_TOKEN, OPEN_TOKEN_LEN)
+                    }
+                }
             }
             Self::Deposit { amount } => {
                 put(1, amount);
@@ -213,7 +282,7 @@ impl PaychanInstruction {
 mod tests {
     use super::*;
 
-    fn all() -> [PaychanInstruction; 8] {
+    fn all() -> [PaychanInstruction; 9] {
         [
             PaychanInstruction::Open {
                 nonce: 1,
@@ -221,6 +290,20 @@ mod tests {
                 challenge_period_secs: 86_400,
                 signer_a: Address::new_from_array([3; 32]),
                 signer_b: Address::new_from_array([4; 32]),
+                bump: 254,
+                token: None,
+            },
+            PaychanInstruction::Open {
+                nonce: 2,
+                deposit: 7,
+                challenge_period_secs: 60,
+                signer_a: Address::new_from_array([5; 32]),
+                signer_b: Address::new_from_array([6; 32]),
+                bump: 255,
+                token: Some(OpenToken {
+                    vault_bump: 253,
+                    decimals: 6,
+                }),
             },
             PaychanInstruction::Deposit { amount: 5 },
             PaychanInstruction::CloseCooperative {
@@ -261,7 +344,7 @@ mod tests {
             }
         }
         assert_eq!(
-            PaychanInstruction::unpack(&[7]),
+            PaychanInstruction::unpack(&[8]),
             Err(PaychanError::InvalidInstructionData)
         );
         assert_eq!(
@@ -272,7 +355,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn unpack_never_panics(data in proptest::collection::vec(0u8.., 0..80)) {
+        fn unpack_never_panics(data in proptest::collection::vec(0u8.., 0..100)) {
             let _ = PaychanInstruction::unpack(&data);
         }
     }

@@ -22,6 +22,7 @@ pub mod math;
 pub mod pda;
 pub mod settlement;
 pub mod state;
+pub mod token;
 
 #[cfg(feature = "client")]
 pub mod client;

@@ -11,8 +11,10 @@ extern crate std;
 mod accounts;
 mod ed25519;
 mod payout;
+mod pda;
 pub mod processor;
 mod rent;
+mod token;
 
 #[cfg(feature = "bpf-entrypoint")]
 mod entrypoint;

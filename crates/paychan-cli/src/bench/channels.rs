@@ -99,6 +99,7 @@ fn fleet(count: u64) -> Fleet {
                 unclaimed_b: 0,
                 signer_a: payer.pubkey(),
                 signer_b: node.pubkey(),
+                token: None,
             };
             (payer, Address::new_from_array(address), channel)
         })

@@ -98,6 +98,7 @@ fn channel(alice: &Keypair, bob: &Keypair) -> ChannelAddress {
         nonce: 0,
         address: Address::new_from_array([7; 32]),
         bump: 255,
+        token: None,
     }
 }
 

@@ -131,6 +131,7 @@ mod tests {
             unclaimed_b: 0,
             signer_a: Address::new_from_array([opener; 32]),
             signer_b: node,
+            token: None,
         }
     }
 

@@ -3,8 +3,13 @@
 use solana_instruction::{AccountMeta, Instruction};
 
 use crate::{
-    instruction::PaychanInstruction, pda::find_channel_address, Address, INSTRUCTIONS_SYSVAR_ID,
-    SYSTEM_PROGRAM_ID,
+    instruction::{OpenToken, PaychanInstruction},
+    pda::{
+        find_associated_token_address, find_channel_address, find_token_channel_address,
+        find_vault_address,
+    },
+    token::{TokenChannel, TokenProgram},
+    Address, INSTRUCTIONS_SYSVAR_ID, SYSTEM_PROGRAM_ID,
 };
 
 fn paychan_instruction(
@@ -28,41 +33,38 @@ pub struct ChannelAddress {
     pub nonce: u64,
     pub address: Address,
     pub bump: u8,
+    /// The token a token channel locks (None: lamports).
+    pub token: Option<TokenChannel>,
 }
 
 impl ChannelAddress {
-    /// A channel for a fresh random nonce (never reuse one for the same pair), picked so the
-    /// canonical bump is 255: Open's on-chain PDA search then stops at its first try (each
-    /// further try costs 1,500 CU).
+    /// A lamport channel for a fresh random nonce (never reuse one for the same pair).
     pub fn new_random(program_id: &Address, party_a: &Address, party_b: &Address) -> Self {
-        Self::first_with_top_bump(
-            program_id,
-            party_a,
-            party_b,
-            core::iter::repeat_with(rand_nonce),
-        )
+        Self::derive(program_id, party_a, party_b, rand_nonce())
     }
 
-    /// The first of `nonces` whose channel has canonical bump 255.
-    pub fn first_with_top_bump(
+    /// A token channel of `mint` (of `program`, with `decimals`) for a fresh random nonce.
+    pub fn new_random_token(
         program_id: &Address,
         party_a: &Address,
         party_b: &Address,
-        nonces: impl IntoIterator<Item = u64>,
+        program: TokenProgram,
+        mint: &Address,
+        decimals: u8,
     ) -> Self {
-        let mut last = None;
-        for nonce in nonces {
-            let channel = Self::derive(program_id, party_a, party_b, nonce);
-            if channel.bump == u8::MAX {
-                return channel;
-            }
-            last = Some(channel);
-        }
-        last.expect("at least one nonce")
+        Self::derive_token(
+            program_id,
+            party_a,
+            party_b,
+            rand_nonce(),
+            program,
+            mint,
+            decimals,
+        )
     }
 
     /// The parameters of the channel account `account` at `address`, as the chain records
-    /// them (its payout wallets among them), whatever anyone claimed about it.
+    /// them (its payout wallets and token among them), whatever anyone claimed about it.
     pub fn of_account(
         program_id: &Address,
         address: &Address,
@@ -75,6 +77,7 @@ impl ChannelAddress {
             nonce: account.nonce,
             address: *address,
             bump: account.bump,
+            token: account.token,
         }
     }
 
@@ -87,8 +90,65 @@ impl ChannelAddress {
             nonce,
             address,
             bump,
+            token: None,
         }
     }
+
+    pub fn derive_token(
+        program_id: &Address,
+        party_a: &Address,
+        party_b: &Address,
+        nonce: u64,
+        program: TokenProgram,
+        mint: &Address,
+        decimals: u8,
+    ) -> Self {
+        let (address, bump) = find_token_channel_address(program_id, party_a, party_b, nonce, mint);
+        let (vault, _) = find_vault_address(program_id, &address);
+        Self {
+            program_id: *program_id,
+            party_a: *party_a,
+            party_b: *party_b,
+            nonce,
+            address,
+            bump,
+            token: Some(TokenChannel {
+                program,
+                mint: *mint,
+                vault,
+                decimals,
+            }),
+        }
+    }
+
+    /// A party's associated token account for this channel's mint (None: a lamport channel).
+    pub fn token_account_of(&self, wallet: &Address) -> Option<Address> {
+        self.token
+            .map(|t| find_associated_token_address(wallet, t.program, &t.mint))
+    }
+}
+
+/// The vault, mint and token program, in the order every token instruction lists them.
+fn token_accounts(token: &TokenChannel) -> [AccountMeta; 3] {
+    [
+        AccountMeta::new(token.vault, false),
+        AccountMeta::new_readonly(token.mint, false),
+        AccountMeta::new_readonly(*token.program.id(), false),
+    ]
+}
+
+/// A token channel's payout accounts: its vault, mint, token program and each party's
+/// associated token account (nothing for a lamport channel).
+fn payout_accounts(channel: &ChannelAddress) -> std::vec::Vec<AccountMeta> {
+    let Some(token) = &channel.token else {
+        return std::vec::Vec::new();
+    };
+    let mut accounts = token_accounts(token).to_vec();
+    for wallet in [&channel.party_a, &channel.party_b] {
+        let destination = find_associated_token_address(wallet, token.program, &token.mint);
+        accounts.push(AccountMeta::new(destination, false));
+    }
+    accounts
 }
 
 /// Open: A creates the channel and locks `deposit`; each party's wallet signs its states.
@@ -103,7 +163,8 @@ pub fn open(channel: &ChannelAddress, deposit: u64, challenge_period_secs: u64) 
 }
 
 /// Open with state-signing keys apart from the wallets (session keys): the wallets sign only
-/// Open, Deposit, CloseCooperative and Withdraw, the signers every payment.
+/// Open, Deposit, CloseCooperative and Withdraw, the signers every payment. A token channel's
+/// deposit comes from A's associated token account.
 pub fn open_with_signers(
     channel: &ChannelAddress,
     deposit: u64,
@@ -111,6 +172,28 @@ pub fn open_with_signers(
     signer_a: &Address,
     signer_b: &Address,
 ) -> Instruction {
+    let mut accounts = std::vec![
+        AccountMeta::new(channel.party_a, true),
+        AccountMeta::new(channel.party_b, false),
+        AccountMeta::new(channel.address, false),
+        AccountMeta::new_readonly(SYSTEM_PROGRAM_ID, false),
+    ];
+    let token = channel.token.map(|token| {
+        let (vault, vault_bump) = find_vault_address(&channel.program_id, &channel.address);
+        accounts.extend([
+            AccountMeta::new_readonly(token.mint, false),
+            AccountMeta::new(vault, false),
+            AccountMeta::new_readonly(*token.program.id(), false),
+            AccountMeta::new(
+                find_associated_token_address(&channel.party_a, token.program, &token.mint),
+                false,
+            ),
+        ]);
+        OpenToken {
+            vault_bump,
+            decimals: token.decimals,
+        }
+    });
     paychan_instruction(
         &channel.program_id,
         PaychanInstruction::Open {
@@ -119,26 +202,32 @@ pub fn open_with_signers(
             challenge_period_secs,
             signer_a: *signer_a,
             signer_b: *signer_b,
+            bump: channel.bump,
+            token,
         },
-        std::vec![
-            AccountMeta::new(channel.party_a, true),
-            AccountMeta::new(channel.party_b, false),
-            AccountMeta::new(channel.address, false),
-            AccountMeta::new_readonly(SYSTEM_PROGRAM_ID, false),
-        ],
+        accounts,
     )
 }
 
-/// Deposit: `depositor` (A or B) adds `amount`.
+/// Deposit: `depositor` (A or B) adds `amount` (for a token channel, from its associated
+/// token account).
 pub fn deposit(channel: &ChannelAddress, depositor: &Address, amount: u64) -> Instruction {
+    let mut accounts = std::vec![
+        AccountMeta::new(*depositor, true),
+        AccountMeta::new(channel.address, false),
+        AccountMeta::new_readonly(SYSTEM_PROGRAM_ID, false),
+    ];
+    if let Some(token) = &channel.token {
+        accounts.extend(token_accounts(token));
+        accounts.push(AccountMeta::new(
+            find_associated_token_address(depositor, token.program, &token.mint),
+            false,
+        ));
+    }
     paychan_instruction(
         &channel.program_id,
         PaychanInstruction::Deposit { amount },
-        std::vec![
-            AccountMeta::new(*depositor, true),
-            AccountMeta::new(channel.address, false),
-            AccountMeta::new_readonly(SYSTEM_PROGRAM_ID, false),
-        ],
+        accounts,
     )
 }
 
@@ -150,11 +239,14 @@ pub fn close_cooperative(channel: &ChannelAddress, balance_a: u64, balance_b: u6
             balance_a,
             balance_b,
         },
-        std::vec![
+        [
             AccountMeta::new(channel.party_a, true),
             AccountMeta::new(channel.party_b, true),
             AccountMeta::new(channel.address, false),
-        ],
+        ]
+        .into_iter()
+        .chain(payout_accounts(channel))
+        .collect(),
     )
 }
 
@@ -181,13 +273,16 @@ pub fn dispute(channel: &ChannelAddress, submitter: &Address) -> Instruction {
     paychan_instruction(
         &channel.program_id,
         PaychanInstruction::Dispute,
-        std::vec![
+        [
             AccountMeta::new_readonly(*submitter, true),
             AccountMeta::new(channel.address, false),
             AccountMeta::new_readonly(INSTRUCTIONS_SYSVAR_ID, false),
             AccountMeta::new(channel.party_a, false),
             AccountMeta::new(channel.party_b, false),
-        ],
+        ]
+        .into_iter()
+        .chain(payout_accounts(channel))
+        .collect(),
     )
 }
 
@@ -196,16 +291,20 @@ pub fn finalize(channel: &ChannelAddress) -> Instruction {
     paychan_instruction(
         &channel.program_id,
         PaychanInstruction::Finalize,
-        std::vec![
+        [
             AccountMeta::new(channel.address, false),
             AccountMeta::new(channel.party_a, false),
             AccountMeta::new(channel.party_b, false),
-        ],
+        ]
+        .into_iter()
+        .chain(payout_accounts(channel))
+        .collect(),
     )
 }
 
 /// Withdraw: `destination` a party's wallet moves that party's share (anyone may submit); any other
-/// destination moves the share of the party that submits.
+/// destination moves the share of the party that submits. For a token channel `destination` is
+/// a token account of its mint, and its owner plays the wallet's part.
 pub fn withdraw(
     channel: &ChannelAddress,
     submitter: &Address,
@@ -214,12 +313,15 @@ pub fn withdraw(
     paychan_instruction(
         &channel.program_id,
         PaychanInstruction::Withdraw,
-        std::vec![
+        [
             AccountMeta::new_readonly(*submitter, true),
             AccountMeta::new(channel.address, false),
             AccountMeta::new(*destination, false),
             AccountMeta::new(channel.party_a, false),
-        ],
+        ]
+        .into_iter()
+        .chain(channel.token.iter().flat_map(token_accounts))
+        .collect(),
     )
 }
 

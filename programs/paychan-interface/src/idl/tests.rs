@@ -135,6 +135,7 @@ fn the_channel_account_decodes_field_by_field() {
         unclaimed_b: 17,
         signer_a: key(18),
         signer_b: key(19),
+        token: None,
     };
     let mut data = [0u8; CHANNEL_ACCOUNT_LEN];
     channel.pack(&mut data).unwrap();

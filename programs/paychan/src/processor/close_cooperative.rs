@@ -7,7 +7,7 @@ use paychan_interface::{
 };
 use pinocchio::{AccountView, Address, ProgramResult};
 
-use super::take_accounts;
+use super::split_accounts;
 use crate::{
     accounts::{load_channel, require_signer},
     payout::{settle, SettlementAccounts},
@@ -23,7 +23,7 @@ pub fn process(
     balance_a: u64,
     balance_b: u64,
 ) -> ProgramResult {
-    let [wallet_a, wallet_b, channel_account] = take_accounts(accounts)?;
+    let ([wallet_a, wallet_b, channel_account], rest) = split_accounts(accounts)?;
     let mut channel = load_channel(program_id, channel_account)?;
     if !matches!(channel.status, ChannelStatus::Open | ChannelStatus::Closing) {
         return Err(PaychanError::ChannelNotOpenOrClosing.into());
@@ -34,7 +34,8 @@ pub fn process(
         }
         require_signer(wallet)?;
     }
-    let accounts = SettlementAccounts::checked(&channel, channel_account, wallet_a, wallet_b)?;
+    let accounts = SettlementAccounts::checked(&channel, channel_account, wallet_a, wallet_b)?
+        .with_token(&channel, rest)?;
     let payouts = cooperative_payouts(
         balance_a,
         balance_b,

@@ -10,7 +10,7 @@ use paychan_interface::{
 use pinocchio::{AccountView, Address, ProgramResult};
 use solana_program_log::log;
 
-use super::{now, take_accounts};
+use super::{now, split_accounts};
 use crate::{
     accounts::{load_channel, require_signer, store_channel},
     ed25519::co_signed_state,
@@ -24,8 +24,8 @@ use crate::{
 /// 4. The preceding instruction proves a state of this channel signed by A and B, which claims
 ///    no unseen deposit, sums correctly and has a higher seq than the registered one.
 pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
-    let [submitter, channel_account, instructions_sysvar, wallet_a, wallet_b] =
-        take_accounts(accounts)?;
+    let ([submitter, channel_account, instructions_sysvar, wallet_a, wallet_b], rest) =
+        split_accounts(accounts)?;
     require_signer(submitter)?;
     let mut channel = load_channel(program_id, channel_account)?;
     if channel.status != ChannelStatus::Closing {
@@ -52,7 +52,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramRes
         DisputeOutcome::Punish { cheater } => {
             log("paychan: stale state registered, registrant punished");
             let payouts = Payouts::to(cheater.other(), channel.total_deposits()?);
-            settle(accounts, &mut channel, &payouts)
+            // A replacement moves nothing: only a punishment needs a token channel's accounts.
+            settle(accounts.with_token(&channel, rest)?, &mut channel, &payouts)
         }
     }
 }

@@ -3,7 +3,7 @@
 use paychan_interface::{channel::ChannelStatus, error::PaychanError, settlement::state_payouts};
 use pinocchio::{AccountView, Address, ProgramResult};
 
-use super::{now, take_accounts};
+use super::{now, split_accounts};
 use crate::{
     accounts::load_channel,
     payout::{settle, SettlementAccounts},
@@ -14,7 +14,7 @@ use crate::{
 /// 2. The deadline has passed.
 /// 3. Accounts 1 and 2 are the parties' writable wallets.
 pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramResult {
-    let [channel_account, wallet_a, wallet_b] = take_accounts(accounts)?;
+    let ([channel_account, wallet_a, wallet_b], rest) = split_accounts(accounts)?;
     let mut channel = load_channel(program_id, channel_account)?;
     if channel.status != ChannelStatus::Closing {
         return Err(PaychanError::ChannelNotClosing.into());
@@ -22,7 +22,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView]) -> ProgramRes
     if now()?.unix_timestamp <= channel.deadline {
         return Err(PaychanError::ChallengePeriodActive.into());
     }
-    let accounts = SettlementAccounts::checked(&channel, channel_account, wallet_a, wallet_b)?;
+    let accounts = SettlementAccounts::checked(&channel, channel_account, wallet_a, wallet_b)?
+        .with_token(&channel, rest)?;
     let payouts = state_payouts(
         &channel.registered,
         channel.deposited_a,

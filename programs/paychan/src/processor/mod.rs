@@ -17,6 +17,8 @@ use solana_program_log::log;
 
 /// Runs one instruction; a paychan error is logged by name and message before it is returned,
 /// so logs and simulations say what went wrong, not only its code.
+// Inlined: SBF has five argument registers, and the slices and the returned result need six.
+#[inline(always)]
 pub fn process_instruction(
     program_id: &Address,
     accounts: &mut [AccountView],
@@ -31,6 +33,7 @@ pub fn process_instruction(
     result
 }
 
+#[inline(always)]
 fn dispatch(program_id: &Address, accounts: &mut [AccountView], data: &[u8]) -> ProgramResult {
     match PaychanInstruction::unpack(data)? {
         PaychanInstruction::Open {
@@ -39,6 +42,8 @@ fn dispatch(program_id: &Address, accounts: &mut [AccountView], data: &[u8]) -> 
             challenge_period_secs,
             signer_a,
             signer_b,
+            bump,
+            token,
         } => open::process(
             program_id,
             accounts,
@@ -48,6 +53,8 @@ fn dispatch(program_id: &Address, accounts: &mut [AccountView], data: &[u8]) -> 
                 challenge_period_secs,
                 signer_a,
                 signer_b,
+                bump,
+                token,
             },
         ),
         PaychanInstruction::Deposit { amount } => deposit::process(program_id, accounts, amount),
@@ -68,10 +75,21 @@ fn dispatch(program_id: &Address, accounts: &mut [AccountView], data: &[u8]) -> 
 fn take_accounts<const N: usize>(
     accounts: &mut [AccountView],
 ) -> Result<&mut [AccountView; N], PaychanError> {
-    accounts
-        .get_mut(..N)
-        .and_then(|a| a.try_into().ok())
-        .ok_or(PaychanError::MissingAccounts)
+    Ok(split_accounts(accounts)?.0)
+}
+
+/// The accounts every channel needs, and the rest (a token channel's token accounts).
+fn split_accounts<const N: usize>(
+    accounts: &mut [AccountView],
+) -> Result<(&mut [AccountView; N], &mut [AccountView]), PaychanError> {
+    if accounts.len() < N {
+        return Err(PaychanError::MissingAccounts);
+    }
+    let (fixed, rest) = accounts.split_at_mut(N);
+    let fixed = fixed
+        .try_into()
+        .map_err(|_| PaychanError::MissingAccounts)?;
+    Ok((fixed, rest))
 }
 
 fn now() -> Result<Clock, ProgramError> {
