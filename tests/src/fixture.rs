@@ -20,6 +20,9 @@ use crate::{
 };
 
 /// Default challenge period for tests: one day.
+/// Base units each party holds in a token fixture.
+pub const TOKENS: u64 = 1_000_000_000;
+
 pub const PERIOD: u64 = 86_400;
 /// What every fixture wallet starts with.
 pub const WALLET: u64 = 100 * SOL;
@@ -82,6 +85,34 @@ impl ChannelFixture {
         let channel =
             ChannelAddress::new_random(&paychan_interface::ID, &a.address(), &b.address());
         Self::from_parties(a, b, channel)
+    }
+
+    /// A token channel of `mint` between two funded parties, each holding `TOKENS` base units
+    /// in its associated token account.
+    pub fn token(backend: &mut dyn Backend, mint: &crate::token::TestMint) -> Self {
+        let (a, b) = (Party::new(), Party::new());
+        let channel = ChannelAddress::new_random_token(
+            &paychan_interface::ID,
+            &a.address(),
+            &b.address(),
+            mint.program,
+            &mint.address,
+            mint.decimals,
+        );
+        let fixture = Self::from_parties(a, b, channel);
+        fixture.fund(backend);
+        for party in [&fixture.a, &fixture.b] {
+            let account = mint.associated_account(backend, &party.address());
+            mint.mint_to(backend, &account, TOKENS);
+        }
+        fixture
+    }
+
+    /// A party's associated token account for a token channel's mint.
+    pub fn token_account(&self, party: &Party) -> Address {
+        self.channel
+            .token_account_of(&party.address())
+            .expect("a token channel")
     }
 
     /// A funded fixture with fixed keys and nonce derived from `seed`.

@@ -12,6 +12,7 @@ pub mod pair;
 pub mod program_test_backend;
 pub mod running;
 pub mod serving;
+pub mod token;
 pub mod validator;
 
 /// The SBF binary under test, written by `scripts/build-sbf.sh`.
