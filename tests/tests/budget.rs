@@ -3,11 +3,13 @@
 //! and fails when an instruction exceeds its budget.
 
 use paychan_interface::client;
+use paychan_interface::token::TokenProgram;
 use paychan_tests::{
-    backend::{Backend, Landed},
+    backend::{Backend, Landed, Rejected},
     fixture::{ChannelFixture, Party, PERIOD},
     litesvm_backend::LiteSvmBackend,
     program_test_backend::ProgramTestBackend,
+    token::TestMint,
     SOL,
 };
 
@@ -23,7 +25,7 @@ struct Row {
 /// Runs every instruction once, in a realistic order, returning what each cost.
 fn measure(backend: &mut dyn Backend) -> Vec<Row> {
     let mut rows = Vec::new();
-    let mut record = |name, budget_cu, landed: Result<Landed, _>| {
+    let mut record = |name: &'static str, budget_cu, landed: Result<Landed, Rejected>| {
         let landed = landed.unwrap_or_else(|e| panic!("{name} failed: {e:?}"));
         rows.push(Row {
             name,
@@ -142,7 +144,77 @@ fn measure(backend: &mut dyn Backend) -> Vec<Row> {
             &[&f.b.keypair],
         ),
     );
+    for program in [TokenProgram::Spl, TokenProgram::Token2022] {
+        measure_token(backend, program, &mut record);
+    }
     rows
+}
+
+/// The token instructions of a channel on `program`, with the budgets.
+fn measure_token(
+    backend: &mut dyn Backend,
+    program: TokenProgram,
+    record: &mut impl FnMut(&'static str, u64, Result<Landed, Rejected>),
+) {
+    let name = |ix: &str| -> &'static str {
+        let program = match program {
+            TokenProgram::Spl => "SPL Token",
+            TokenProgram::Token2022 => "Token-2022",
+        };
+        format!("{ix} ({program})").leak()
+    };
+    let mint = TestMint::create(backend, program, 6, &[]);
+
+    // Open, top up, close cooperatively
+    let f = ChannelFixture::token(backend, &mint);
+    record(
+        name("Open"),
+        12_000,
+        backend.send(&[client::open(&f.channel, 400, PERIOD)], &f.a.keypair, &[]),
+    );
+    record(
+        name("Deposit"),
+        6_000,
+        backend.send(
+            &[client::deposit(&f.channel, &f.b.address(), 100)],
+            &f.b.keypair,
+            &[],
+        ),
+    );
+    record(
+        name("CloseCooperative"),
+        12_000,
+        backend.send(
+            &[client::close_cooperative(&f.channel, 250, 250)],
+            &f.a.keypair,
+            &[&f.b.keypair],
+        ),
+    );
+
+    // A stale close punished
+    let f = ChannelFixture::token(backend, &mint);
+    f.open(backend, 400).expect("open");
+    let binding = f.binding(backend);
+    let s1 = f.co_sign(&binding, ChannelFixture::state(1, (400, 0), (300, 100)));
+    let s3 = f.co_sign(&binding, ChannelFixture::state(3, (400, 0), (200, 200)));
+    f.start_close(backend, &f.a, Some(&s1))
+        .expect("start close");
+    record(
+        name("Dispute (punish, seq + 2)"),
+        10_000,
+        backend.send(&s3.dispute(&f.channel, &f.b.address()), &f.b.keypair, &[]),
+    );
+
+    // Finalize after the period
+    let f = ChannelFixture::token(backend, &mint);
+    f.open(backend, 400).expect("open");
+    f.start_close(backend, &f.b, None).expect("start close");
+    backend.advance_time(PERIOD as i64 + 1);
+    record(
+        name("Finalize"),
+        12_000,
+        backend.send(&[client::finalize(&f.channel)], &f.outsider.keypair, &[]),
+    );
 }
 
 #[test]
