@@ -114,6 +114,13 @@ pub fn account(name: &str, access: Access, docs: &[&str]) -> Value {
     })
 }
 
+/// `account`, passed only for some channels (a token channel's trailing accounts). With the
+/// instructions' "omitted" strategy an absent optional account is left out of the list.
+pub fn optional(mut account: Value) -> Value {
+    account["isOptional"] = json!(true);
+    account
+}
+
 /// `account` with a default value, so generated clients fill it in when the caller omits it.
 pub fn defaulted(mut account: Value, default: Value) -> Value {
     account["defaultValue"] = default;
@@ -125,23 +132,53 @@ pub fn public_key_value(address: &str, identifier: &str) -> Value {
     json!({ "kind": "publicKeyValueNode", "publicKey": address, "identifier": identifier })
 }
 
-/// The PDA `pda`, its seeds taken from the instruction's accounts and arguments.
-pub fn pda_value(pda: &str, from_accounts: &[&str], from_arguments: &[&str]) -> Value {
-    let seed = |name: &&str, kind: &str| json!({ "kind": "pdaSeedValueNode", "name": name, "value": { "kind": kind, "name": name } });
-    let seeds: Vec<Value> = from_accounts
+/// The value of the instruction account `name` (in a default, a seed or a condition).
+pub fn account_value(name: &str) -> Value {
+    json!({ "kind": "accountValueNode", "name": name })
+}
+
+/// The value of the instruction argument `name`.
+pub fn argument_value(name: &str) -> Value {
+    json!({ "kind": "argumentValueNode", "name": name })
+}
+
+/// The bump of the PDA the instruction account `name` defaults to.
+pub fn account_bump(name: &str) -> Value {
+    json!({ "kind": "accountBumpValueNode", "name": name })
+}
+
+/// `if_true` when the instruction account `account` is given, nothing otherwise.
+pub fn if_account(account: &str, if_true: Value) -> Value {
+    json!({ "kind": "conditionalValueNode", "condition": account_value(account), "ifTrue": if_true })
+}
+
+/// A PDA of the program, or of `program_id` when given.
+pub fn pda(name: &str, docs: &[&str], seeds: Vec<Value>, program_id: Option<&str>) -> Value {
+    let mut node = json!({ "kind": "pdaNode", "name": name, "docs": docs, "seeds": seeds });
+    if let Some(program_id) = program_id {
+        node["programId"] = json!(program_id);
+    }
+    node
+}
+
+/// The PDA `pda` with each of its variable seeds (by name) given a value.
+pub fn pda_value(pda: &str, seeds: &[(&str, Value)]) -> Value {
+    let seeds: Vec<Value> = seeds
         .iter()
-        .map(|name| seed(name, "accountValueNode"))
-        .chain(
-            from_arguments
-                .iter()
-                .map(|name| seed(name, "argumentValueNode")),
-        )
+        .map(|(name, value)| json!({ "kind": "pdaSeedValueNode", "name": name, "value": value }))
         .collect();
     json!({ "kind": "pdaValueNode", "pda": { "kind": "pdaLinkNode", "name": pda }, "seeds": seeds })
 }
 
 pub fn argument(name: &str, docs: &[&str], ty: Value) -> Value {
     json!({ "kind": "instructionArgumentNode", "name": name, "docs": docs, "type": ty })
+}
+
+/// An argument that generated clients fill in with `default` when the caller omits it.
+pub fn defaulted_argument(name: &str, docs: &[&str], ty: Value, default: Value) -> Value {
+    let mut node = argument(name, docs, ty);
+    node["defaultValue"] = default;
+    node
 }
 
 /// The instruction's one-byte tag, filled in by generated encoders.
@@ -166,7 +203,7 @@ pub fn instruction(
         "kind": "instructionNode",
         "name": name,
         "docs": docs,
-        "optionalAccountStrategy": "programId",
+        "optionalAccountStrategy": "omitted",
         "accounts": accounts,
         "arguments": arguments,
         "discriminators": [field_discriminator("discriminator", 0)],
