@@ -24,8 +24,8 @@ import {
 } from "@solana/kit";
 import {
   getDisputeInstruction,
+  getDisputeInstructionAsync,
   getStartCloseInstruction,
-  type DisputeInstruction,
   type StartCloseInstruction,
 } from "./generated/instructions/index.js";
 import { assertStateMessageLength, STATE_MESSAGE_LENGTH, type StateSignature } from "./state.js";
@@ -86,14 +86,39 @@ export function getStartCloseWithStateInstructions(input: {
   ];
 }
 
-/// Dispute with a newer co-signed state: the precompile instruction, then Dispute.
-export function getDisputeWithStateInstructions(input: {
+/// The Dispute instruction (its type lists a token channel's optional accounts too; a lamport
+/// channel's instruction carries only the first five).
+export type DisputeWithStateInstruction = ReturnType<typeof getDisputeInstruction>;
+
+/// Dispute's inputs: the channel and the wallets, and for a token channel its vault, mint,
+/// token program and the parties' payout token accounts (leave them out for a lamport channel).
+export type DisputeWithStateInput = {
   submitter: TransactionSigner;
   channel: Address;
   partyA: Address;
   partyB: Address;
   state: CoSignedState;
-}): [Ed25519Instruction, DisputeInstruction] {
+  vault?: Address;
+  mint?: Address;
+  tokenProgram?: Address;
+  destinationA?: Address;
+  destinationB?: Address;
+};
+
+/// Dispute with a newer co-signed state: the precompile instruction, then Dispute. A token
+/// channel's accounts must all be given (`getDisputeWithStateInstructionsAsync` derives them).
+export function getDisputeWithStateInstructions(
+  input: DisputeWithStateInput,
+): [Ed25519Instruction, DisputeWithStateInstruction] {
   const { state, ...accounts } = input;
   return [getCoSignedStateInstruction(state), getDisputeInstruction(accounts)];
+}
+
+/// As `getDisputeWithStateInstructions`; for a token channel, given its mint and token program,
+/// derives the vault and the parties' associated token accounts.
+export async function getDisputeWithStateInstructionsAsync(
+  input: DisputeWithStateInput,
+): Promise<[Ed25519Instruction, DisputeWithStateInstruction]> {
+  const { state, ...accounts } = input;
+  return [getCoSignedStateInstruction(state), await getDisputeInstructionAsync(accounts)];
 }

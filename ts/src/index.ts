@@ -1,7 +1,10 @@
 // @paychan/client: the paychan program for @solana/kit.
 //
-// - generated/ (from idl/paychan.json by Codama): instruction builders, the channel account
-//   and its PDA, defined types, error codes and messages.
+// - generated/ (from idl/paychan.json by Codama): instruction builders, the channel account,
+//   the PDAs (lamport and token channels, vaults, associated token accounts), defined types,
+//   error codes and messages. A token channel's instructions take its token accounts as
+//   optional trailing accounts; the async builders derive the vault and the associated token
+//   accounts from the mint and token program.
 // - state: the 160 bytes both parties sign, signing and verifying them.
 // - ed25519: the two-signature precompile instruction StartClose and Dispute read.
 // - errors: the paychan error behind a failed transaction.

@@ -51,16 +51,17 @@ const tests = {
     const alice = await ledger.funded(2_000_000_000n);
     const bob = await generateKeyPairSigner();
     const encoder = getAddressEncoder();
-    const [channel] = await getProgramDerivedAddress({
+    const [channel, bump] = await getProgramDerivedAddress({
       programAddress: PAYCHAN,
       seeds: ["channel", encoder.encode(alice.address), encoder.encode(bob.address), u64(3n)],
     });
-    const data = new Uint8Array(89);
+    const data = new Uint8Array(90);
     data.set(u64(3n), 1);
     data.set(u64(500_000_000n), 9);
     data.set(u64(86_400n), 17);
     data.set(encoder.encode(alice.address), 25);
     data.set(encoder.encode(bob.address), 57);
+    data[89] = bump;
     await ledger.send(alice, [
       {
         programAddress: PAYCHAN,

@@ -14,7 +14,7 @@ import {
   getDepositInstruction,
   getDisputeWithStateInstructions,
   getFinalizeInstruction,
-  getOpenInstructionAsync,
+  getOpenInstruction,
   getPaychanErrorFromLogs,
   getStartCloseWithStateInstructions,
   getStateBinding,
@@ -41,17 +41,22 @@ async function open(
   options: { challengePeriodSecs?: bigint; signerA?: Address; signerB?: Address } = {},
 ): Promise<Opened> {
   const nonce = BigInt(Math.floor(Math.random() * 2 ** 48));
-  const instruction = await getOpenInstructionAsync({
+  // Open names the channel PDA's bump (the program checks the address by hashing).
+  const pda = await findChannelPda({ partyA: alice.address, partyB: bob.address, nonce });
+  const [channel, bump] = pda;
+  const instruction = getOpenInstruction({
     partyA: alice,
     partyB: bob.address,
+    channel: pda,
     nonce,
     deposit,
     challengePeriodSecs: options.challengePeriodSecs ?? 86_400n,
     signerA: options.signerA ?? alice.address,
     signerB: options.signerB ?? bob.address,
+    bump,
   });
+  assertEqual(instruction.data[89], bump, "the bump, after the signing keys");
   await ledger.send(alice, [instruction]);
-  const [channel] = await findChannelPda({ partyA: alice.address, partyB: bob.address, nonce });
   const account = await fetchChannel(ledger.rpc, channel);
   return { channel, binding: getStateBinding(account), alice, bob };
 }

@@ -33,17 +33,18 @@ async function funded(lamports) {
 function openInstruction(a, b, nonce, deposit, period) {
   const nonceBytes = Buffer.alloc(8);
   nonceBytes.writeBigUInt64LE(BigInt(nonce));
-  const [channel] = PublicKey.findProgramAddressSync(
+  const [channel, bump] = PublicKey.findProgramAddressSync(
     [Buffer.from("channel"), a.toBuffer(), b.toBuffer(), nonceBytes],
     PAYCHAN,
   );
-  const data = Buffer.alloc(89);
+  const data = Buffer.alloc(90);
   data.writeUInt8(0, 0);
   data.writeBigUInt64LE(BigInt(nonce), 1);
   data.writeBigUInt64LE(BigInt(deposit), 9);
   data.writeBigUInt64LE(BigInt(period), 17);
   a.toBuffer().copy(data, 25);
   b.toBuffer().copy(data, 57);
+  data.writeUInt8(bump, 89);
   const instruction = new TransactionInstruction({
     programId: PAYCHAN,
     keys: [
@@ -139,7 +140,7 @@ const tests = {
     );
     // getProgramAccounts with a size and a party filter, and a slice of party_a.
     const found = await connection.getProgramAccounts(PAYCHAN, {
-      filters: [{ dataSize: 288 }, { memcmp: { offset: 8, bytes: alice.publicKey.toBase58() } }],
+      filters: [{ dataSize: 352 }, { memcmp: { offset: 8, bytes: alice.publicKey.toBase58() } }],
       dataSlice: { offset: 8, length: 32 },
     });
     assertEqual(found.length, 1, "channels of Alice");

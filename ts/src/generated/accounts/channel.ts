@@ -45,12 +45,16 @@ import {
   getChannelStatusEncoder,
   getRegisteredByDecoder,
   getRegisteredByEncoder,
+  getTokenProgramKindDecoder,
+  getTokenProgramKindEncoder,
   type ChannelState,
   type ChannelStateArgs,
   type ChannelStatus,
   type ChannelStatusArgs,
   type RegisteredBy,
   type RegisteredByArgs,
+  type TokenProgramKind,
+  type TokenProgramKindArgs,
 } from "../types/index.js";
 
 export const CHANNEL_DISCRIMINATOR = 196;
@@ -59,21 +63,25 @@ export function getChannelDiscriminatorBytes() {
   return getU8Encoder().encode(CHANNEL_DISCRIMINATOR);
 }
 
-export const CHANNEL_VERSION = 2;
+export const CHANNEL_VERSION = 3;
 
 export function getChannelVersionBytes() {
   return getU8Encoder().encode(CHANNEL_VERSION);
 }
 
-/** A channel: a program-owned PDA holding the locked lamports. */
+/** A channel: a program-owned PDA holding the locked lamports, or, for a token channel, owning the vault that holds the locked tokens. A lamport channel's address is the `channel` PDA, a token channel's the `tokenChannel` PDA. */
 export type Channel = {
   /** Marks a paychan channel account. */
   discriminator: number;
   /** The layout version. */
   version: number;
   status: ChannelStatus;
-  /** The canonical PDA bump. */
+  /** The channel PDA's bump (named at Open). */
   bump: number;
+  /** What the channel locks: lamports, or tokens of SPL Token or Token-2022. */
+  tokenProgram: TokenProgramKind;
+  /** The mint's decimals (0 for a lamport channel). */
+  decimals: number;
   /** The opener's wallet. */
   partyA: Address;
   /** The other party's wallet. */
@@ -84,9 +92,9 @@ export type Channel = {
   openedSlot: bigint;
   /** How long a registered state may be disputed. */
   challengePeriodSecs: bigint;
-  /** Lamports party A locked. */
+  /** What party A locked (lamports, or the token's base units). */
   depositedA: bigint;
-  /** Lamports party B locked. */
+  /** What party B locked (lamports, or the token's base units). */
   depositedB: bigint;
   /** The state registered by StartClose or Dispute (zero while Open). */
   registered: ChannelState;
@@ -104,12 +112,20 @@ export type Channel = {
   signerA: Address;
   /** The key that signs states for B (its wallet or a session key). */
   signerB: Address;
+  /** The token mint (zero for a lamport channel). */
+  mint: Address;
+  /** The token account at the vault PDA that holds the deposits (zero for a lamport channel). */
+  vault: Address;
 };
 
 export type ChannelArgs = {
   status: ChannelStatusArgs;
-  /** The canonical PDA bump. */
+  /** The channel PDA's bump (named at Open). */
   bump: number;
+  /** What the channel locks: lamports, or tokens of SPL Token or Token-2022. */
+  tokenProgram: TokenProgramKindArgs;
+  /** The mint's decimals (0 for a lamport channel). */
+  decimals: number;
   /** The opener's wallet. */
   partyA: Address;
   /** The other party's wallet. */
@@ -120,9 +136,9 @@ export type ChannelArgs = {
   openedSlot: number | bigint;
   /** How long a registered state may be disputed. */
   challengePeriodSecs: number | bigint;
-  /** Lamports party A locked. */
+  /** What party A locked (lamports, or the token's base units). */
   depositedA: number | bigint;
-  /** Lamports party B locked. */
+  /** What party B locked (lamports, or the token's base units). */
   depositedB: number | bigint;
   /** The state registered by StartClose or Dispute (zero while Open). */
   registered: ChannelStateArgs;
@@ -140,6 +156,10 @@ export type ChannelArgs = {
   signerA: Address;
   /** The key that signs states for B (its wallet or a session key). */
   signerB: Address;
+  /** The token mint (zero for a lamport channel). */
+  mint: Address;
+  /** The token account at the vault PDA that holds the deposits (zero for a lamport channel). */
+  vault: Address;
 };
 
 /** Gets the encoder for {@link ChannelArgs} account data. */
@@ -149,7 +169,9 @@ export function getChannelEncoder(): FixedSizeEncoder<ChannelArgs> {
       ["discriminator", getU8Encoder()],
       ["version", getU8Encoder()],
       ["status", getChannelStatusEncoder()],
-      ["bump", padRightEncoder(getU8Encoder(), 4)],
+      ["bump", getU8Encoder()],
+      ["tokenProgram", getTokenProgramKindEncoder()],
+      ["decimals", padRightEncoder(getU8Encoder(), 2)],
       ["partyA", getAddressEncoder()],
       ["partyB", getAddressEncoder()],
       ["nonce", getU64Encoder()],
@@ -165,6 +187,8 @@ export function getChannelEncoder(): FixedSizeEncoder<ChannelArgs> {
       ["accountableSeq", getU64Encoder()],
       ["signerA", getAddressEncoder()],
       ["signerB", getAddressEncoder()],
+      ["mint", getAddressEncoder()],
+      ["vault", getAddressEncoder()],
     ]),
     (value) => ({
       ...value,
@@ -180,7 +204,9 @@ export function getChannelDecoder(): FixedSizeDecoder<Channel> {
     ["discriminator", getU8Decoder()],
     ["version", getU8Decoder()],
     ["status", getChannelStatusDecoder()],
-    ["bump", padRightDecoder(getU8Decoder(), 4)],
+    ["bump", getU8Decoder()],
+    ["tokenProgram", getTokenProgramKindDecoder()],
+    ["decimals", padRightDecoder(getU8Decoder(), 2)],
     ["partyA", getAddressDecoder()],
     ["partyB", getAddressDecoder()],
     ["nonce", getU64Decoder()],
@@ -196,6 +222,8 @@ export function getChannelDecoder(): FixedSizeDecoder<Channel> {
     ["accountableSeq", getU64Decoder()],
     ["signerA", getAddressDecoder()],
     ["signerB", getAddressDecoder()],
+    ["mint", getAddressDecoder()],
+    ["vault", getAddressDecoder()],
   ]);
 }
 
@@ -258,7 +286,7 @@ export async function fetchAllMaybeChannel(
 }
 
 export function getChannelSize(): number {
-  return 288;
+  return 352;
 }
 
 export async function fetchChannelFromSeeds(

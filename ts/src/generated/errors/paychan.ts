@@ -56,6 +56,25 @@ export const PAYCHAN_ERROR__CHANNEL_NOT_FOUND = 0x26; // 38
 export const PAYCHAN_ERROR__PARTY_B_CANNOT_RECEIVE = 0x27; // 39
 export const PAYCHAN_ERROR__CHANNEL_OPENED_THIS_SLOT = 0x28; // 40
 export const PAYCHAN_ERROR__SIGNER_KEYS_OVERLAP = 0x29; // 41
+export const PAYCHAN_ERROR__PDA_ON_CURVE = 0x2a; // 42
+export const PAYCHAN_ERROR__INVALID_TOKEN_PROGRAM = 0x2b; // 43
+export const PAYCHAN_ERROR__INVALID_MINT = 0x2c; // 44
+export const PAYCHAN_ERROR__MINT_MISMATCH = 0x2d; // 45
+export const PAYCHAN_ERROR__VAULT_MISMATCH = 0x2e; // 46
+export const PAYCHAN_ERROR__DECIMALS_MISMATCH = 0x2f; // 47
+export const PAYCHAN_ERROR__NATIVE_MINT_NOT_SUPPORTED = 0x30; // 48
+export const PAYCHAN_ERROR__MINT_HAS_TRANSFER_FEE = 0x31; // 49
+export const PAYCHAN_ERROR__MINT_HAS_TRANSFER_HOOK = 0x32; // 50
+export const PAYCHAN_ERROR__MINT_HAS_PERMANENT_DELEGATE = 0x33; // 51
+export const PAYCHAN_ERROR__MINT_NON_TRANSFERABLE = 0x34; // 52
+export const PAYCHAN_ERROR__MINT_PAUSABLE = 0x35; // 53
+export const PAYCHAN_ERROR__MINT_DEFAULT_FROZEN = 0x36; // 54
+export const PAYCHAN_ERROR__MINT_HAS_CONFIDENTIAL_TRANSFERS = 0x37; // 55
+export const PAYCHAN_ERROR__MINT_EXTENSION_NOT_SUPPORTED = 0x38; // 56
+export const PAYCHAN_ERROR__INVALID_SOURCE_ACCOUNT = 0x39; // 57
+export const PAYCHAN_ERROR__SOURCE_NOT_OWNED_BY_DEPOSITOR = 0x3a; // 58
+export const PAYCHAN_ERROR__TOKEN_PAYOUT_ACCOUNT_MISMATCH = 0x3b; // 59
+export const PAYCHAN_ERROR__DESTINATION_CANNOT_RECEIVE_TOKENS = 0x3c; // 60
 
 export type PaychanError =
   | typeof PAYCHAN_ERROR__ACCOUNT_NOT_WRITABLE
@@ -72,8 +91,10 @@ export type PaychanError =
   | typeof PAYCHAN_ERROR__CHANNEL_NOT_OWNED_BY_PROGRAM
   | typeof PAYCHAN_ERROR__CHANNEL_NOT_SETTLED
   | typeof PAYCHAN_ERROR__CHANNEL_OPENED_THIS_SLOT
+  | typeof PAYCHAN_ERROR__DECIMALS_MISMATCH
   | typeof PAYCHAN_ERROR__DEPOSITS_EXCEED_CHAIN
   | typeof PAYCHAN_ERROR__DESTINATION_CANNOT_RECEIVE
+  | typeof PAYCHAN_ERROR__DESTINATION_CANNOT_RECEIVE_TOKENS
   | typeof PAYCHAN_ERROR__DESTINATION_IS_CHANNEL
   | typeof PAYCHAN_ERROR__INVALID_CHALLENGE_PERIOD
   | typeof PAYCHAN_ERROR__INVALID_CHANNEL_ACCOUNT
@@ -81,23 +102,40 @@ export type PaychanError =
   | typeof PAYCHAN_ERROR__INVALID_ED25519_OFFSETS
   | typeof PAYCHAN_ERROR__INVALID_INSTRUCTION_DATA
   | typeof PAYCHAN_ERROR__INVALID_INSTRUCTIONS_SYSVAR
+  | typeof PAYCHAN_ERROR__INVALID_MINT
   | typeof PAYCHAN_ERROR__INVALID_SIGNATURE_COUNT
+  | typeof PAYCHAN_ERROR__INVALID_SOURCE_ACCOUNT
   | typeof PAYCHAN_ERROR__INVALID_SYSTEM_PROGRAM
+  | typeof PAYCHAN_ERROR__INVALID_TOKEN_PROGRAM
+  | typeof PAYCHAN_ERROR__MINT_DEFAULT_FROZEN
+  | typeof PAYCHAN_ERROR__MINT_EXTENSION_NOT_SUPPORTED
+  | typeof PAYCHAN_ERROR__MINT_HAS_CONFIDENTIAL_TRANSFERS
+  | typeof PAYCHAN_ERROR__MINT_HAS_PERMANENT_DELEGATE
+  | typeof PAYCHAN_ERROR__MINT_HAS_TRANSFER_FEE
+  | typeof PAYCHAN_ERROR__MINT_HAS_TRANSFER_HOOK
+  | typeof PAYCHAN_ERROR__MINT_MISMATCH
+  | typeof PAYCHAN_ERROR__MINT_NON_TRANSFERABLE
+  | typeof PAYCHAN_ERROR__MINT_PAUSABLE
   | typeof PAYCHAN_ERROR__MISSING_ACCOUNTS
   | typeof PAYCHAN_ERROR__MISSING_ED25519_INSTRUCTION
   | typeof PAYCHAN_ERROR__MISSING_SIGNATURE
+  | typeof PAYCHAN_ERROR__NATIVE_MINT_NOT_SUPPORTED
   | typeof PAYCHAN_ERROR__NOT_A_PARTY
   | typeof PAYCHAN_ERROR__NOTHING_TO_WITHDRAW
   | typeof PAYCHAN_ERROR__PARTIES_EQUAL
   | typeof PAYCHAN_ERROR__PARTY_B_CANNOT_RECEIVE
   | typeof PAYCHAN_ERROR__PAYOUT_ACCOUNT_MISMATCH
+  | typeof PAYCHAN_ERROR__PDA_ON_CURVE
   | typeof PAYCHAN_ERROR__SIGNED_SEQ_ZERO
   | typeof PAYCHAN_ERROR__SIGNER_KEYS_MISMATCH
   | typeof PAYCHAN_ERROR__SIGNER_KEYS_OVERLAP
+  | typeof PAYCHAN_ERROR__SOURCE_NOT_OWNED_BY_DEPOSITOR
   | typeof PAYCHAN_ERROR__STALE_STATE
   | typeof PAYCHAN_ERROR__STATE_FOR_OTHER_CHANNEL
   | typeof PAYCHAN_ERROR__STATE_FOR_OTHER_PROGRAM
   | typeof PAYCHAN_ERROR__STATE_FROM_EARLIER_CHANNEL
+  | typeof PAYCHAN_ERROR__TOKEN_PAYOUT_ACCOUNT_MISMATCH
+  | typeof PAYCHAN_ERROR__VAULT_MISMATCH
   | typeof PAYCHAN_ERROR__WRONG_STATE_DOMAIN
   | typeof PAYCHAN_ERROR__ZERO_AMOUNT;
 
@@ -109,7 +147,7 @@ if (process.env.NODE_ENV !== "production") {
     [PAYCHAN_ERROR__BALANCES_DO_NOT_SUM_TO_DEPOSITS]: `the balances do not sum to the deposits`,
     [PAYCHAN_ERROR__CHALLENGE_PERIOD_ACTIVE]: `the challenge period has not ended yet`,
     [PAYCHAN_ERROR__CHALLENGE_PERIOD_OVER]: `the challenge period is over`,
-    [PAYCHAN_ERROR__CHANNEL_ADDRESS_MISMATCH]: `the channel address is not the PDA of (party_a, party_b, nonce)`,
+    [PAYCHAN_ERROR__CHANNEL_ADDRESS_MISMATCH]: `the channel address is not the PDA of (party_a, party_b, nonce[, mint]) with the given bump`,
     [PAYCHAN_ERROR__CHANNEL_ALREADY_EXISTS]: `a channel already exists at this address`,
     [PAYCHAN_ERROR__CHANNEL_NOT_CLOSING]: `the channel is not closing`,
     [PAYCHAN_ERROR__CHANNEL_NOT_FOUND]: `there is no channel at this address (never opened, or already closed)`,
@@ -118,8 +156,10 @@ if (process.env.NODE_ENV !== "production") {
     [PAYCHAN_ERROR__CHANNEL_NOT_OWNED_BY_PROGRAM]: `the channel account is not owned by the paychan program`,
     [PAYCHAN_ERROR__CHANNEL_NOT_SETTLED]: `the channel is not settled`,
     [PAYCHAN_ERROR__CHANNEL_OPENED_THIS_SLOT]: `a channel cannot settle in the slot it was opened (retry in the next slot), so a channel re-opened at its address can never share its opened_slot`,
+    [PAYCHAN_ERROR__DECIMALS_MISMATCH]: `the decimals named in the instruction are not the mint's`,
     [PAYCHAN_ERROR__DEPOSITS_EXCEED_CHAIN]: `the state's deposit counters exceed the channel's on-chain deposits`,
     [PAYCHAN_ERROR__DESTINATION_CANNOT_RECEIVE]: `the destination cannot receive lamports (executable or below rent exemption)`,
+    [PAYCHAN_ERROR__DESTINATION_CANNOT_RECEIVE_TOKENS]: `the destination is not an initialized, unfrozen token account of the channel's mint that takes transfers without a memo`,
     [PAYCHAN_ERROR__DESTINATION_IS_CHANNEL]: `the destination must not be the channel account`,
     [PAYCHAN_ERROR__INVALID_CHALLENGE_PERIOD]: `the challenge period must be between 1 second and 1 year`,
     [PAYCHAN_ERROR__INVALID_CHANNEL_ACCOUNT]: `the channel account is not a paychan channel (wrong size, discriminator or version)`,
@@ -127,23 +167,40 @@ if (process.env.NODE_ENV !== "production") {
     [PAYCHAN_ERROR__INVALID_ED25519_OFFSETS]: `the Ed25519 instruction offsets or instruction indices are not the canonical ones`,
     [PAYCHAN_ERROR__INVALID_INSTRUCTION_DATA]: `instruction data is malformed: unknown instruction or wrong length`,
     [PAYCHAN_ERROR__INVALID_INSTRUCTIONS_SYSVAR]: `the account passed as the Instructions sysvar is not the Instructions sysvar`,
+    [PAYCHAN_ERROR__INVALID_MINT]: `the mint is not an initialized mint of SPL Token or Token-2022`,
     [PAYCHAN_ERROR__INVALID_SIGNATURE_COUNT]: `the Ed25519 instruction must carry exactly 2 signatures`,
+    [PAYCHAN_ERROR__INVALID_SOURCE_ACCOUNT]: `the source is not an initialized, unfrozen token account of the channel's mint`,
     [PAYCHAN_ERROR__INVALID_SYSTEM_PROGRAM]: `the account passed as the System program is not the System program`,
+    [PAYCHAN_ERROR__INVALID_TOKEN_PROGRAM]: `the token program account is not the channel's token program (SPL Token or Token-2022)`,
+    [PAYCHAN_ERROR__MINT_DEFAULT_FROZEN]: `new token accounts of the mint start frozen (DefaultAccountState), so the vault could never take deposits`,
+    [PAYCHAN_ERROR__MINT_EXTENSION_NOT_SUPPORTED]: `the mint has a Token-2022 extension paychan does not know to be safe for locked funds`,
+    [PAYCHAN_ERROR__MINT_HAS_CONFIDENTIAL_TRANSFERS]: `the mint has confidential transfers or confidential mint and burn, which move balances the channel cannot see`,
+    [PAYCHAN_ERROR__MINT_HAS_PERMANENT_DELEGATE]: `the mint has a permanent delegate, who could take the locked tokens out of the vault`,
+    [PAYCHAN_ERROR__MINT_HAS_TRANSFER_FEE]: `the mint charges transfer fees (Token-2022 TransferFeeConfig), so deposits and payouts would not move the amounts both parties signed`,
+    [PAYCHAN_ERROR__MINT_HAS_TRANSFER_HOOK]: `the mint has a transfer hook: another program could block every deposit and payout`,
+    [PAYCHAN_ERROR__MINT_MISMATCH]: `the mint is not the channel's mint`,
+    [PAYCHAN_ERROR__MINT_NON_TRANSFERABLE]: `the mint is non-transferable: locked tokens could never be paid out`,
+    [PAYCHAN_ERROR__MINT_PAUSABLE]: `the mint is pausable: its authority could stop every payout`,
     [PAYCHAN_ERROR__MISSING_ACCOUNTS]: `the instruction is missing required accounts`,
     [PAYCHAN_ERROR__MISSING_ED25519_INSTRUCTION]: `the instruction immediately before must be an Ed25519 precompile instruction`,
     [PAYCHAN_ERROR__MISSING_SIGNATURE]: `a required signer did not sign the transaction`,
+    [PAYCHAN_ERROR__NATIVE_MINT_NOT_SUPPORTED]: `wrapped SOL cannot be a token channel's mint: open a lamport channel instead`,
     [PAYCHAN_ERROR__NOT_A_PARTY]: `the signer is not a party of this channel`,
     [PAYCHAN_ERROR__NOTHING_TO_WITHDRAW]: `there is nothing to withdraw`,
     [PAYCHAN_ERROR__PARTIES_EQUAL]: `party_b must be a different key than party_a`,
     [PAYCHAN_ERROR__PARTY_B_CANNOT_RECEIVE]: `party B must be an account that can receive lamports: writable, not executable, not a sysvar and not this program`,
     [PAYCHAN_ERROR__PAYOUT_ACCOUNT_MISMATCH]: `a payout account is not the channel party's wallet`,
+    [PAYCHAN_ERROR__PDA_ON_CURVE]: `the address derived with this bump lies on the ed25519 curve, so no program can sign for it: use the canonical bump`,
     [PAYCHAN_ERROR__SIGNED_SEQ_ZERO]: `signed states start at seq 1; seq 0 is the implicit opening state`,
     [PAYCHAN_ERROR__SIGNER_KEYS_MISMATCH]: `the Ed25519 signers are not signer_a then signer_b of this channel`,
     [PAYCHAN_ERROR__SIGNER_KEYS_OVERLAP]: `a state-signing key must belong to one party only: signer_a and signer_b must differ, and neither may be the other party's wallet`,
+    [PAYCHAN_ERROR__SOURCE_NOT_OWNED_BY_DEPOSITOR]: `the source token account is not owned by the depositor (a delegate may not deposit another owner's tokens)`,
     [PAYCHAN_ERROR__STALE_STATE]: `the disputing state must have a higher seq than the registered one`,
     [PAYCHAN_ERROR__STATE_FOR_OTHER_CHANNEL]: `the signed state is for another channel`,
     [PAYCHAN_ERROR__STATE_FOR_OTHER_PROGRAM]: `the signed state is for another program`,
     [PAYCHAN_ERROR__STATE_FROM_EARLIER_CHANNEL]: `the signed state belongs to an earlier channel at this address`,
+    [PAYCHAN_ERROR__TOKEN_PAYOUT_ACCOUNT_MISMATCH]: `a payout token account is neither a usable token account of the party for the channel's mint nor the party's associated token account`,
+    [PAYCHAN_ERROR__VAULT_MISMATCH]: `the vault is not the channel's vault (the token account at the PDA of ["vault", channel])`,
     [PAYCHAN_ERROR__WRONG_STATE_DOMAIN]: `the signed message is not a paychan v1 state`,
     [PAYCHAN_ERROR__ZERO_AMOUNT]: `the amount must be greater than zero`,
   };

@@ -24,13 +24,19 @@ import {
   type Instruction,
   type InstructionWithAccounts,
   type InstructionWithData,
+  type ReadonlyAccount,
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
+import { findAssociatedTokenPda, findVaultPda } from "../pdas/index.js";
 import { PAYCHAN_PROGRAM_ADDRESS } from "../programs/index.js";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared/index.js";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared/index.js";
 
 export const CLOSE_COOPERATIVE_DISCRIMINATOR = 2;
 
@@ -43,6 +49,14 @@ export type CloseCooperativeInstruction<
   TAccountPartyA extends string | AccountMeta<string> = string,
   TAccountPartyB extends string | AccountMeta<string> = string,
   TAccountChannel extends string | AccountMeta<string> = string,
+  TAccountVault extends string | AccountMeta<string> | undefined = undefined,
+  TAccountMint extends string | AccountMeta<string> | undefined = undefined,
+  TAccountTokenProgram extends string | AccountMeta<string> | undefined =
+    undefined,
+  TAccountDestinationA extends string | AccountMeta<string> | undefined =
+    undefined,
+  TAccountDestinationB extends string | AccountMeta<string> | undefined =
+    undefined,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -59,6 +73,41 @@ export type CloseCooperativeInstruction<
       TAccountChannel extends string
         ? WritableAccount<TAccountChannel>
         : TAccountChannel,
+      ...(TAccountVault extends undefined
+        ? []
+        : [
+            TAccountVault extends string
+              ? WritableAccount<TAccountVault>
+              : TAccountVault,
+          ]),
+      ...(TAccountMint extends undefined
+        ? []
+        : [
+            TAccountMint extends string
+              ? ReadonlyAccount<TAccountMint>
+              : TAccountMint,
+          ]),
+      ...(TAccountTokenProgram extends undefined
+        ? []
+        : [
+            TAccountTokenProgram extends string
+              ? ReadonlyAccount<TAccountTokenProgram>
+              : TAccountTokenProgram,
+          ]),
+      ...(TAccountDestinationA extends undefined
+        ? []
+        : [
+            TAccountDestinationA extends string
+              ? WritableAccount<TAccountDestinationA>
+              : TAccountDestinationA,
+          ]),
+      ...(TAccountDestinationB extends undefined
+        ? []
+        : [
+            TAccountDestinationB extends string
+              ? WritableAccount<TAccountDestinationB>
+              : TAccountDestinationB,
+          ]),
       ...TRemainingAccounts,
     ]
   >;
@@ -103,32 +152,83 @@ export function getCloseCooperativeInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type CloseCooperativeInput<
+export type CloseCooperativeAsyncInput<
   TAccountPartyA extends string = string,
   TAccountPartyB extends string = string,
   TAccountChannel extends string = string,
+  TAccountVault extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountDestinationA extends string = string,
+  TAccountDestinationB extends string = string,
 > = {
   /** Also receives the rent reserve. */
   partyA: TransactionSigner<TAccountPartyA>;
   partyB: TransactionSigner<TAccountPartyB>;
   channel: Address<TAccountChannel>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's vault (derived from the channel when the mint is given).
+   */
+  vault?: Address<TAccountVault>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's mint.
+   */
+  mint?: Address<TAccountMint>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's token program (SPL Token or Token-2022).
+   */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * Party A's token account for the mint (default: its associated token account).
+   */
+  destinationA?: Address<TAccountDestinationA>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * Party B's token account for the mint (default: its associated token account).
+   */
+  destinationB?: Address<TAccountDestinationB>;
   balanceA: CloseCooperativeInstructionDataArgs["balanceA"];
   balanceB: CloseCooperativeInstructionDataArgs["balanceB"];
 };
 
-export function getCloseCooperativeInstruction<
+export async function getCloseCooperativeInstructionAsync<
   TAccountPartyA extends string,
   TAccountPartyB extends string,
   TAccountChannel extends string,
+  TAccountVault extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
+  TAccountDestinationA extends string,
+  TAccountDestinationB extends string,
   TProgramAddress extends Address = typeof PAYCHAN_PROGRAM_ADDRESS,
 >(
-  input: CloseCooperativeInput<TAccountPartyA, TAccountPartyB, TAccountChannel>,
+  input: CloseCooperativeAsyncInput<
+    TAccountPartyA,
+    TAccountPartyB,
+    TAccountChannel,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
+  >,
   config?: { programAddress?: TProgramAddress },
-): CloseCooperativeInstruction<
-  TProgramAddress,
-  TAccountPartyA,
-  TAccountPartyB,
-  TAccountChannel
+): Promise<
+  CloseCooperativeInstruction<
+    TProgramAddress,
+    TAccountPartyA,
+    TAccountPartyB,
+    TAccountChannel,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
+  >
 > {
   // Program address.
   const programAddress = config?.programAddress ?? PAYCHAN_PROGRAM_ADDRESS;
@@ -138,6 +238,11 @@ export function getCloseCooperativeInstruction<
     partyA: { value: input.partyA ?? null, isWritable: true },
     partyB: { value: input.partyB ?? null, isWritable: true },
     channel: { value: input.channel ?? null, isWritable: true },
+    vault: { value: input.vault ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    destinationA: { value: input.destinationA ?? null, isWritable: true },
+    destinationB: { value: input.destinationB ?? null, isWritable: true },
   };
   const accounts = originalAccounts as Record<
     keyof typeof originalAccounts,
@@ -147,13 +252,45 @@ export function getCloseCooperativeInstruction<
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  // Resolve default values.
+  if (!accounts.vault.value) {
+    if (accounts.mint.value) {
+      accounts.vault.value = await findVaultPda({
+        channel: expectAddress(accounts.channel.value),
+      });
+    }
+  }
+  if (!accounts.destinationA.value) {
+    if (accounts.mint.value) {
+      accounts.destinationA.value = await findAssociatedTokenPda({
+        owner: expectAddress(accounts.partyA.value),
+        tokenProgram: expectAddress(accounts.tokenProgram.value),
+        mint: expectAddress(accounts.mint.value),
+      });
+    }
+  }
+  if (!accounts.destinationB.value) {
+    if (accounts.mint.value) {
+      accounts.destinationB.value = await findAssociatedTokenPda({
+        owner: expectAddress(accounts.partyB.value),
+        tokenProgram: expectAddress(accounts.tokenProgram.value),
+        mint: expectAddress(accounts.mint.value),
+      });
+    }
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
   return Object.freeze({
     accounts: [
       getAccountMeta(accounts.partyA),
       getAccountMeta(accounts.partyB),
       getAccountMeta(accounts.channel),
-    ],
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.tokenProgram),
+      getAccountMeta(accounts.destinationA),
+      getAccountMeta(accounts.destinationB),
+    ].filter(<T>(x: T | undefined): x is T => x !== undefined),
     data: getCloseCooperativeInstructionDataEncoder().encode(
       args as CloseCooperativeInstructionDataArgs,
     ),
@@ -162,7 +299,139 @@ export function getCloseCooperativeInstruction<
     TProgramAddress,
     TAccountPartyA,
     TAccountPartyB,
-    TAccountChannel
+    TAccountChannel,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
+  >);
+}
+
+export type CloseCooperativeInput<
+  TAccountPartyA extends string = string,
+  TAccountPartyB extends string = string,
+  TAccountChannel extends string = string,
+  TAccountVault extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountDestinationA extends string = string,
+  TAccountDestinationB extends string = string,
+> = {
+  /** Also receives the rent reserve. */
+  partyA: TransactionSigner<TAccountPartyA>;
+  partyB: TransactionSigner<TAccountPartyB>;
+  channel: Address<TAccountChannel>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's vault (derived from the channel when the mint is given).
+   */
+  vault?: Address<TAccountVault>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's mint.
+   */
+  mint?: Address<TAccountMint>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's token program (SPL Token or Token-2022).
+   */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * Party A's token account for the mint (default: its associated token account).
+   */
+  destinationA?: Address<TAccountDestinationA>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * Party B's token account for the mint (default: its associated token account).
+   */
+  destinationB?: Address<TAccountDestinationB>;
+  balanceA: CloseCooperativeInstructionDataArgs["balanceA"];
+  balanceB: CloseCooperativeInstructionDataArgs["balanceB"];
+};
+
+export function getCloseCooperativeInstruction<
+  TAccountPartyA extends string,
+  TAccountPartyB extends string,
+  TAccountChannel extends string,
+  TAccountVault extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
+  TAccountDestinationA extends string,
+  TAccountDestinationB extends string,
+  TProgramAddress extends Address = typeof PAYCHAN_PROGRAM_ADDRESS,
+>(
+  input: CloseCooperativeInput<
+    TAccountPartyA,
+    TAccountPartyB,
+    TAccountChannel,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
+  >,
+  config?: { programAddress?: TProgramAddress },
+): CloseCooperativeInstruction<
+  TProgramAddress,
+  TAccountPartyA,
+  TAccountPartyB,
+  TAccountChannel,
+  TAccountVault,
+  TAccountMint,
+  TAccountTokenProgram,
+  TAccountDestinationA,
+  TAccountDestinationB
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? PAYCHAN_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    partyA: { value: input.partyA ?? null, isWritable: true },
+    partyB: { value: input.partyB ?? null, isWritable: true },
+    channel: { value: input.channel ?? null, isWritable: true },
+    vault: { value: input.vault ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    destinationA: { value: input.destinationA ?? null, isWritable: true },
+    destinationB: { value: input.destinationB ?? null, isWritable: true },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Original args.
+  const args = { ...input };
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.partyA),
+      getAccountMeta(accounts.partyB),
+      getAccountMeta(accounts.channel),
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.tokenProgram),
+      getAccountMeta(accounts.destinationA),
+      getAccountMeta(accounts.destinationB),
+    ].filter(<T>(x: T | undefined): x is T => x !== undefined),
+    data: getCloseCooperativeInstructionDataEncoder().encode(
+      args as CloseCooperativeInstructionDataArgs,
+    ),
+    programAddress,
+  } as CloseCooperativeInstruction<
+    TProgramAddress,
+    TAccountPartyA,
+    TAccountPartyB,
+    TAccountChannel,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
   >);
 }
 
@@ -176,6 +445,31 @@ export type ParsedCloseCooperativeInstruction<
     partyA: TAccountMetas[0];
     partyB: TAccountMetas[1];
     channel: TAccountMetas[2];
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's vault (derived from the channel when the mint is given).
+     */
+    vault?: TAccountMetas[3] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's mint.
+     */
+    mint?: TAccountMetas[4] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's token program (SPL Token or Token-2022).
+     */
+    tokenProgram?: TAccountMetas[5] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * Party A's token account for the mint (default: its associated token account).
+     */
+    destinationA?: TAccountMetas[6] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * Party B's token account for the mint (default: its associated token account).
+     */
+    destinationB?: TAccountMetas[7] | undefined;
   };
   data: CloseCooperativeInstructionData;
 };
@@ -198,12 +492,23 @@ export function parseCloseCooperativeInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  let optionalAccountsRemaining = instruction.accounts.length - 3;
+  const getNextOptionalAccount = () => {
+    if (optionalAccountsRemaining === 0) return undefined;
+    optionalAccountsRemaining -= 1;
+    return getNextAccount();
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
       partyA: getNextAccount(),
       partyB: getNextAccount(),
       channel: getNextAccount(),
+      vault: getNextOptionalAccount(),
+      mint: getNextOptionalAccount(),
+      tokenProgram: getNextOptionalAccount(),
+      destinationA: getNextOptionalAccount(),
+      destinationB: getNextOptionalAccount(),
     },
     data: getCloseCooperativeInstructionDataDecoder().decode(instruction.data),
   };

@@ -30,8 +30,13 @@ import {
   type WritableAccount,
   type WritableSignerAccount,
 } from "@solana/kit";
+import { findAssociatedTokenPda, findVaultPda } from "../pdas/index.js";
 import { PAYCHAN_PROGRAM_ADDRESS } from "../programs/index.js";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared/index.js";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared/index.js";
 
 export const DEPOSIT_DISCRIMINATOR = 1;
 
@@ -45,6 +50,11 @@ export type DepositInstruction<
   TAccountChannel extends string | AccountMeta<string> = string,
   TAccountSystemProgram extends string | AccountMeta<string> =
     "11111111111111111111111111111111",
+  TAccountVault extends string | AccountMeta<string> | undefined = undefined,
+  TAccountMint extends string | AccountMeta<string> | undefined = undefined,
+  TAccountTokenProgram extends string | AccountMeta<string> | undefined =
+    undefined,
+  TAccountSource extends string | AccountMeta<string> | undefined = undefined,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -60,6 +70,34 @@ export type DepositInstruction<
       TAccountSystemProgram extends string
         ? ReadonlyAccount<TAccountSystemProgram>
         : TAccountSystemProgram,
+      ...(TAccountVault extends undefined
+        ? []
+        : [
+            TAccountVault extends string
+              ? WritableAccount<TAccountVault>
+              : TAccountVault,
+          ]),
+      ...(TAccountMint extends undefined
+        ? []
+        : [
+            TAccountMint extends string
+              ? ReadonlyAccount<TAccountMint>
+              : TAccountMint,
+          ]),
+      ...(TAccountTokenProgram extends undefined
+        ? []
+        : [
+            TAccountTokenProgram extends string
+              ? ReadonlyAccount<TAccountTokenProgram>
+              : TAccountTokenProgram,
+          ]),
+      ...(TAccountSource extends undefined
+        ? []
+        : [
+            TAccountSource extends string
+              ? WritableAccount<TAccountSource>
+              : TAccountSource,
+          ]),
       ...TRemainingAccounts,
     ]
   >;
@@ -95,31 +133,73 @@ export function getDepositInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type DepositInput<
+export type DepositAsyncInput<
   TAccountParty extends string = string,
   TAccountChannel extends string = string,
   TAccountSystemProgram extends string = string,
+  TAccountVault extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountSource extends string = string,
 > = {
   /** Party A's or party B's wallet. */
   party: TransactionSigner<TAccountParty>;
   channel: Address<TAccountChannel>;
   systemProgram?: Address<TAccountSystemProgram>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's vault (derived from the channel when the mint is given).
+   */
+  vault?: Address<TAccountVault>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's mint.
+   */
+  mint?: Address<TAccountMint>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's token program (SPL Token or Token-2022).
+   */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The depositor's token account (default: its associated token account).
+   */
+  source?: Address<TAccountSource>;
   amount: DepositInstructionDataArgs["amount"];
 };
 
-export function getDepositInstruction<
+export async function getDepositInstructionAsync<
   TAccountParty extends string,
   TAccountChannel extends string,
   TAccountSystemProgram extends string,
+  TAccountVault extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
+  TAccountSource extends string,
   TProgramAddress extends Address = typeof PAYCHAN_PROGRAM_ADDRESS,
 >(
-  input: DepositInput<TAccountParty, TAccountChannel, TAccountSystemProgram>,
+  input: DepositAsyncInput<
+    TAccountParty,
+    TAccountChannel,
+    TAccountSystemProgram,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountSource
+  >,
   config?: { programAddress?: TProgramAddress },
-): DepositInstruction<
-  TProgramAddress,
-  TAccountParty,
-  TAccountChannel,
-  TAccountSystemProgram
+): Promise<
+  DepositInstruction<
+    TProgramAddress,
+    TAccountParty,
+    TAccountChannel,
+    TAccountSystemProgram,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountSource
+  >
 > {
   // Program address.
   const programAddress = config?.programAddress ?? PAYCHAN_PROGRAM_ADDRESS;
@@ -129,6 +209,146 @@ export function getDepositInstruction<
     party: { value: input.party ?? null, isWritable: true },
     channel: { value: input.channel ?? null, isWritable: true },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
+    vault: { value: input.vault ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    source: { value: input.source ?? null, isWritable: true },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Original args.
+  const args = { ...input };
+
+  // Resolve default values.
+  if (!accounts.systemProgram.value) {
+    accounts.systemProgram.value =
+      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+  }
+  if (!accounts.vault.value) {
+    if (accounts.mint.value) {
+      accounts.vault.value = await findVaultPda({
+        channel: expectAddress(accounts.channel.value),
+      });
+    }
+  }
+  if (!accounts.source.value) {
+    if (accounts.mint.value) {
+      accounts.source.value = await findAssociatedTokenPda({
+        owner: expectAddress(accounts.party.value),
+        tokenProgram: expectAddress(accounts.tokenProgram.value),
+        mint: expectAddress(accounts.mint.value),
+      });
+    }
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.party),
+      getAccountMeta(accounts.channel),
+      getAccountMeta(accounts.systemProgram),
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.tokenProgram),
+      getAccountMeta(accounts.source),
+    ].filter(<T>(x: T | undefined): x is T => x !== undefined),
+    data: getDepositInstructionDataEncoder().encode(
+      args as DepositInstructionDataArgs,
+    ),
+    programAddress,
+  } as DepositInstruction<
+    TProgramAddress,
+    TAccountParty,
+    TAccountChannel,
+    TAccountSystemProgram,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountSource
+  >);
+}
+
+export type DepositInput<
+  TAccountParty extends string = string,
+  TAccountChannel extends string = string,
+  TAccountSystemProgram extends string = string,
+  TAccountVault extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountSource extends string = string,
+> = {
+  /** Party A's or party B's wallet. */
+  party: TransactionSigner<TAccountParty>;
+  channel: Address<TAccountChannel>;
+  systemProgram?: Address<TAccountSystemProgram>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's vault (derived from the channel when the mint is given).
+   */
+  vault?: Address<TAccountVault>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's mint.
+   */
+  mint?: Address<TAccountMint>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's token program (SPL Token or Token-2022).
+   */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The depositor's token account (default: its associated token account).
+   */
+  source?: Address<TAccountSource>;
+  amount: DepositInstructionDataArgs["amount"];
+};
+
+export function getDepositInstruction<
+  TAccountParty extends string,
+  TAccountChannel extends string,
+  TAccountSystemProgram extends string,
+  TAccountVault extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
+  TAccountSource extends string,
+  TProgramAddress extends Address = typeof PAYCHAN_PROGRAM_ADDRESS,
+>(
+  input: DepositInput<
+    TAccountParty,
+    TAccountChannel,
+    TAccountSystemProgram,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountSource
+  >,
+  config?: { programAddress?: TProgramAddress },
+): DepositInstruction<
+  TProgramAddress,
+  TAccountParty,
+  TAccountChannel,
+  TAccountSystemProgram,
+  TAccountVault,
+  TAccountMint,
+  TAccountTokenProgram,
+  TAccountSource
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? PAYCHAN_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    party: { value: input.party ?? null, isWritable: true },
+    channel: { value: input.channel ?? null, isWritable: true },
+    systemProgram: { value: input.systemProgram ?? null, isWritable: false },
+    vault: { value: input.vault ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    source: { value: input.source ?? null, isWritable: true },
   };
   const accounts = originalAccounts as Record<
     keyof typeof originalAccounts,
@@ -144,13 +364,17 @@ export function getDepositInstruction<
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
   }
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
   return Object.freeze({
     accounts: [
       getAccountMeta(accounts.party),
       getAccountMeta(accounts.channel),
       getAccountMeta(accounts.systemProgram),
-    ],
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.tokenProgram),
+      getAccountMeta(accounts.source),
+    ].filter(<T>(x: T | undefined): x is T => x !== undefined),
     data: getDepositInstructionDataEncoder().encode(
       args as DepositInstructionDataArgs,
     ),
@@ -159,7 +383,11 @@ export function getDepositInstruction<
     TProgramAddress,
     TAccountParty,
     TAccountChannel,
-    TAccountSystemProgram
+    TAccountSystemProgram,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountSource
   >);
 }
 
@@ -173,6 +401,26 @@ export type ParsedDepositInstruction<
     party: TAccountMetas[0];
     channel: TAccountMetas[1];
     systemProgram: TAccountMetas[2];
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's vault (derived from the channel when the mint is given).
+     */
+    vault?: TAccountMetas[3] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's mint.
+     */
+    mint?: TAccountMetas[4] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's token program (SPL Token or Token-2022).
+     */
+    tokenProgram?: TAccountMetas[5] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The depositor's token account (default: its associated token account).
+     */
+    source?: TAccountMetas[6] | undefined;
   };
   data: DepositInstructionData;
 };
@@ -195,12 +443,22 @@ export function parseDepositInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  let optionalAccountsRemaining = instruction.accounts.length - 3;
+  const getNextOptionalAccount = () => {
+    if (optionalAccountsRemaining === 0) return undefined;
+    optionalAccountsRemaining -= 1;
+    return getNextAccount();
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
       party: getNextAccount(),
       channel: getNextAccount(),
       systemProgram: getNextAccount(),
+      vault: getNextOptionalAccount(),
+      mint: getNextOptionalAccount(),
+      tokenProgram: getNextOptionalAccount(),
+      source: getNextOptionalAccount(),
     },
     data: getDepositInstructionDataDecoder().decode(instruction.data),
   };

@@ -28,8 +28,13 @@ import {
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
+import { findAssociatedTokenPda, findVaultPda } from "../pdas/index.js";
 import { PAYCHAN_PROGRAM_ADDRESS } from "../programs/index.js";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared/index.js";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared/index.js";
 
 export const DISPUTE_DISCRIMINATOR = 4;
 
@@ -45,6 +50,14 @@ export type DisputeInstruction<
     "Sysvar1nstructions1111111111111111111111111",
   TAccountPartyA extends string | AccountMeta<string> = string,
   TAccountPartyB extends string | AccountMeta<string> = string,
+  TAccountVault extends string | AccountMeta<string> | undefined = undefined,
+  TAccountMint extends string | AccountMeta<string> | undefined = undefined,
+  TAccountTokenProgram extends string | AccountMeta<string> | undefined =
+    undefined,
+  TAccountDestinationA extends string | AccountMeta<string> | undefined =
+    undefined,
+  TAccountDestinationB extends string | AccountMeta<string> | undefined =
+    undefined,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -66,6 +79,41 @@ export type DisputeInstruction<
       TAccountPartyB extends string
         ? WritableAccount<TAccountPartyB>
         : TAccountPartyB,
+      ...(TAccountVault extends undefined
+        ? []
+        : [
+            TAccountVault extends string
+              ? WritableAccount<TAccountVault>
+              : TAccountVault,
+          ]),
+      ...(TAccountMint extends undefined
+        ? []
+        : [
+            TAccountMint extends string
+              ? ReadonlyAccount<TAccountMint>
+              : TAccountMint,
+          ]),
+      ...(TAccountTokenProgram extends undefined
+        ? []
+        : [
+            TAccountTokenProgram extends string
+              ? ReadonlyAccount<TAccountTokenProgram>
+              : TAccountTokenProgram,
+          ]),
+      ...(TAccountDestinationA extends undefined
+        ? []
+        : [
+            TAccountDestinationA extends string
+              ? WritableAccount<TAccountDestinationA>
+              : TAccountDestinationA,
+          ]),
+      ...(TAccountDestinationB extends undefined
+        ? []
+        : [
+            TAccountDestinationB extends string
+              ? WritableAccount<TAccountDestinationB>
+              : TAccountDestinationB,
+          ]),
       ...TRemainingAccounts,
     ]
   >;
@@ -95,12 +143,17 @@ export function getDisputeInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type DisputeInput<
+export type DisputeAsyncInput<
   TAccountSubmitter extends string = string,
   TAccountChannel extends string = string,
   TAccountInstructionsSysvar extends string = string,
   TAccountPartyA extends string = string,
   TAccountPartyB extends string = string,
+  TAccountVault extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountDestinationA extends string = string,
+  TAccountDestinationB extends string = string,
 > = {
   /** Anyone: a party or a watchtower. */
   submitter: TransactionSigner<TAccountSubmitter>;
@@ -111,31 +164,73 @@ export type DisputeInput<
   partyA: Address<TAccountPartyA>;
   /** Party B's wallet. */
   partyB: Address<TAccountPartyB>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's vault (derived from the channel when the mint is given).
+   */
+  vault?: Address<TAccountVault>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's mint.
+   */
+  mint?: Address<TAccountMint>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's token program (SPL Token or Token-2022).
+   */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * Party A's token account for the mint (default: its associated token account).
+   */
+  destinationA?: Address<TAccountDestinationA>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * Party B's token account for the mint (default: its associated token account).
+   */
+  destinationB?: Address<TAccountDestinationB>;
 };
 
-export function getDisputeInstruction<
+export async function getDisputeInstructionAsync<
   TAccountSubmitter extends string,
   TAccountChannel extends string,
   TAccountInstructionsSysvar extends string,
   TAccountPartyA extends string,
   TAccountPartyB extends string,
+  TAccountVault extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
+  TAccountDestinationA extends string,
+  TAccountDestinationB extends string,
   TProgramAddress extends Address = typeof PAYCHAN_PROGRAM_ADDRESS,
 >(
-  input: DisputeInput<
+  input: DisputeAsyncInput<
     TAccountSubmitter,
     TAccountChannel,
     TAccountInstructionsSysvar,
     TAccountPartyA,
-    TAccountPartyB
+    TAccountPartyB,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
   >,
   config?: { programAddress?: TProgramAddress },
-): DisputeInstruction<
-  TProgramAddress,
-  TAccountSubmitter,
-  TAccountChannel,
-  TAccountInstructionsSysvar,
-  TAccountPartyA,
-  TAccountPartyB
+): Promise<
+  DisputeInstruction<
+    TProgramAddress,
+    TAccountSubmitter,
+    TAccountChannel,
+    TAccountInstructionsSysvar,
+    TAccountPartyA,
+    TAccountPartyB,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
+  >
 > {
   // Program address.
   const programAddress = config?.programAddress ?? PAYCHAN_PROGRAM_ADDRESS;
@@ -150,6 +245,184 @@ export function getDisputeInstruction<
     },
     partyA: { value: input.partyA ?? null, isWritable: true },
     partyB: { value: input.partyB ?? null, isWritable: true },
+    vault: { value: input.vault ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    destinationA: { value: input.destinationA ?? null, isWritable: true },
+    destinationB: { value: input.destinationB ?? null, isWritable: true },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  // Resolve default values.
+  if (!accounts.instructionsSysvar.value) {
+    accounts.instructionsSysvar.value =
+      "Sysvar1nstructions1111111111111111111111111" as Address<"Sysvar1nstructions1111111111111111111111111">;
+  }
+  if (!accounts.vault.value) {
+    if (accounts.mint.value) {
+      accounts.vault.value = await findVaultPda({
+        channel: expectAddress(accounts.channel.value),
+      });
+    }
+  }
+  if (!accounts.destinationA.value) {
+    if (accounts.mint.value) {
+      accounts.destinationA.value = await findAssociatedTokenPda({
+        owner: expectAddress(accounts.partyA.value),
+        tokenProgram: expectAddress(accounts.tokenProgram.value),
+        mint: expectAddress(accounts.mint.value),
+      });
+    }
+  }
+  if (!accounts.destinationB.value) {
+    if (accounts.mint.value) {
+      accounts.destinationB.value = await findAssociatedTokenPda({
+        owner: expectAddress(accounts.partyB.value),
+        tokenProgram: expectAddress(accounts.tokenProgram.value),
+        mint: expectAddress(accounts.mint.value),
+      });
+    }
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.submitter),
+      getAccountMeta(accounts.channel),
+      getAccountMeta(accounts.instructionsSysvar),
+      getAccountMeta(accounts.partyA),
+      getAccountMeta(accounts.partyB),
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.tokenProgram),
+      getAccountMeta(accounts.destinationA),
+      getAccountMeta(accounts.destinationB),
+    ].filter(<T>(x: T | undefined): x is T => x !== undefined),
+    data: getDisputeInstructionDataEncoder().encode({}),
+    programAddress,
+  } as DisputeInstruction<
+    TProgramAddress,
+    TAccountSubmitter,
+    TAccountChannel,
+    TAccountInstructionsSysvar,
+    TAccountPartyA,
+    TAccountPartyB,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
+  >);
+}
+
+export type DisputeInput<
+  TAccountSubmitter extends string = string,
+  TAccountChannel extends string = string,
+  TAccountInstructionsSysvar extends string = string,
+  TAccountPartyA extends string = string,
+  TAccountPartyB extends string = string,
+  TAccountVault extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountDestinationA extends string = string,
+  TAccountDestinationB extends string = string,
+> = {
+  /** Anyone: a party or a watchtower. */
+  submitter: TransactionSigner<TAccountSubmitter>;
+  channel: Address<TAccountChannel>;
+  /** Where the program reads the Ed25519 instruction. */
+  instructionsSysvar?: Address<TAccountInstructionsSysvar>;
+  /** Party A's wallet. */
+  partyA: Address<TAccountPartyA>;
+  /** Party B's wallet. */
+  partyB: Address<TAccountPartyB>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's vault (derived from the channel when the mint is given).
+   */
+  vault?: Address<TAccountVault>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's mint.
+   */
+  mint?: Address<TAccountMint>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's token program (SPL Token or Token-2022).
+   */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * Party A's token account for the mint (default: its associated token account).
+   */
+  destinationA?: Address<TAccountDestinationA>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * Party B's token account for the mint (default: its associated token account).
+   */
+  destinationB?: Address<TAccountDestinationB>;
+};
+
+export function getDisputeInstruction<
+  TAccountSubmitter extends string,
+  TAccountChannel extends string,
+  TAccountInstructionsSysvar extends string,
+  TAccountPartyA extends string,
+  TAccountPartyB extends string,
+  TAccountVault extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
+  TAccountDestinationA extends string,
+  TAccountDestinationB extends string,
+  TProgramAddress extends Address = typeof PAYCHAN_PROGRAM_ADDRESS,
+>(
+  input: DisputeInput<
+    TAccountSubmitter,
+    TAccountChannel,
+    TAccountInstructionsSysvar,
+    TAccountPartyA,
+    TAccountPartyB,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
+  >,
+  config?: { programAddress?: TProgramAddress },
+): DisputeInstruction<
+  TProgramAddress,
+  TAccountSubmitter,
+  TAccountChannel,
+  TAccountInstructionsSysvar,
+  TAccountPartyA,
+  TAccountPartyB,
+  TAccountVault,
+  TAccountMint,
+  TAccountTokenProgram,
+  TAccountDestinationA,
+  TAccountDestinationB
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? PAYCHAN_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    submitter: { value: input.submitter ?? null, isWritable: false },
+    channel: { value: input.channel ?? null, isWritable: true },
+    instructionsSysvar: {
+      value: input.instructionsSysvar ?? null,
+      isWritable: false,
+    },
+    partyA: { value: input.partyA ?? null, isWritable: true },
+    partyB: { value: input.partyB ?? null, isWritable: true },
+    vault: { value: input.vault ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    destinationA: { value: input.destinationA ?? null, isWritable: true },
+    destinationB: { value: input.destinationB ?? null, isWritable: true },
   };
   const accounts = originalAccounts as Record<
     keyof typeof originalAccounts,
@@ -162,7 +435,7 @@ export function getDisputeInstruction<
       "Sysvar1nstructions1111111111111111111111111" as Address<"Sysvar1nstructions1111111111111111111111111">;
   }
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
   return Object.freeze({
     accounts: [
       getAccountMeta(accounts.submitter),
@@ -170,7 +443,12 @@ export function getDisputeInstruction<
       getAccountMeta(accounts.instructionsSysvar),
       getAccountMeta(accounts.partyA),
       getAccountMeta(accounts.partyB),
-    ],
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.tokenProgram),
+      getAccountMeta(accounts.destinationA),
+      getAccountMeta(accounts.destinationB),
+    ].filter(<T>(x: T | undefined): x is T => x !== undefined),
     data: getDisputeInstructionDataEncoder().encode({}),
     programAddress,
   } as DisputeInstruction<
@@ -179,7 +457,12 @@ export function getDisputeInstruction<
     TAccountChannel,
     TAccountInstructionsSysvar,
     TAccountPartyA,
-    TAccountPartyB
+    TAccountPartyB,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
   >);
 }
 
@@ -198,6 +481,31 @@ export type ParsedDisputeInstruction<
     partyA: TAccountMetas[3];
     /** Party B's wallet. */
     partyB: TAccountMetas[4];
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's vault (derived from the channel when the mint is given).
+     */
+    vault?: TAccountMetas[5] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's mint.
+     */
+    mint?: TAccountMetas[6] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's token program (SPL Token or Token-2022).
+     */
+    tokenProgram?: TAccountMetas[7] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * Party A's token account for the mint (default: its associated token account).
+     */
+    destinationA?: TAccountMetas[8] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * Party B's token account for the mint (default: its associated token account).
+     */
+    destinationB?: TAccountMetas[9] | undefined;
   };
   data: DisputeInstructionData;
 };
@@ -220,6 +528,12 @@ export function parseDisputeInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  let optionalAccountsRemaining = instruction.accounts.length - 5;
+  const getNextOptionalAccount = () => {
+    if (optionalAccountsRemaining === 0) return undefined;
+    optionalAccountsRemaining -= 1;
+    return getNextAccount();
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -228,6 +542,11 @@ export function parseDisputeInstruction<
       instructionsSysvar: getNextAccount(),
       partyA: getNextAccount(),
       partyB: getNextAccount(),
+      vault: getNextOptionalAccount(),
+      mint: getNextOptionalAccount(),
+      tokenProgram: getNextOptionalAccount(),
+      destinationA: getNextOptionalAccount(),
+      destinationB: getNextOptionalAccount(),
     },
     data: getDisputeInstructionDataDecoder().decode(instruction.data),
   };

@@ -21,11 +21,17 @@ import {
   type Instruction,
   type InstructionWithAccounts,
   type InstructionWithData,
+  type ReadonlyAccount,
   type ReadonlyUint8Array,
   type WritableAccount,
 } from "@solana/kit";
+import { findAssociatedTokenPda, findVaultPda } from "../pdas/index.js";
 import { PAYCHAN_PROGRAM_ADDRESS } from "../programs/index.js";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared/index.js";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared/index.js";
 
 export const FINALIZE_DISCRIMINATOR = 5;
 
@@ -38,6 +44,14 @@ export type FinalizeInstruction<
   TAccountChannel extends string | AccountMeta<string> = string,
   TAccountPartyA extends string | AccountMeta<string> = string,
   TAccountPartyB extends string | AccountMeta<string> = string,
+  TAccountVault extends string | AccountMeta<string> | undefined = undefined,
+  TAccountMint extends string | AccountMeta<string> | undefined = undefined,
+  TAccountTokenProgram extends string | AccountMeta<string> | undefined =
+    undefined,
+  TAccountDestinationA extends string | AccountMeta<string> | undefined =
+    undefined,
+  TAccountDestinationB extends string | AccountMeta<string> | undefined =
+    undefined,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -52,6 +66,41 @@ export type FinalizeInstruction<
       TAccountPartyB extends string
         ? WritableAccount<TAccountPartyB>
         : TAccountPartyB,
+      ...(TAccountVault extends undefined
+        ? []
+        : [
+            TAccountVault extends string
+              ? WritableAccount<TAccountVault>
+              : TAccountVault,
+          ]),
+      ...(TAccountMint extends undefined
+        ? []
+        : [
+            TAccountMint extends string
+              ? ReadonlyAccount<TAccountMint>
+              : TAccountMint,
+          ]),
+      ...(TAccountTokenProgram extends undefined
+        ? []
+        : [
+            TAccountTokenProgram extends string
+              ? ReadonlyAccount<TAccountTokenProgram>
+              : TAccountTokenProgram,
+          ]),
+      ...(TAccountDestinationA extends undefined
+        ? []
+        : [
+            TAccountDestinationA extends string
+              ? WritableAccount<TAccountDestinationA>
+              : TAccountDestinationA,
+          ]),
+      ...(TAccountDestinationB extends undefined
+        ? []
+        : [
+            TAccountDestinationB extends string
+              ? WritableAccount<TAccountDestinationB>
+              : TAccountDestinationB,
+          ]),
       ...TRemainingAccounts,
     ]
   >;
@@ -81,31 +130,82 @@ export function getFinalizeInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type FinalizeInput<
+export type FinalizeAsyncInput<
   TAccountChannel extends string = string,
   TAccountPartyA extends string = string,
   TAccountPartyB extends string = string,
+  TAccountVault extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountDestinationA extends string = string,
+  TAccountDestinationB extends string = string,
 > = {
   channel: Address<TAccountChannel>;
   /** Party A's wallet. */
   partyA: Address<TAccountPartyA>;
   /** Party B's wallet. */
   partyB: Address<TAccountPartyB>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's vault (derived from the channel when the mint is given).
+   */
+  vault?: Address<TAccountVault>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's mint.
+   */
+  mint?: Address<TAccountMint>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's token program (SPL Token or Token-2022).
+   */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * Party A's token account for the mint (default: its associated token account).
+   */
+  destinationA?: Address<TAccountDestinationA>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * Party B's token account for the mint (default: its associated token account).
+   */
+  destinationB?: Address<TAccountDestinationB>;
 };
 
-export function getFinalizeInstruction<
+export async function getFinalizeInstructionAsync<
   TAccountChannel extends string,
   TAccountPartyA extends string,
   TAccountPartyB extends string,
+  TAccountVault extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
+  TAccountDestinationA extends string,
+  TAccountDestinationB extends string,
   TProgramAddress extends Address = typeof PAYCHAN_PROGRAM_ADDRESS,
 >(
-  input: FinalizeInput<TAccountChannel, TAccountPartyA, TAccountPartyB>,
+  input: FinalizeAsyncInput<
+    TAccountChannel,
+    TAccountPartyA,
+    TAccountPartyB,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
+  >,
   config?: { programAddress?: TProgramAddress },
-): FinalizeInstruction<
-  TProgramAddress,
-  TAccountChannel,
-  TAccountPartyA,
-  TAccountPartyB
+): Promise<
+  FinalizeInstruction<
+    TProgramAddress,
+    TAccountChannel,
+    TAccountPartyA,
+    TAccountPartyB,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
+  >
 > {
   // Program address.
   const programAddress = config?.programAddress ?? PAYCHAN_PROGRAM_ADDRESS;
@@ -115,26 +215,189 @@ export function getFinalizeInstruction<
     channel: { value: input.channel ?? null, isWritable: true },
     partyA: { value: input.partyA ?? null, isWritable: true },
     partyB: { value: input.partyB ?? null, isWritable: true },
+    vault: { value: input.vault ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    destinationA: { value: input.destinationA ?? null, isWritable: true },
+    destinationB: { value: input.destinationB ?? null, isWritable: true },
   };
   const accounts = originalAccounts as Record<
     keyof typeof originalAccounts,
     ResolvedAccount
   >;
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  // Resolve default values.
+  if (!accounts.vault.value) {
+    if (accounts.mint.value) {
+      accounts.vault.value = await findVaultPda({
+        channel: expectAddress(accounts.channel.value),
+      });
+    }
+  }
+  if (!accounts.destinationA.value) {
+    if (accounts.mint.value) {
+      accounts.destinationA.value = await findAssociatedTokenPda({
+        owner: expectAddress(accounts.partyA.value),
+        tokenProgram: expectAddress(accounts.tokenProgram.value),
+        mint: expectAddress(accounts.mint.value),
+      });
+    }
+  }
+  if (!accounts.destinationB.value) {
+    if (accounts.mint.value) {
+      accounts.destinationB.value = await findAssociatedTokenPda({
+        owner: expectAddress(accounts.partyB.value),
+        tokenProgram: expectAddress(accounts.tokenProgram.value),
+        mint: expectAddress(accounts.mint.value),
+      });
+    }
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
   return Object.freeze({
     accounts: [
       getAccountMeta(accounts.channel),
       getAccountMeta(accounts.partyA),
       getAccountMeta(accounts.partyB),
-    ],
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.tokenProgram),
+      getAccountMeta(accounts.destinationA),
+      getAccountMeta(accounts.destinationB),
+    ].filter(<T>(x: T | undefined): x is T => x !== undefined),
     data: getFinalizeInstructionDataEncoder().encode({}),
     programAddress,
   } as FinalizeInstruction<
     TProgramAddress,
     TAccountChannel,
     TAccountPartyA,
-    TAccountPartyB
+    TAccountPartyB,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
+  >);
+}
+
+export type FinalizeInput<
+  TAccountChannel extends string = string,
+  TAccountPartyA extends string = string,
+  TAccountPartyB extends string = string,
+  TAccountVault extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
+  TAccountDestinationA extends string = string,
+  TAccountDestinationB extends string = string,
+> = {
+  channel: Address<TAccountChannel>;
+  /** Party A's wallet. */
+  partyA: Address<TAccountPartyA>;
+  /** Party B's wallet. */
+  partyB: Address<TAccountPartyB>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's vault (derived from the channel when the mint is given).
+   */
+  vault?: Address<TAccountVault>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's mint.
+   */
+  mint?: Address<TAccountMint>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's token program (SPL Token or Token-2022).
+   */
+  tokenProgram?: Address<TAccountTokenProgram>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * Party A's token account for the mint (default: its associated token account).
+   */
+  destinationA?: Address<TAccountDestinationA>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * Party B's token account for the mint (default: its associated token account).
+   */
+  destinationB?: Address<TAccountDestinationB>;
+};
+
+export function getFinalizeInstruction<
+  TAccountChannel extends string,
+  TAccountPartyA extends string,
+  TAccountPartyB extends string,
+  TAccountVault extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
+  TAccountDestinationA extends string,
+  TAccountDestinationB extends string,
+  TProgramAddress extends Address = typeof PAYCHAN_PROGRAM_ADDRESS,
+>(
+  input: FinalizeInput<
+    TAccountChannel,
+    TAccountPartyA,
+    TAccountPartyB,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
+  >,
+  config?: { programAddress?: TProgramAddress },
+): FinalizeInstruction<
+  TProgramAddress,
+  TAccountChannel,
+  TAccountPartyA,
+  TAccountPartyB,
+  TAccountVault,
+  TAccountMint,
+  TAccountTokenProgram,
+  TAccountDestinationA,
+  TAccountDestinationB
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? PAYCHAN_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    channel: { value: input.channel ?? null, isWritable: true },
+    partyA: { value: input.partyA ?? null, isWritable: true },
+    partyB: { value: input.partyB ?? null, isWritable: true },
+    vault: { value: input.vault ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+    destinationA: { value: input.destinationA ?? null, isWritable: true },
+    destinationB: { value: input.destinationB ?? null, isWritable: true },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.channel),
+      getAccountMeta(accounts.partyA),
+      getAccountMeta(accounts.partyB),
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.tokenProgram),
+      getAccountMeta(accounts.destinationA),
+      getAccountMeta(accounts.destinationB),
+    ].filter(<T>(x: T | undefined): x is T => x !== undefined),
+    data: getFinalizeInstructionDataEncoder().encode({}),
+    programAddress,
+  } as FinalizeInstruction<
+    TProgramAddress,
+    TAccountChannel,
+    TAccountPartyA,
+    TAccountPartyB,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram,
+    TAccountDestinationA,
+    TAccountDestinationB
   >);
 }
 
@@ -149,6 +412,31 @@ export type ParsedFinalizeInstruction<
     partyA: TAccountMetas[1];
     /** Party B's wallet. */
     partyB: TAccountMetas[2];
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's vault (derived from the channel when the mint is given).
+     */
+    vault?: TAccountMetas[3] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's mint.
+     */
+    mint?: TAccountMetas[4] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's token program (SPL Token or Token-2022).
+     */
+    tokenProgram?: TAccountMetas[5] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * Party A's token account for the mint (default: its associated token account).
+     */
+    destinationA?: TAccountMetas[6] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * Party B's token account for the mint (default: its associated token account).
+     */
+    destinationB?: TAccountMetas[7] | undefined;
   };
   data: FinalizeInstructionData;
 };
@@ -171,12 +459,23 @@ export function parseFinalizeInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  let optionalAccountsRemaining = instruction.accounts.length - 3;
+  const getNextOptionalAccount = () => {
+    if (optionalAccountsRemaining === 0) return undefined;
+    optionalAccountsRemaining -= 1;
+    return getNextAccount();
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
       channel: getNextAccount(),
       partyA: getNextAccount(),
       partyB: getNextAccount(),
+      vault: getNextOptionalAccount(),
+      mint: getNextOptionalAccount(),
+      tokenProgram: getNextOptionalAccount(),
+      destinationA: getNextOptionalAccount(),
+      destinationB: getNextOptionalAccount(),
     },
     data: getFinalizeInstructionDataDecoder().decode(instruction.data),
   };

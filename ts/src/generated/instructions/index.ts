@@ -11,5 +11,6 @@ export * from "./deposit.js";
 export * from "./dispute.js";
 export * from "./finalize.js";
 export * from "./open.js";
+export * from "./openToken.js";
 export * from "./startClose.js";
 export * from "./withdraw.js";

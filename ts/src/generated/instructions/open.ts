@@ -26,6 +26,7 @@ import {
   type Instruction,
   type InstructionWithAccounts,
   type InstructionWithData,
+  type ProgramDerivedAddress,
   type ReadonlyAccount,
   type ReadonlyUint8Array,
   type TransactionSigner,
@@ -36,6 +37,7 @@ import { findChannelPda } from "../pdas/index.js";
 import { PAYCHAN_PROGRAM_ADDRESS } from "../programs/index.js";
 import {
   expectAddress,
+  expectProgramDerivedAddress,
   expectSome,
   getAccountMetaFactory,
   type ResolvedAccount,
@@ -87,6 +89,8 @@ export type OpenInstructionData = {
   signerA: Address;
   /** The key that signs states for B. */
   signerB: Address;
+  /** The channel PDA's bump (default: the canonical bump of the derived address). */
+  bump: number;
 };
 
 export type OpenInstructionDataArgs = {
@@ -99,6 +103,8 @@ export type OpenInstructionDataArgs = {
   signerA: Address;
   /** The key that signs states for B. */
   signerB: Address;
+  /** The channel PDA's bump (default: the canonical bump of the derived address). */
+  bump: number;
 };
 
 export function getOpenInstructionDataEncoder(): FixedSizeEncoder<OpenInstructionDataArgs> {
@@ -110,6 +116,7 @@ export function getOpenInstructionDataEncoder(): FixedSizeEncoder<OpenInstructio
       ["challengePeriodSecs", getU64Encoder()],
       ["signerA", getAddressEncoder()],
       ["signerB", getAddressEncoder()],
+      ["bump", getU8Encoder()],
     ]),
     (value) => ({ ...value, discriminator: OPEN_DISCRIMINATOR }),
   );
@@ -123,6 +130,7 @@ export function getOpenInstructionDataDecoder(): FixedSizeDecoder<OpenInstructio
     ["challengePeriodSecs", getU64Decoder()],
     ["signerA", getAddressDecoder()],
     ["signerB", getAddressDecoder()],
+    ["bump", getU8Decoder()],
   ]);
 }
 
@@ -146,13 +154,14 @@ export type OpenAsyncInput<
   partyA: TransactionSigner<TAccountPartyA>;
   /** The other party's wallet: it must be able to receive lamports. */
   partyB: Address<TAccountPartyB>;
-  channel?: Address<TAccountChannel>;
+  channel?: ProgramDerivedAddress<TAccountChannel>;
   systemProgram?: Address<TAccountSystemProgram>;
   nonce: OpenInstructionDataArgs["nonce"];
   deposit: OpenInstructionDataArgs["deposit"];
   challengePeriodSecs: OpenInstructionDataArgs["challengePeriodSecs"];
   signerA: OpenInstructionDataArgs["signerA"];
   signerB: OpenInstructionDataArgs["signerB"];
+  bump?: OpenInstructionDataArgs["bump"];
 };
 
 export async function getOpenInstructionAsync<
@@ -208,8 +217,11 @@ export async function getOpenInstructionAsync<
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
   }
+  if (!args.bump) {
+    args.bump = expectProgramDerivedAddress(accounts.channel.value)[1];
+  }
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
   return Object.freeze({
     accounts: [
       getAccountMeta(accounts.partyA),
@@ -240,13 +252,14 @@ export type OpenInput<
   partyA: TransactionSigner<TAccountPartyA>;
   /** The other party's wallet: it must be able to receive lamports. */
   partyB: Address<TAccountPartyB>;
-  channel: Address<TAccountChannel>;
+  channel: ProgramDerivedAddress<TAccountChannel>;
   systemProgram?: Address<TAccountSystemProgram>;
   nonce: OpenInstructionDataArgs["nonce"];
   deposit: OpenInstructionDataArgs["deposit"];
   challengePeriodSecs: OpenInstructionDataArgs["challengePeriodSecs"];
   signerA: OpenInstructionDataArgs["signerA"];
   signerB: OpenInstructionDataArgs["signerB"];
+  bump?: OpenInstructionDataArgs["bump"];
 };
 
 export function getOpenInstruction<
@@ -293,8 +306,11 @@ export function getOpenInstruction<
     accounts.systemProgram.value =
       "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
   }
+  if (!args.bump) {
+    args.bump = expectProgramDerivedAddress(accounts.channel.value)[1];
+  }
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
   return Object.freeze({
     accounts: [
       getAccountMeta(accounts.partyA),

@@ -22,13 +22,19 @@ import {
   type Instruction,
   type InstructionWithAccounts,
   type InstructionWithData,
+  type ReadonlyAccount,
   type ReadonlySignerAccount,
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
 } from "@solana/kit";
+import { findVaultPda } from "../pdas/index.js";
 import { PAYCHAN_PROGRAM_ADDRESS } from "../programs/index.js";
-import { getAccountMetaFactory, type ResolvedAccount } from "../shared/index.js";
+import {
+  expectAddress,
+  getAccountMetaFactory,
+  type ResolvedAccount,
+} from "../shared/index.js";
 
 export const WITHDRAW_DISCRIMINATOR = 6;
 
@@ -42,6 +48,10 @@ export type WithdrawInstruction<
   TAccountChannel extends string | AccountMeta<string> = string,
   TAccountDestination extends string | AccountMeta<string> = string,
   TAccountPartyA extends string | AccountMeta<string> = string,
+  TAccountVault extends string | AccountMeta<string> | undefined = undefined,
+  TAccountMint extends string | AccountMeta<string> | undefined = undefined,
+  TAccountTokenProgram extends string | AccountMeta<string> | undefined =
+    undefined,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -60,6 +70,27 @@ export type WithdrawInstruction<
       TAccountPartyA extends string
         ? WritableAccount<TAccountPartyA>
         : TAccountPartyA,
+      ...(TAccountVault extends undefined
+        ? []
+        : [
+            TAccountVault extends string
+              ? WritableAccount<TAccountVault>
+              : TAccountVault,
+          ]),
+      ...(TAccountMint extends undefined
+        ? []
+        : [
+            TAccountMint extends string
+              ? ReadonlyAccount<TAccountMint>
+              : TAccountMint,
+          ]),
+      ...(TAccountTokenProgram extends undefined
+        ? []
+        : [
+            TAccountTokenProgram extends string
+              ? ReadonlyAccount<TAccountTokenProgram>
+              : TAccountTokenProgram,
+          ]),
       ...TRemainingAccounts,
     ]
   >;
@@ -89,11 +120,14 @@ export function getWithdrawInstructionDataCodec(): FixedSizeCodec<
   );
 }
 
-export type WithdrawInput<
+export type WithdrawAsyncInput<
   TAccountSubmitter extends string = string,
   TAccountChannel extends string = string,
   TAccountDestination extends string = string,
   TAccountPartyA extends string = string,
+  TAccountVault extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
 > = {
   /** Anyone; a party, to send its own share elsewhere. */
   submitter: TransactionSigner<TAccountSubmitter>;
@@ -101,28 +135,54 @@ export type WithdrawInput<
   destination: Address<TAccountDestination>;
   /** Receives the rent reserve when the account closes. */
   partyA: Address<TAccountPartyA>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's vault (derived from the channel when the mint is given).
+   */
+  vault?: Address<TAccountVault>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's mint.
+   */
+  mint?: Address<TAccountMint>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's token program (SPL Token or Token-2022).
+   */
+  tokenProgram?: Address<TAccountTokenProgram>;
 };
 
-export function getWithdrawInstruction<
+export async function getWithdrawInstructionAsync<
   TAccountSubmitter extends string,
   TAccountChannel extends string,
   TAccountDestination extends string,
   TAccountPartyA extends string,
+  TAccountVault extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
   TProgramAddress extends Address = typeof PAYCHAN_PROGRAM_ADDRESS,
 >(
-  input: WithdrawInput<
+  input: WithdrawAsyncInput<
     TAccountSubmitter,
     TAccountChannel,
     TAccountDestination,
-    TAccountPartyA
+    TAccountPartyA,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram
   >,
   config?: { programAddress?: TProgramAddress },
-): WithdrawInstruction<
-  TProgramAddress,
-  TAccountSubmitter,
-  TAccountChannel,
-  TAccountDestination,
-  TAccountPartyA
+): Promise<
+  WithdrawInstruction<
+    TProgramAddress,
+    TAccountSubmitter,
+    TAccountChannel,
+    TAccountDestination,
+    TAccountPartyA,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram
+  >
 > {
   // Program address.
   const programAddress = config?.programAddress ?? PAYCHAN_PROGRAM_ADDRESS;
@@ -133,20 +193,35 @@ export function getWithdrawInstruction<
     channel: { value: input.channel ?? null, isWritable: true },
     destination: { value: input.destination ?? null, isWritable: true },
     partyA: { value: input.partyA ?? null, isWritable: true },
+    vault: { value: input.vault ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
   };
   const accounts = originalAccounts as Record<
     keyof typeof originalAccounts,
     ResolvedAccount
   >;
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  // Resolve default values.
+  if (!accounts.vault.value) {
+    if (accounts.mint.value) {
+      accounts.vault.value = await findVaultPda({
+        channel: expectAddress(accounts.channel.value),
+      });
+    }
+  }
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
   return Object.freeze({
     accounts: [
       getAccountMeta(accounts.submitter),
       getAccountMeta(accounts.channel),
       getAccountMeta(accounts.destination),
       getAccountMeta(accounts.partyA),
-    ],
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.tokenProgram),
+    ].filter(<T>(x: T | undefined): x is T => x !== undefined),
     data: getWithdrawInstructionDataEncoder().encode({}),
     programAddress,
   } as WithdrawInstruction<
@@ -154,7 +229,115 @@ export function getWithdrawInstruction<
     TAccountSubmitter,
     TAccountChannel,
     TAccountDestination,
-    TAccountPartyA
+    TAccountPartyA,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram
+  >);
+}
+
+export type WithdrawInput<
+  TAccountSubmitter extends string = string,
+  TAccountChannel extends string = string,
+  TAccountDestination extends string = string,
+  TAccountPartyA extends string = string,
+  TAccountVault extends string = string,
+  TAccountMint extends string = string,
+  TAccountTokenProgram extends string = string,
+> = {
+  /** Anyone; a party, to send its own share elsewhere. */
+  submitter: TransactionSigner<TAccountSubmitter>;
+  channel: Address<TAccountChannel>;
+  destination: Address<TAccountDestination>;
+  /** Receives the rent reserve when the account closes. */
+  partyA: Address<TAccountPartyA>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's vault (derived from the channel when the mint is given).
+   */
+  vault?: Address<TAccountVault>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's mint.
+   */
+  mint?: Address<TAccountMint>;
+  /**
+   * A token channel only (leave it out for a lamport channel).
+   * The channel's token program (SPL Token or Token-2022).
+   */
+  tokenProgram?: Address<TAccountTokenProgram>;
+};
+
+export function getWithdrawInstruction<
+  TAccountSubmitter extends string,
+  TAccountChannel extends string,
+  TAccountDestination extends string,
+  TAccountPartyA extends string,
+  TAccountVault extends string,
+  TAccountMint extends string,
+  TAccountTokenProgram extends string,
+  TProgramAddress extends Address = typeof PAYCHAN_PROGRAM_ADDRESS,
+>(
+  input: WithdrawInput<
+    TAccountSubmitter,
+    TAccountChannel,
+    TAccountDestination,
+    TAccountPartyA,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram
+  >,
+  config?: { programAddress?: TProgramAddress },
+): WithdrawInstruction<
+  TProgramAddress,
+  TAccountSubmitter,
+  TAccountChannel,
+  TAccountDestination,
+  TAccountPartyA,
+  TAccountVault,
+  TAccountMint,
+  TAccountTokenProgram
+> {
+  // Program address.
+  const programAddress = config?.programAddress ?? PAYCHAN_PROGRAM_ADDRESS;
+
+  // Original accounts.
+  const originalAccounts = {
+    submitter: { value: input.submitter ?? null, isWritable: false },
+    channel: { value: input.channel ?? null, isWritable: true },
+    destination: { value: input.destination ?? null, isWritable: true },
+    partyA: { value: input.partyA ?? null, isWritable: true },
+    vault: { value: input.vault ?? null, isWritable: true },
+    mint: { value: input.mint ?? null, isWritable: false },
+    tokenProgram: { value: input.tokenProgram ?? null, isWritable: false },
+  };
+  const accounts = originalAccounts as Record<
+    keyof typeof originalAccounts,
+    ResolvedAccount
+  >;
+
+  const getAccountMeta = getAccountMetaFactory(programAddress, "omitted");
+  return Object.freeze({
+    accounts: [
+      getAccountMeta(accounts.submitter),
+      getAccountMeta(accounts.channel),
+      getAccountMeta(accounts.destination),
+      getAccountMeta(accounts.partyA),
+      getAccountMeta(accounts.vault),
+      getAccountMeta(accounts.mint),
+      getAccountMeta(accounts.tokenProgram),
+    ].filter(<T>(x: T | undefined): x is T => x !== undefined),
+    data: getWithdrawInstructionDataEncoder().encode({}),
+    programAddress,
+  } as WithdrawInstruction<
+    TProgramAddress,
+    TAccountSubmitter,
+    TAccountChannel,
+    TAccountDestination,
+    TAccountPartyA,
+    TAccountVault,
+    TAccountMint,
+    TAccountTokenProgram
   >);
 }
 
@@ -170,6 +353,21 @@ export type ParsedWithdrawInstruction<
     destination: TAccountMetas[2];
     /** Receives the rent reserve when the account closes. */
     partyA: TAccountMetas[3];
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's vault (derived from the channel when the mint is given).
+     */
+    vault?: TAccountMetas[4] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's mint.
+     */
+    mint?: TAccountMetas[5] | undefined;
+    /**
+     * A token channel only (leave it out for a lamport channel).
+     * The channel's token program (SPL Token or Token-2022).
+     */
+    tokenProgram?: TAccountMetas[6] | undefined;
   };
   data: WithdrawInstructionData;
 };
@@ -192,6 +390,12 @@ export function parseWithdrawInstruction<
     accountIndex += 1;
     return accountMeta;
   };
+  let optionalAccountsRemaining = instruction.accounts.length - 4;
+  const getNextOptionalAccount = () => {
+    if (optionalAccountsRemaining === 0) return undefined;
+    optionalAccountsRemaining -= 1;
+    return getNextAccount();
+  };
   return {
     programAddress: instruction.programAddress,
     accounts: {
@@ -199,6 +403,9 @@ export function parseWithdrawInstruction<
       channel: getNextAccount(),
       destination: getNextAccount(),
       partyA: getNextAccount(),
+      vault: getNextOptionalAccount(),
+      mint: getNextOptionalAccount(),
+      tokenProgram: getNextOptionalAccount(),
     },
     data: getWithdrawInstructionDataDecoder().decode(instruction.data),
   };

@@ -23,7 +23,7 @@ export type ChannelSeeds = {
   nonce: number | bigint;
 };
 
-/** One channel per (party A, party B, nonce). */
+/** A lamport channel: one per (party A, party B, nonce). */
 export async function findChannelPda(
   seeds: ChannelSeeds,
   config: { programAddress?: Address | undefined } = {},

@@ -6,4 +6,7 @@
  * @see https://github.com/codama-idl/codama
  */
 
+export * from "./associatedToken.js";
 export * from "./channel.js";
+export * from "./tokenChannel.js";
+export * from "./vault.js";

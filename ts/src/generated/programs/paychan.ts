@@ -21,6 +21,7 @@ import {
   parseDisputeInstruction,
   parseFinalizeInstruction,
   parseOpenInstruction,
+  parseOpenTokenInstruction,
   parseStartCloseInstruction,
   parseWithdrawInstruction,
   type ParsedCloseCooperativeInstruction,
@@ -28,6 +29,7 @@ import {
   type ParsedDisputeInstruction,
   type ParsedFinalizeInstruction,
   type ParsedOpenInstruction,
+  type ParsedOpenTokenInstruction,
   type ParsedStartCloseInstruction,
   type ParsedWithdrawInstruction,
 } from "../instructions/index.js";
@@ -45,8 +47,8 @@ export function identifyPaychanAccount(
   const data = "data" in account ? account.data : account;
   if (
     containsBytes(data, getU8Encoder().encode(196), 0) &&
-    containsBytes(data, getU8Encoder().encode(2), 1) &&
-    data.length === 288
+    containsBytes(data, getU8Encoder().encode(3), 1) &&
+    data.length === 352
   ) {
     return PaychanAccount.Channel;
   }
@@ -63,6 +65,7 @@ export enum PaychanInstruction {
   Dispute,
   Finalize,
   Withdraw,
+  OpenToken,
 }
 
 export function identifyPaychanInstruction(
@@ -89,6 +92,9 @@ export function identifyPaychanInstruction(
   }
   if (containsBytes(data, getU8Encoder().encode(6), 0)) {
     return PaychanInstruction.Withdraw;
+  }
+  if (containsBytes(data, getU8Encoder().encode(7), 0)) {
+    return PaychanInstruction.OpenToken;
   }
   throw new Error(
     "The provided instruction could not be identified as a paychan instruction.",
@@ -118,7 +124,10 @@ export type ParsedPaychanInstruction<
     } & ParsedFinalizeInstruction<TProgram>)
   | ({
       instructionType: PaychanInstruction.Withdraw;
-    } & ParsedWithdrawInstruction<TProgram>);
+    } & ParsedWithdrawInstruction<TProgram>)
+  | ({
+      instructionType: PaychanInstruction.OpenToken;
+    } & ParsedOpenTokenInstruction<TProgram>);
 
 export function parsePaychanInstruction<TProgram extends string>(
   instruction: Instruction<TProgram> & InstructionWithData<ReadonlyUint8Array>,
@@ -172,6 +181,13 @@ export function parsePaychanInstruction<TProgram extends string>(
       return {
         instructionType: PaychanInstruction.Withdraw,
         ...parseWithdrawInstruction(instruction),
+      };
+    }
+    case PaychanInstruction.OpenToken: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: PaychanInstruction.OpenToken,
+        ...parseOpenTokenInstruction(instruction),
       };
     }
     default:

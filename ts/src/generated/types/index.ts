@@ -9,3 +9,4 @@
 export * from "./channelState.js";
 export * from "./channelStatus.js";
 export * from "./registeredBy.js";
+export * from "./tokenProgramKind.js";
