@@ -8,7 +8,10 @@
 // - state: the 160 bytes both parties sign, signing and verifying them.
 // - ed25519: the two-signature precompile instruction StartClose and Dispute read.
 // - errors: the paychan error behind a failed transaction.
+// - token: token channels' addresses (channel, vault, associated token accounts) and the token
+//   accounts a channel's instructions take, read from its account.
 export * from "./generated/index.js";
 export * from "./state.js";
 export * from "./ed25519.js";
 export * from "./errors.js";
+export * from "./token.js";
