@@ -4,7 +4,9 @@
 # JSON-RPC), gives Alice and Bob their own keys and stores, runs a `paychan node` for each
 # (Bob's accepts payers, Alice's dials it over the encrypted TCP link on 127.0.0.1), makes
 # 10,000 payments (and 100 back) while Bob's backend follows each one on his node's HTTP event
-# stream, closes cooperatively, and prints the balances and the number of L1 transactions.
+# stream, then 10,000 payments in the ledger's test stablecoin (tUSD, an SPL Token mint) on a
+# token channel beside it, closes both cooperatively, and prints the balances and the number of
+# L1 transactions.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -45,15 +47,20 @@ ALICE=$(alice keygen)
 BOB=$(bob keygen)
 alice airdrop 20 >/dev/null
 bob airdrop 20 >/dev/null
-echo "alice $ALICE and bob $BOB have 20 SOL each"
+alice airdrop 100 --mint tUSD >/dev/null
+echo "alice $ALICE and bob $BOB have 20 SOL each; alice has 100 tUSD (the ledger's test stablecoin)"
 
 echo "== open: alice locks 10 SOL, bob 5 SOL"
 CHANNEL=$(alice open --peer "$BOB" --deposit 10 --output json | grep -o '"channel":"[^"]*"' | cut -d'"' -f4)
 echo "channel $CHANNEL"
 bob deposit "$CHANNEL" --amount 5
 
+echo "== open a stablecoin channel beside it: alice locks 25.5 tUSD in a vault the channel owns"
+USD_CHANNEL=$(alice open --peer "$BOB" --deposit 25.5 --mint tUSD --output json | grep -o '"channel":"[^"]*"' | cut -d'"' -f4)
+echo "channel $USD_CHANNEL"
+
 echo "== two nodes: bob's accepts payers, alice's dials it (Noise over TCP on 127.0.0.1)"
-bob node --listen 127.0.0.1:0 --api 127.0.0.1:0 >"$WORK/bob.out" 2>"$WORK/bob.log" &
+bob node --listen 127.0.0.1:0 --api 127.0.0.1:0 --accept-mint tUSD >"$WORK/bob.out" 2>"$WORK/bob.log" &
 pids+=($!)
 BOB_AT=$(wait_for_line "$WORK/bob.out" "listening for peers on ")
 BOB_API=$(wait_for_line "$WORK/bob.out" "api on " | cut -d' ' -f1)
@@ -61,6 +68,8 @@ alice node --peer "$BOB=$BOB_AT" --api 127.0.0.1:0 >"$WORK/alice.out" 2>"$WORK/a
 pids+=($!)
 wait_for_line "$WORK/alice.out" "channel $CHANNEL running" >/dev/null
 wait_for_line "$WORK/bob.out" "channel $CHANNEL running" >/dev/null
+wait_for_line "$WORK/alice.out" "channel $USD_CHANNEL running" >/dev/null
+wait_for_line "$WORK/bob.out" "channel $USD_CHANNEL running" >/dev/null
 echo "bob's node serves its API on $BOB_API"
 
 # Bob's backend: one event per payment, as it becomes final (a service grants access on it).
@@ -84,11 +93,20 @@ for _ in $(seq 300); do
 done
 echo "bob's backend saw $received payment_received events on $BOB_API/v1/events"
 
-echo "== cooperative close"
+echo "== 10,000 payments of 0.001 tUSD on the stablecoin channel"
+start=$(date +%s%N)
+alice pay "$USD_CHANNEL" --amount 0.001 --count 10000
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "10,000 tUSD payments in $elapsed_ms ms"
+
+echo "== cooperative close of both"
 alice close "$CHANNEL"
-wait_for_line "$WORK/alice.out" "channel $CHANNEL ended" >/dev/null
-wait_for_line "$WORK/bob.out" "channel $CHANNEL ended" >/dev/null
-echo "alice: $(alice balance), bob: $(bob balance)"
+alice close "$USD_CHANNEL"
+for channel in "$CHANNEL" "$USD_CHANNEL"; do
+    wait_for_line "$WORK/alice.out" "channel $channel ended" >/dev/null
+    wait_for_line "$WORK/bob.out" "channel $channel ended" >/dev/null
+done
+echo "alice: $(alice balance) and $(alice balance --mint tUSD), bob: $(bob balance) and $(bob balance --mint tUSD)"
 count=$(curl -s "$URL" -H 'Content-Type: application/json' \
     -d '{"jsonrpc":"2.0","id":1,"method":"getTransactionCount"}' | grep -o '"result":[0-9]*' | cut -d: -f2)
-echo "L1 transactions: $count in all (2 airdrops, open, deposit, close); the payments never touched the chain"
+echo "L1 transactions: $count in all (3 airdrops, 2 opens, a deposit, 2 closes); the payments never touched the chain"

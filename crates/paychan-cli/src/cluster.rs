@@ -1,6 +1,7 @@
 //! The conventions every command shares (the Solana CLI's: `--url`, `--keypair`, `--output`),
 //! this party's keys and channel policy, and reading a channel's address parameters back.
 
+use paychan_interface::token::TokenProgram;
 use std::path::PathBuf;
 
 use paychan_interface::{channel::Channel, client::ChannelAddress, Address};
@@ -119,6 +120,40 @@ pub async fn channel_at(
         ChannelAddress::of_account(&paychan_interface::ID, &address, &channel),
         channel,
     ))
+}
+
+/// A token mint named on the command line (`tUSD` is the embedded ledger's test stablecoin),
+/// checked as Open will check it: its token program, and that the program accepts it.
+pub async fn mint_at(
+    ledger: &mut RpcLedger,
+    text: &str,
+) -> Result<(Address, TokenProgram, u8), String> {
+    use paychan_node::ledger::Ledger;
+    let mint = match text {
+        "tUSD" | "tusd" => paychan_ledger_server::TEST_USD_MINT,
+        text => address(text)?,
+    };
+    let account = ledger
+        .account(&mint)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no mint at {mint}"))?;
+    let program = TokenProgram::from_owner(&account.owner).ok_or_else(|| {
+        format!(
+            "{mint} is not a mint: its owner {} is neither SPL Token nor Token-2022",
+            account.owner
+        )
+    })?;
+    let decimals = paychan_interface::token::check_mint(program, &mint, &account.data)
+        .map_err(|e| format!("paychan refuses the mint {mint}: {e}"))?;
+    Ok((mint, program, decimals))
+}
+
+/// The unit a channel counts in, read from the chain.
+pub async fn unit_of(cluster: &Cluster, channel: &Address) -> Result<crate::amount::Unit, String> {
+    let mut ledger = RpcLedger::new(cluster.url.clone());
+    let (_, account) = channel_at(&mut ledger, &channel.to_string()).await?;
+    Ok(crate::amount::Unit::of(&account))
 }
 
 /// A driver error in one line, with the flag that changes the outcome where one does (the

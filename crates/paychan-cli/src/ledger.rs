@@ -9,9 +9,11 @@ use paychan_ledger_server::{self as ledger_server, EmbeddedLedger};
 use paychan_node::ledger::RpcLedger;
 use solana_signer::Signer;
 
+use paychan_interface::{pda::find_associated_token_address, Address};
+
 use crate::{
-    amount::{lamports, Sol},
-    cluster::{address, Cluster},
+    amount::{lamports, Sol, Unit},
+    cluster::{address, mint_at, Cluster},
 };
 
 const DEFAULT_PROGRAM: &str = concat!(env!("SBF_OUT_DIR"), "/paychan.so");
@@ -70,9 +72,10 @@ pub async fn serve(args: Serve) -> Result<(), String> {
     // (Only this line: a reader may close the pipe after it.)
     println!("serving the embedded ledger on http://{local}");
     eprintln!(
-        "paychan ledger: LiteSVM with {} at {}, PubSub websocket on ws://{ws}",
+        "paychan ledger: LiteSVM with {} at {}, PubSub websocket on ws://{ws}; test stablecoin tUSD at {} (`paychan airdrop 100 --mint tUSD`)",
         args.program.display(),
-        paychan_interface::ID
+        paychan_interface::ID,
+        ledger_server::TEST_USD_MINT
     );
     ledger_server::serve(listener, pubsub, ledger)
         .await
@@ -81,11 +84,15 @@ pub async fn serve(args: Serve) -> Result<(), String> {
 
 #[derive(clap::Args, Debug)]
 pub struct Airdrop {
-    /// SOL to request.
+    /// SOL to request (tokens with `--mint`).
     amount: String,
     /// Who gets it (default: this keypair's address).
     #[arg(long)]
     to: Option<String>,
+    /// Request the embedded ledger's test stablecoin instead (`--mint tUSD`), into the
+    /// wallet's associated token account.
+    #[arg(long)]
+    mint: Option<String>,
 }
 
 pub async fn airdrop(cluster: &Cluster, args: Airdrop) -> Result<(), String> {
@@ -93,6 +100,9 @@ pub async fn airdrop(cluster: &Cluster, args: Airdrop) -> Result<(), String> {
         Some(text) => address(text)?,
         None => cluster.keypair()?.pubkey(),
     };
+    if let Some(mint) = &args.mint {
+        return airdrop_tokens(cluster, &to, mint, &args.amount).await;
+    }
     let amount = lamports(&args.amount)?;
     let ledger = RpcLedger::new(cluster.url.clone());
     ledger
@@ -109,6 +119,55 @@ pub async fn airdrop(cluster: &Cluster, args: Airdrop) -> Result<(), String> {
         serde_json::json!({"to": to.to_string(), "lamports": amount, "balance": balance}),
     );
     Ok(())
+}
+
+/// The embedded ledger's faucet for its test stablecoin.
+async fn airdrop_tokens(
+    cluster: &Cluster,
+    to: &Address,
+    mint: &str,
+    amount: &str,
+) -> Result<(), String> {
+    let mut ledger = RpcLedger::new(cluster.url.clone());
+    let (mint, program, decimals) = mint_at(&mut ledger, mint).await?;
+    if mint != ledger_server::TEST_USD_MINT {
+        return Err(format!(
+            "only the embedded ledger's test stablecoin (tUSD, {}) has a faucet, not {mint}",
+            ledger_server::TEST_USD_MINT
+        ));
+    }
+    let unit = Unit::Token { mint, decimals };
+    let units = unit.parse(amount)?;
+    ledger.request_tokens(to, units).await.map_err(|e| {
+        format!("token airdrop refused (only `paychan ledger` has the faucet): {e}")
+    })?;
+    let account = find_associated_token_address(to, program, &mint);
+    let balance = token_balance(&mut ledger, &account).await?;
+    cluster.print(
+        format!(
+            "{to} received {} (balance {})",
+            unit.show(units),
+            unit.show(balance)
+        ),
+        serde_json::json!({"to": to.to_string(), "mint": mint.to_string(), "amount": units,
+                           "token_account": account.to_string(), "balance": balance}),
+    );
+    Ok(())
+}
+
+/// The token balance of `account` (0 when it does not exist).
+async fn token_balance(ledger: &mut RpcLedger, account: &Address) -> Result<u64, String> {
+    use paychan_node::ledger::Ledger;
+    let data = ledger
+        .account(account)
+        .await
+        .map_err(|e| e.to_string())?
+        .map(|a| a.data)
+        .unwrap_or_default();
+    Ok(data
+        .get(64..72)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_le_bytes))
 }
 
 #[derive(clap::Args, Debug)]
@@ -139,6 +198,10 @@ pub async fn warp(cluster: &Cluster, args: Warp) -> Result<(), String> {
 pub struct Balance {
     /// Whose balance (default: this keypair's address).
     address: Option<String>,
+    /// Tokens of this mint instead (`tUSD`: the test stablecoin), in the wallet's associated
+    /// token account.
+    #[arg(long)]
+    mint: Option<String>,
 }
 
 pub async fn balance(cluster: &Cluster, args: Balance) -> Result<(), String> {
@@ -146,6 +209,18 @@ pub async fn balance(cluster: &Cluster, args: Balance) -> Result<(), String> {
         Some(text) => address(text)?,
         None => cluster.keypair()?.pubkey(),
     };
+    if let Some(mint) = &args.mint {
+        let mut ledger = RpcLedger::new(cluster.url.clone());
+        let (mint, program, decimals) = mint_at(&mut ledger, mint).await?;
+        let account = find_associated_token_address(&of, program, &mint);
+        let units = token_balance(&mut ledger, &account).await?;
+        cluster.print(
+            Unit::Token { mint, decimals }.show(units),
+            serde_json::json!({"address": of.to_string(), "mint": mint.to_string(),
+                               "token_account": account.to_string(), "amount": units}),
+        );
+        return Ok(());
+    }
     let lamports = RpcLedger::new(cluster.url.clone())
         .balance(&of)
         .await

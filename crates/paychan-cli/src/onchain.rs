@@ -10,8 +10,8 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use crate::{
-    amount::{lamports, Sol},
-    cluster::{address, channel_at, signer_address, Cluster},
+    amount::Unit,
+    cluster::{address, channel_at, mint_at, signer_address, Cluster},
 };
 
 async fn send(
@@ -33,9 +33,13 @@ pub struct Open {
     /// The key that signs the other party's states (its session key); default: its wallet.
     #[arg(long)]
     peer_signer: Option<String>,
-    /// SOL to lock.
+    /// What to lock: SOL, or tokens of this mint with `--mint` (in the mint's decimals).
     #[arg(long, allow_negative_numbers = true)]
     deposit: String,
+    /// Lock tokens of this mint (SPL Token or Token-2022; `tUSD`: the embedded ledger's test
+    /// stablecoin) instead of SOL, from this key's associated token account.
+    #[arg(long)]
+    mint: Option<String>,
     /// Challenge period in seconds.
     #[arg(long, default_value_t = DEFAULT_MIN_CHALLENGE_PERIOD_SECS)]
     period: u64,
@@ -44,15 +48,33 @@ pub struct Open {
 pub async fn open(cluster: &Cluster, args: Open) -> Result<(), String> {
     cluster.require_period(args.period)?;
     let peer = address(&args.peer)?;
-    let deposit = lamports(&args.deposit)?;
     let me = cluster.keypair()?;
+    let mut ledger = RpcLedger::new(cluster.url.clone());
+    let token = match &args.mint {
+        None => None,
+        Some(text) => Some(mint_at(&mut ledger, text).await?),
+    };
+    let unit = match token {
+        None => Unit::Sol,
+        Some((mint, _, decimals)) => Unit::Token { mint, decimals },
+    };
+    let deposit = unit.parse(&args.deposit)?;
     let peer_signer = match &args.peer_signer {
         Some(text) => address(text)?,
         None => peer,
     };
     let signer = signer_address(&cluster.signer()?);
-    let channel = ChannelAddress::new_random(&paychan_interface::ID, &me.pubkey(), &peer);
-    let mut ledger = RpcLedger::new(cluster.url.clone());
+    let channel = match token {
+        None => ChannelAddress::new_random(&paychan_interface::ID, &me.pubkey(), &peer),
+        Some((mint, program, decimals)) => ChannelAddress::new_random_token(
+            &paychan_interface::ID,
+            &me.pubkey(),
+            &peer,
+            program,
+            &mint,
+            decimals,
+        ),
+    };
     send(
         &mut ledger,
         &me,
@@ -66,8 +88,9 @@ pub async fn open(cluster: &Cluster, args: Open) -> Result<(), String> {
     )
     .await?;
     cluster.print(
-        format!("opened channel {} with {} SOL", channel.address, Sol(deposit)),
-        serde_json::json!({"channel": channel.address.to_string(), "nonce": channel.nonce, "deposit": deposit}),
+        format!("opened channel {} with {}", channel.address, unit.show(deposit)),
+        serde_json::json!({"channel": channel.address.to_string(), "nonce": channel.nonce, "deposit": deposit,
+                           "mint": channel.token.map(|t| t.mint.to_string())}),
     );
     Ok(())
 }
@@ -76,16 +99,17 @@ pub async fn open(cluster: &Cluster, args: Open) -> Result<(), String> {
 pub struct Deposit {
     /// The channel address.
     channel: String,
-    /// SOL to add.
+    /// SOL to add (tokens, in the mint's decimals, for a token channel).
     #[arg(long, allow_negative_numbers = true)]
     amount: String,
 }
 
 pub async fn deposit(cluster: &Cluster, args: Deposit) -> Result<(), String> {
     let me = cluster.keypair()?;
-    let amount = lamports(&args.amount)?;
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let (channel, account) = channel_at(&mut ledger, &args.channel).await?;
+    let unit = Unit::of(&account);
+    let amount = unit.parse(&args.amount)?;
     // Before locking funds: the channel must name this party's own key as its state signer,
     // or the opener (holding both signers) could sign away the deposit.
     if let Some(party) = account.party_of(&me.pubkey()) {
@@ -102,7 +126,7 @@ pub async fn deposit(cluster: &Cluster, args: Deposit) -> Result<(), String> {
     )
     .await?;
     cluster.print(
-        format!("deposited {} SOL into {}", Sol(amount), channel.address),
+        format!("deposited {} into {}", unit.show(amount), channel.address),
         serde_json::json!({"channel": channel.address.to_string(), "deposit": amount}),
     );
     Ok(())
@@ -139,6 +163,7 @@ impl StatusArgs {
 pub async fn status(cluster: &Cluster, args: StatusArgs) -> Result<(), String> {
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let (address, channel) = channel_at(&mut ledger, &args.channel).await?;
+    let unit = Unit::of(&channel);
     let status = match channel.status {
         ChannelStatus::Open => "open",
         ChannelStatus::Closing => "closing",
@@ -146,16 +171,20 @@ pub async fn status(cluster: &Cluster, args: StatusArgs) -> Result<(), String> {
     };
     cluster.print(
         format!(
-            "channel {}: {status}\n  A {} deposited {} SOL\n  B {} deposited {} SOL\n  registered seq {} (deadline {}), unclaimed A {} B {}",
+            "channel {}: {status}\n  A {} deposited {}\n  B {} deposited {}\n  registered seq {} (deadline {}), unclaimed A {} B {}{}",
             address.address,
             channel.party_a,
-            Sol(channel.deposited_a),
+            unit.show(channel.deposited_a),
             channel.party_b,
-            Sol(channel.deposited_b),
+            unit.show(channel.deposited_b),
             channel.registered.seq,
             channel.deadline,
-            channel.unclaimed_a,
-            channel.unclaimed_b,
+            unit.show(channel.unclaimed_a),
+            unit.show(channel.unclaimed_b),
+            channel.token.map_or(String::new(), |t| format!(
+                "\n  locks tokens of mint {} in vault {} ({} decimals)",
+                t.mint, t.vault, t.decimals
+            )),
         ),
         serde_json::json!({
             "channel": address.address.to_string(),
@@ -168,6 +197,9 @@ pub async fn status(cluster: &Cluster, args: StatusArgs) -> Result<(), String> {
             "deadline": channel.deadline,
             "unclaimed_a": channel.unclaimed_a,
             "unclaimed_b": channel.unclaimed_b,
+            "mint": channel.token.map(|t| t.mint.to_string()),
+            "vault": channel.token.map(|t| t.vault.to_string()),
+            "decimals": channel.token.map(|t| t.decimals),
         }),
     );
     Ok(())
@@ -203,6 +235,10 @@ pub async fn withdraw(cluster: &Cluster, args: Withdraw) -> Result<(), String> {
     };
     let mut ledger = RpcLedger::new(cluster.url.clone());
     let (channel, _) = channel_at(&mut ledger, &args.channel).await?;
+    // A token channel pays into token accounts: the wallet's associated one.
+    let destination = channel
+        .token_account_of(&destination)
+        .unwrap_or(destination);
     send(
         &mut ledger,
         &me,

@@ -8,7 +8,7 @@ use paychan_node::{
 };
 
 use crate::{
-    amount::{lamports, Sol},
+    cluster::unit_of,
     cluster::{address, Cluster},
     node::client::{ClientError, NodeArg, NodeClient},
     progress,
@@ -29,7 +29,7 @@ fn channel_path(channel: &Address) -> String {
 pub struct Pay {
     /// The channel address.
     channel: String,
-    /// SOL per payment.
+    /// SOL per payment (tokens, in the mint's decimals, on a token channel).
     #[arg(long, allow_negative_numbers = true)]
     amount: String,
     /// How many payments.
@@ -45,8 +45,9 @@ pub struct Pay {
 }
 
 pub async fn pay(cluster: &Cluster, args: Pay) -> Result<(), String> {
-    let amount = lamports(&args.amount)?;
     let channel = address(&args.channel)?;
+    let unit = unit_of(cluster, &channel).await?;
+    let amount = unit.parse(&args.amount)?;
     if args.count == 0 {
         return Err("--count must be at least 1".into());
     }
@@ -80,15 +81,15 @@ pub async fn pay(cluster: &Cluster, args: Pay) -> Result<(), String> {
     let paid = paid?;
     cluster.print(
         format!(
-            "paid {} × {} SOL (ids {}-0 … {}-{}); state seq {}: A {} SOL, B {} SOL",
+            "paid {} × {} (ids {}-0 … {}-{}); state seq {}: A {}, B {}",
             paid.count,
-            Sol(amount),
+            unit.show(amount),
             paid.batch,
             paid.batch,
             paid.count - 1,
             paid.seq,
-            Sol(paid.balance_a),
-            Sol(paid.balance_b)
+            unit.show(paid.balance_a),
+            unit.show(paid.balance_b)
         ),
         serde_json::json!({"paid": paid.count, "batch": paid.batch, "first_id": paid.first_id,
                            "seq": paid.seq, "balance_a": paid.balance_a, "balance_b": paid.balance_b}),
@@ -120,6 +121,10 @@ pub struct Close {
 pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
     let channel = address(&args.channel)?;
     let node = client(cluster, &args.node, &args.store)?;
+    // Read before closing: a cooperative close removes the account.
+    let unit = unit_of(cluster, &channel)
+        .await
+        .unwrap_or(crate::amount::Unit::Sol);
     let path = format!("{}/close", channel_path(&channel));
     let request = CloseRequest {
         unilateral: args.unilateral,
@@ -166,16 +171,16 @@ pub async fn close(cluster: &Cluster, args: Close) -> Result<(), String> {
         balance_a,
         balance_b,
     } = closed;
-    let (a, b) = (Sol(balance_a), Sol(balance_b));
+    let (a, b) = (unit.show(balance_a), unit.show(balance_b));
     let human = if cooperative {
-        format!("closed {channel} cooperatively at seq {seq}: A got {a} SOL, B got {b} SOL")
+        format!("closed {channel} cooperatively at seq {seq}: A got {a}, B got {b}")
     } else if args.wait {
         progress::until_paid_out(&mut ledger, &channel, None).await?;
-        format!("{why}: closed {channel} unilaterally at seq {seq} and paid out after the challenge period: A {a} SOL, B {b} SOL")
+        format!("{why}: closed {channel} unilaterally at seq {seq} and paid out after the challenge period: A {a}, B {b}")
     } else if seq == 0 {
         format!("{why}: registered the opening state unilaterally (each deposit goes back); the node finalizes {channel} after the challenge period")
     } else {
-        format!("{why}: registered seq {seq} (A {a} SOL, B {b} SOL) unilaterally; the node finalizes {channel} after the challenge period")
+        format!("{why}: registered seq {seq} (A {a}, B {b}) unilaterally; the node finalizes {channel} after the challenge period")
     };
     cluster.print(
         human,
@@ -236,13 +241,16 @@ pub async fn node_status(
     let info: ChannelInfo = client(cluster, node, store)?
         .get(&channel_path(&channel))
         .await?;
+    let unit = unit_of(cluster, &channel)
+        .await
+        .unwrap_or(crate::amount::Unit::Sol);
     cluster.print(
         format!(
-            "{channel} (node): peer {}; newest seq {}: A {} SOL, B {} SOL; co-signed up to {}; {} payments queued{}",
+            "{channel} (node): peer {}; newest seq {}: A {}, B {}; co-signed up to {}; {} payments queued{}",
             if info.connected { "connected" } else { "offline" },
             info.seq,
-            Sol(info.balance_a),
-            Sol(info.balance_b),
+            unit.show(info.balance_a),
+            unit.show(info.balance_b),
             info.co_signed_seq.map_or("none".to_string(), |s| format!("seq {s}")),
             info.queued,
             if info.closing { "; closing" } else { "" },

@@ -59,17 +59,29 @@ pub enum ChainRequest {
 impl ChainRequest {
     /// The instructions that carry it out for `channel`, sent by `submitter` (the registrant of
     /// a StartClose, the fee payer of a Dispute).
+    /// A request that pays out first creates a token channel's missing payout accounts.
     pub fn instructions(&self, channel: &ChannelAddress, submitter: &Address) -> Vec<Instruction> {
+        let pays_out = !matches!(self, ChainRequest::StartClose(_));
+        let mut instructions = if pays_out {
+            client::create_payout_accounts(channel, submitter)
+        } else {
+            Vec::new()
+        };
         match self {
-            ChainRequest::StartClose(Some(state)) => state.start_close(channel, submitter).to_vec(),
-            ChainRequest::StartClose(None) => vec![client::start_close(channel, submitter, false)],
-            ChainRequest::Dispute(state) => state.dispute(channel, submitter).to_vec(),
-            ChainRequest::Finalize => vec![client::finalize(channel)],
-            ChainRequest::CloseCooperative(terms) => vec![client::close_cooperative(
+            ChainRequest::StartClose(Some(state)) => {
+                instructions.extend(state.start_close(channel, submitter))
+            }
+            ChainRequest::StartClose(None) => {
+                instructions.push(client::start_close(channel, submitter, false))
+            }
+            ChainRequest::Dispute(state) => instructions.extend(state.dispute(channel, submitter)),
+            ChainRequest::Finalize => instructions.push(client::finalize(channel)),
+            ChainRequest::CloseCooperative(terms) => instructions.push(client::close_cooperative(
                 channel,
                 terms.balance_a,
                 terms.balance_b,
-            )],
+            )),
         }
+        instructions
     }
 }

@@ -8,6 +8,7 @@ mod http;
 mod methods;
 mod persist;
 mod pubsub;
+mod stablecoin;
 mod state;
 
 use std::{cell::RefCell, net::SocketAddr, rc::Rc};
@@ -16,6 +17,7 @@ use tokio::{io::BufReader, net::TcpListener, sync::watch};
 
 pub use http::MAX_BODY;
 pub use persist::LedgerDir;
+pub use stablecoin::{TEST_USD_DECIMALS, TEST_USD_MINT};
 pub use state::{EmbeddedLedger, RECENT_BLOCKHASHES};
 
 /// Why the embedded ledger could not start.

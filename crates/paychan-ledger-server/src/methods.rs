@@ -240,6 +240,17 @@ fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result
                 .collect::<Result<Vec<_>, RpcError>>()?;
             with_context(Value::Array(statuses))
         }
+        paychan_interface::REQUEST_TOKENS_METHOD => {
+            let to = address(param(params, 0)?)?;
+            let amount = param(params, 1)?
+                .as_u64()
+                .filter(|a| *a > 0)
+                .ok_or_else(|| invalid("expected an amount of base units > 0"))?;
+            json!(ledger
+                .request_tokens(&to, amount)
+                .map_err(refused)?
+                .to_string())
+        }
         paychan_interface::WARP_CLOCK_METHOD => {
             let seconds = param(params, 0)?
                 .as_i64()

@@ -117,7 +117,37 @@ impl EmbeddedLedger {
         };
         ledger.recent.push_back(genesis);
         ledger.tick();
+        let mint_rent =
+            ledger.minimum_balance_for_rent_exemption(paychan_interface::token::MINT_LEN);
+        ledger
+            .svm
+            .set_account(
+                crate::stablecoin::TEST_USD_MINT,
+                crate::stablecoin::mint_account(mint_rent),
+            )
+            .map_err(|e| LedgerServerError::ProgramLoad(e.to_string()))?;
         Ok(ledger)
+    }
+
+    /// Mints `amount` of the test stablecoin into `wallet`'s associated token account
+    /// (creating it), as a landed transaction of the faucet.
+    pub fn request_tokens(&mut self, wallet: &Address, amount: u64) -> Result<Signature, Refused> {
+        use solana_signer::Signer;
+        let faucet = crate::stablecoin::faucet();
+        // Fees and the account's rent come from the faucet itself.
+        if self.account(&faucet.pubkey()).map_or(0, |a| a.lamports)
+            < LAMPORTS_PER_SIGNATURE * 1_000_000
+        {
+            self.airdrop(&faucet.pubkey(), 1_000 * 1_000_000_000)?;
+        }
+        let blockhash = self.new_blockhash();
+        let transaction = solana_transaction::Transaction::new_signed_with_payer(
+            &crate::stablecoin::airdrop_instructions(wallet, amount),
+            Some(&faucet.pubkey()),
+            &[&faucet],
+            blockhash,
+        );
+        self.send(VersionedTransaction::from(transaction), true)
     }
 
     /// Stops following the wall clock: time starts at `unix_timestamp` and moves only by

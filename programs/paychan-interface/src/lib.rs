@@ -68,3 +68,8 @@ pub const MAX_CHALLENGE_PERIOD_SECS: u64 = 365 * 24 * 60 * 60;
 /// clock ahead and returns the new unix timestamp. Served by `paychan-ledger-server`, called by
 /// the Rust and TypeScript clients' tests.
 pub const WARP_CLOCK_METHOD: &str = "paychan_warpClock";
+
+/// The embedded ledger's faucet for its test stablecoin (`paychan ledger`): `[wallet, amount]`
+/// mints `amount` base units into the wallet's associated token account and returns the
+/// transaction's signature.
+pub const REQUEST_TOKENS_METHOD: &str = "paychan_requestTokens";

@@ -42,6 +42,11 @@ pub struct Run {
     /// Join a channel opened to this node only if the opener locked at least this many SOL.
     #[arg(long, default_value = "0")]
     min_deposit: String,
+    /// Join token channels of this mint (repeatable; `tUSD`: the test stablecoin), opened
+    /// with at least MIN tokens: MINT or MINT=MIN. Without it the node joins lamport channels
+    /// only.
+    #[arg(long = "accept-mint", value_name = "MINT[=MIN]")]
+    accept_mints: Vec<String>,
     /// Channels to run at most.
     #[arg(long, default_value_t = 10_000)]
     max_channels: usize,
@@ -73,12 +78,28 @@ fn peer(text: &str) -> Result<(Address, String), String> {
 pub async fn run(cluster: &Cluster, args: Run) -> Result<(), String> {
     let wallet = cluster.keypair()?;
     let signer = cluster.signer()?;
+    let mut mints = std::collections::BTreeMap::new();
+    for text in &args.accept_mints {
+        let (mint, min) = text.split_once('=').unwrap_or((text, "0"));
+        let mut ledger = paychan_node::ledger::RpcLedger::new(cluster.url.clone());
+        let (mint, _, decimals) = crate::cluster::mint_at(&mut ledger, mint)
+            .await
+            .map_err(|e| format!("--accept-mint {text}: {e}"))?;
+        let min = match min.trim() {
+            "0" => 0,
+            amount => crate::amount::Unit::Token { mint, decimals }
+                .parse(amount)
+                .map_err(|e| format!("--accept-mint {text}: {e}"))?,
+        };
+        mints.insert(mint, min);
+    }
     let policy = InboundPolicy {
         join: cluster.policy(),
         min_deposit: match args.min_deposit.trim() {
             "0" => 0,
             amount => lamports(amount).map_err(|e| format!("--min-deposit: {e}"))?,
         },
+        mints,
         max_channels: args.max_channels,
         allow: if args.allow.is_empty() {
             None

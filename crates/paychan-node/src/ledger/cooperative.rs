@@ -106,9 +106,15 @@ fn unsigned(
     payer: &Address,
     blockhash: Hash,
 ) -> Transaction {
-    let instruction = client::close_cooperative(channel, terms.balance_a, terms.balance_b);
+    // A token channel's payout accounts are created first where missing (the requester pays).
+    let mut instructions = client::create_payout_accounts(channel, payer);
+    instructions.push(client::close_cooperative(
+        channel,
+        terms.balance_a,
+        terms.balance_b,
+    ));
     let message =
-        solana_message::Message::new_with_blockhash(&[instruction], Some(payer), &blockhash);
+        solana_message::Message::new_with_blockhash(&instructions, Some(payer), &blockhash);
     Transaction::new_unsigned(message)
 }
 

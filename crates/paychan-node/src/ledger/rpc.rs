@@ -94,6 +94,24 @@ impl RpcLedger {
         self.client.get_balance(address).await.map_err(from_client)
     }
 
+    /// Mints `amount` base units of the embedded ledger's test stablecoin into `wallet`'s
+    /// associated token account: only `paychan ledger` can.
+    pub async fn request_tokens(
+        &self,
+        wallet: &Address,
+        amount: u64,
+    ) -> Result<String, LedgerError> {
+        self.client
+            .send(
+                solana_rpc_client_api::request::RpcRequest::Custom {
+                    method: paychan_interface::REQUEST_TOKENS_METHOD,
+                },
+                serde_json::json!([wallet.to_string(), amount]),
+            )
+            .await
+            .map_err(from_client)
+    }
+
     /// Moves the clock `seconds` ahead: only the embedded ledger (`paychan ledger`) can.
     pub async fn warp_clock(&self, seconds: u64) -> Result<i64, LedgerError> {
         self.client

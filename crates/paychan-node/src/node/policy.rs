@@ -1,7 +1,7 @@
 //! Which inbound channels a node joins. A channel a stranger opens to this node's key is
 //! joined only if it meets every rule here; until then the node signs nothing for it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use paychan_interface::{channel::Channel, Address};
 
@@ -12,8 +12,12 @@ use crate::driver::JoinPolicy;
 pub struct InboundPolicy {
     /// The shortest challenge period accepted (checked for every channel, ours too).
     pub join: JoinPolicy,
-    /// The least the opener must have locked, in lamports.
+    /// The least the opener must have locked in a lamport channel, in lamports.
     pub min_deposit: u64,
+    /// The mints whose token channels the node joins, each with the least the opener must
+    /// have locked (base units). A token channel of any other mint is refused: a service
+    /// chooses what it is paid in.
+    pub mints: BTreeMap<Address, u64>,
     /// Channels this node runs at once, inbound and outbound together.
     pub max_channels: usize,
     /// Openers (wallets) the node accepts; `None`: anyone.
@@ -25,6 +29,7 @@ impl Default for InboundPolicy {
         Self {
             join: JoinPolicy::default(),
             min_deposit: 0,
+            mints: BTreeMap::new(),
             max_channels: 10_000,
             allow: None,
         }
@@ -36,8 +41,10 @@ impl Default for InboundPolicy {
 pub enum Refusal {
     #[error("the opener {opener} is not on the allow-list")]
     NotAllowed { opener: Address },
-    #[error("the opener locked {deposited} lamports, below the minimum of {min}")]
+    #[error("the opener locked {deposited} base units, below the minimum of {min}")]
     DepositTooSmall { deposited: u64, min: u64 },
+    #[error("the channel locks tokens of {mint}, a mint this node does not accept")]
+    MintNotAccepted { mint: Address },
     #[error("the node already runs its maximum of {max} channels")]
     Full { max: usize },
     #[error(
@@ -80,10 +87,17 @@ impl InboundPolicy {
         {
             return Err(Refusal::NotAllowed { opener });
         }
-        if channel.deposited_a < self.min_deposit {
+        let min = match &channel.token {
+            None => self.min_deposit,
+            Some(token) => *self
+                .mints
+                .get(&token.mint)
+                .ok_or(Refusal::MintNotAccepted { mint: token.mint })?,
+        };
+        if channel.deposited_a < min {
             return Err(Refusal::DepositTooSmall {
                 deposited: channel.deposited_a,
-                min: self.min_deposit,
+                min,
             });
         }
         self.check_own(channel, running)
@@ -141,9 +155,41 @@ mod tests {
                 min_challenge_period_secs: 100,
             },
             min_deposit: 1_000,
+            mints: [(Address::new_from_array([5; 32]), 50)].into(),
             max_channels: 2,
             allow: Some([Address::new_from_array([1; 32])].into()),
         }
+    }
+
+    fn token_channel(mint: u8, deposited_a: u64) -> Channel {
+        Channel {
+            token: Some(paychan_interface::token::TokenChannel {
+                program: paychan_interface::token::TokenProgram::Spl,
+                mint: Address::new_from_array([mint; 32]),
+                vault: Address::new_from_array([6; 32]),
+                decimals: 6,
+            }),
+            ..channel(1, deposited_a, 100)
+        }
+    }
+
+    #[test]
+    fn token_channels_need_an_accepted_mint_and_its_own_minimum() {
+        let policy = policy();
+        assert_eq!(policy.check(&token_channel(5, 50), 0), Ok(()));
+        assert_eq!(
+            policy.check(&token_channel(5, 49), 0),
+            Err(Refusal::DepositTooSmall {
+                deposited: 49,
+                min: 50
+            })
+        );
+        assert_eq!(
+            policy.check(&token_channel(8, 1_000_000), 0),
+            Err(Refusal::MintNotAccepted {
+                mint: Address::new_from_array([8; 32])
+            })
+        );
     }
 
     #[test]

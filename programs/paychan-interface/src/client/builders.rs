@@ -8,7 +8,7 @@ use crate::{
         find_associated_token_address, find_channel_address, find_token_channel_address,
         find_vault_address,
     },
-    token::{TokenChannel, TokenProgram},
+    token::{TokenChannel, TokenProgram, ASSOCIATED_TOKEN_PROGRAM_ID},
     Address, INSTRUCTIONS_SYSVAR_ID, SYSTEM_PROGRAM_ID,
 };
 
@@ -149,6 +149,37 @@ fn payout_accounts(channel: &ChannelAddress) -> std::vec::Vec<AccountMeta> {
         accounts.push(AccountMeta::new(destination, false));
     }
     accounts
+}
+
+/// For a token channel: creates each party's associated token account where it is missing
+/// (`payer` pays its rent), so a settlement pays it instead of parking the share; goes before
+/// the settling instruction. Nothing for a lamport channel.
+pub fn create_payout_accounts(
+    channel: &ChannelAddress,
+    payer: &Address,
+) -> std::vec::Vec<Instruction> {
+    let Some(token) = &channel.token else {
+        return std::vec::Vec::new();
+    };
+    [&channel.party_a, &channel.party_b]
+        .into_iter()
+        .map(|wallet| Instruction {
+            program_id: ASSOCIATED_TOKEN_PROGRAM_ID,
+            accounts: std::vec![
+                AccountMeta::new(*payer, true),
+                AccountMeta::new(
+                    find_associated_token_address(wallet, token.program, &token.mint),
+                    false,
+                ),
+                AccountMeta::new_readonly(*wallet, false),
+                AccountMeta::new_readonly(token.mint, false),
+                AccountMeta::new_readonly(SYSTEM_PROGRAM_ID, false),
+                AccountMeta::new_readonly(*token.program.id(), false),
+            ],
+            // CreateIdempotent: succeeds without change when the account exists.
+            data: std::vec![1],
+        })
+        .collect()
 }
 
 /// Open: A creates the channel and locks `deposit`; each party's wallet signs its states.
