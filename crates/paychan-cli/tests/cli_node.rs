@@ -494,3 +494,65 @@ fn a_joining_party_refuses_a_channel_whose_challenge_period_is_too_short() {
         "an explicit minimum lets Bob deposit"
     );
 }
+
+#[test]
+fn a_stablecoin_channel_pays_in_tokens_and_a_node_joins_only_mints_it_accepts() {
+    let ledger = Ledger::start();
+    let (a, b) = (Party::new(&ledger), Party::new(&ledger));
+    let got = a.ok(&["airdrop", "100", "--mint", "tUSD"]);
+    assert!(got.contains("received 100 tUSD"), "{got}");
+    let opened = a.ok(&[
+        "open",
+        "--peer",
+        &b.pubkey,
+        "--deposit",
+        "25.5",
+        "--mint",
+        "tUSD",
+        "--output",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&opened).expect("json");
+    let channel = json["channel"].as_str().expect("channel").to_string();
+    assert_eq!(json["deposit"], 25_500_000);
+    let shown = status(&a, &channel);
+    assert_eq!(shown["deposited_a"], 25_500_000);
+    assert_eq!(shown["decimals"], 6);
+
+    // A node that accepts no mint refuses the channel, and signs nothing for it
+    let refusing = b.node(&["--listen", "127.0.0.1:0"]);
+    let refusal = format!("not joining {channel}: the channel locks tokens of");
+    until("the node to refuse the mint", || {
+        b.node_log().contains(&refusal)
+    });
+    refusing.kill();
+
+    let b_node = b.node_running(
+        &channel,
+        &["--listen", "127.0.0.1:0", "--accept-mint", "tUSD=10"],
+    );
+    let peer = format!(
+        "{}={}",
+        b.pubkey,
+        b_node.listening.as_deref().expect("B listens")
+    );
+    let _a_node = a.node_running(&channel, &["--peer", &peer]);
+    let paid = a.ok(&["pay", &channel, "--amount", "0.25", "--count", "40"]);
+    assert!(paid.contains("A 15.5 tUSD, B 10 tUSD"), "{paid}");
+    assert!(a
+        .fails(&["pay", &channel, "--amount", "0.0000001"])
+        .contains("at most 6 decimals"));
+
+    let closed = a.ok(&["close", &channel]);
+    assert!(
+        closed.contains("A got 15.5 tUSD, B got 10 tUSD"),
+        "{closed}"
+    );
+    let balance = |party: &Party| {
+        let out = party.ok(&["balance", "--mint", "tUSD", "--output", "json"]);
+        serde_json::from_str::<serde_json::Value>(&out).expect("json")["amount"].clone()
+    };
+    // B never held tUSD: the close created its token account
+    assert_eq!(balance(&a), 90_000_000);
+    assert_eq!(balance(&b), 10_000_000);
+}
