@@ -39,7 +39,7 @@ fn measure(backend: &mut dyn Backend) -> Vec<Row> {
     let (a, b) = (&f.a.keypair, &f.b.keypair);
     record(
         "Open",
-        10_000,
+        3_000,
         backend.send(&[client::open(&f.channel, 5 * SOL, PERIOD)], a, &[]),
     );
     record(
