@@ -78,14 +78,16 @@ pub enum PaychanInstruction {
     /// 2. `[]` Instructions sysvar
     /// 3. `[writable]` party A's wallet
     /// 4. `[writable]` party B's wallet
-    /// 5–9. a token channel's payout accounts (as CloseCooperative's 3–7)
+    ///
+    /// A token channel also takes its payout accounts after these (as CloseCooperative).
     Dispute,
     /// Pays out the registered state after the deadline. Anyone may submit.
     ///
     /// 0. `[writable]` channel
     /// 1. `[writable]` party A's wallet
     /// 2. `[writable]` party B's wallet
-    /// 3–7. a token channel's payout accounts (as CloseCooperative's 3–7)
+    ///
+    /// A token channel also takes its payout accounts after these (as CloseCooperative).
     Finalize,
     /// Moves an unclaimed share of a Settled channel: anyone's request moves a party's share
     /// to that party's own wallet (`destination`); a party's own request moves its share to
