@@ -54,9 +54,9 @@ echo "== end to end on a real solana-test-validator over JSON-RPC"
 if "$ROOT/scripts/setup-validator.sh" --check >/dev/null; then
     # One validator at a time: each scenario starts its own. The CLI test drives
     # target/debug/paychan, built by the workspace tests above.
-    cargo test --locked -p paychan-tests --test e2e_client --test cli_validator -- --ignored --test-threads=1 2>&1 | tee -a "$LOG"
+    cargo test --locked -p paychan-tests --test e2e_client --test e2e_tokens --test cli_validator -- --ignored --test-threads=1 2>&1 | tee -a "$LOG"
 else
-    echo "SKIPPED: solana-test-validator is not built on this machine, so the 9 JSON-RPC scenarios (6 client, 3 CLI)"
+    echo "SKIPPED: solana-test-validator is not built on this machine, so the 12 JSON-RPC scenarios (9 client, 3 CLI)"
     echo "did not run. scripts/setup-validator.sh builds it once (about an hour) and caches it."
 fi
 

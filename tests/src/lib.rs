@@ -38,6 +38,38 @@ macro_rules! on_both_backends {
     )*};
 }
 
+/// Runs an async test `fn(chain)` on each client chain: LiteSVM, solana-program-test, the
+/// embedded ledger over JSON-RPC, and (ignored unless `scripts/setup-validator.sh` built it) a
+/// real solana-test-validator.
+#[macro_export]
+macro_rules! on_every_chain {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn litesvm() {
+                $crate::block_on(super::$name($crate::chain::SvmChain::new()));
+            }
+            #[test]
+            fn program_test() {
+                $crate::block_on(async {
+                    super::$name($crate::chain::BanksChain::start().await).await
+                });
+            }
+            #[test]
+            fn embedded_rpc() {
+                $crate::block_on(super::$name($crate::chain::EmbeddedRpcChain::start()));
+            }
+            #[test]
+            #[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]
+            fn validator() {
+                $crate::block_on(async {
+                    super::$name($crate::chain::RpcChain::start().await).await
+                });
+            }
+        }
+    )*};
+}
+
 /// Runs a test's async body on one thread, inside a `LocalSet` (link readers, relays and
 /// runtimes are local tasks).
 pub fn block_on<F: std::future::Future>(body: F) -> F::Output {

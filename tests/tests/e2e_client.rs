@@ -12,7 +12,7 @@ use paychan_node::{
     watchtower::Watchtower,
 };
 use paychan_tests::{
-    chain::{BanksChain, SvmChain, TestChain},
+    chain::TestChain,
     pair::{
         deliver, join, join_in_memory, on_chain, open_channel, paid_rounds, payment, PaidRounds,
         FEE_PER_SIGNATURE, WALLET,
@@ -22,35 +22,7 @@ use paychan_tests::{
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-macro_rules! on_both_chains {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn litesvm() {
-                paychan_tests::block_on(super::$name(super::SvmChain::new()));
-            }
-            #[test]
-            fn program_test() {
-                paychan_tests::block_on(async {
-                    super::$name(super::BanksChain::start().await).await
-                });
-            }
-            #[test]
-            fn embedded_rpc() {
-                paychan_tests::block_on(super::$name(paychan_tests::chain::EmbeddedRpcChain::start()));
-            }
-            #[test]
-            #[ignore = "needs solana-test-validator; scripts/test.sh runs it once scripts/setup-validator.sh built it"]
-            fn validator() {
-                paychan_tests::block_on(async {
-                    super::$name(paychan_tests::chain::RpcChain::start().await).await
-                });
-            }
-        }
-    )*};
-}
-
-on_both_chains!(
+paychan_tests::on_every_chain!(
     ten_thousand_payments_then_cooperative_close_in_three_transactions,
     silent_peer_unilateral_close_finalizes_after_the_window,
     stale_registration_two_behind_is_disputed_and_punished,
