@@ -231,6 +231,8 @@ async fn info_of(node: &NodeHandle, channel: Address) -> Result<ChannelInfo, Api
         co_signed_seq: status.co_signed.map(|c| c.state.seq),
         queued: status.queued,
         closing: status.closing.is_some(),
+        mint: entry.address.token.map(|t| t.mint.to_string()),
+        decimals: entry.address.token.map_or(9, |t| t.decimals),
     })
 }
 

@@ -33,12 +33,17 @@ pub struct ChannelInfo {
     /// Payments waiting for the current round.
     pub queued: usize,
     pub closing: bool,
+    /// The mint a token channel locks (null: lamports). Every amount of the channel, here
+    /// and in its events and payments, is in this mint's base units (else lamports).
+    pub mint: Option<String>,
+    /// Decimals of those base units: the mint's, or 9 for lamports.
+    pub decimals: u8,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct PayRequest {
-    /// Lamports per payment, at least 1.
+    /// Base units per payment (lamports, or the channel mint's), at least 1.
     pub amount: u64,
     /// How many payments (default 1, at most 100,000).
     #[serde(default)]
