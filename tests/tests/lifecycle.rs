@@ -24,6 +24,7 @@ on_both_backends!(
     watchtower_disputes_for_an_offline_party,
     open_stores_the_canonical_bump_whatever_it_is,
     open_succeeds_when_someone_prefunded_the_address,
+    a_gift_beyond_the_reserve_never_pays_the_openers_deposit,
     a_wallet_turned_program_cannot_block_settlement,
 );
 
@@ -316,6 +317,21 @@ fn open_succeeds_when_someone_prefunded_the_address(backend: &mut dyn Backend) {
     );
     f.close_cooperative(backend, SOL, SOL).expect("close");
     assert_eq!(backend.lamports(&f.a.address()), WALLET - SOL + 1_000);
+}
+
+fn a_gift_beyond_the_reserve_never_pays_the_openers_deposit(backend: &mut dyn Backend) {
+    // More than the reserve sent first: A's deposit still comes from A, in full
+    let f = ChannelFixture::new(backend);
+    let reserve = rent(backend);
+    let gift = reserve + 5 * SOL;
+    backend.fund(&f.channel.address, gift);
+    f.open(backend, 2 * SOL).expect("open");
+    assert_eq!(backend.lamports(&f.a.address()), WALLET - 2 * SOL);
+    assert_eq!(backend.lamports(&f.channel.address), gift + 2 * SOL);
+    // The gift is the opener's: it returns to A with the channel's lamports at close
+    f.close_cooperative(backend, SOL, SOL).expect("close");
+    assert_eq!(backend.lamports(&f.a.address()), WALLET - SOL + gift);
+    assert_eq!(backend.lamports(&f.b.address()), WALLET + SOL);
 }
 
 fn a_wallet_turned_program_cannot_block_settlement(backend: &mut dyn Backend) {

@@ -29,6 +29,7 @@ on_both_backends!(
     open_refuses_a_decimals_mismatch_and_a_vault_that_is_not_the_channels,
     open_refuses_each_unsafe_token_2022_extension_and_accepts_the_safe_ones,
     tokens_sent_to_the_vault_go_to_the_opener,
+    open_takes_over_prefunded_channel_and_vault_addresses,
     token_balances_are_conserved_across_random_channels,
 );
 
@@ -392,6 +393,28 @@ fn tokens_sent_to_the_vault_go_to_the_opener(backend: &mut dyn Backend) {
         f.close_cooperative(backend, 250, 250).expect("close");
         assert_eq!(tokens(backend, &f), [TOKENS - 150 + 7, TOKENS + 150, 0]);
         assert!(backend.account(&vault(&f)).is_none());
+    }
+}
+
+fn open_takes_over_prefunded_channel_and_vault_addresses(backend: &mut dyn Backend) {
+    for program in PROGRAMS {
+        let mint = TestMint::create(backend, program, 6, &[]);
+        let f = ChannelFixture::token(backend, &mint);
+        // A griefer sends lamports to both future addresses, which makes CreateAccount fail
+        backend.fund(&f.channel.address, 1_000);
+        backend.fund(&vault(&f), 2_000);
+        f.open(backend, 400)
+            .expect("open takes both addresses over");
+        assert_eq!(tokens(backend, &f), [TOKENS - 400, TOKENS, 400]);
+        let rents = backend.minimum_balance(CHANNEL_ACCOUNT_LEN)
+            + backend.minimum_balance(TOKEN_ACCOUNT_LEN);
+        assert_eq!(backend.lamports(&f.a.address()), WALLET - rents + 3_000);
+        f.close_cooperative(backend, 400, 0).expect("close");
+        assert_eq!(
+            backend.lamports(&f.a.address()),
+            WALLET + 3_000,
+            "gifts go to A"
+        );
     }
 }
 

@@ -114,13 +114,11 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: Args) -
                 Seed::from(seeds[3]),
                 Seed::from(&bump),
             ];
-            let lamports = reserve
-                .checked_add(args.deposit)
-                .ok_or(PaychanError::ArithmeticOverflow)?;
             NewAccount {
                 payer: party_a,
                 account: channel_account,
-                lamports,
+                rent: reserve,
+                deposit: args.deposit,
                 space: CHANNEL_ACCOUNT_LEN as u64,
                 owner: program_id,
             }
@@ -180,7 +178,8 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: Args) -
             NewAccount {
                 payer: party_a,
                 account: channel_account,
-                lamports: reserve,
+                rent: reserve,
+                deposit: 0,
                 space: CHANNEL_ACCOUNT_LEN as u64,
                 owner: program_id,
             }
@@ -197,9 +196,10 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: Args) -
             NewAccount {
                 payer: party_a,
                 account: vault,
-                lamports: rent
+                rent: rent
                     .minimum_balance(TOKEN_ACCOUNT_LEN)
                     .ok_or(PaychanError::ArithmeticOverflow)?,
+                deposit: 0,
                 space: TOKEN_ACCOUNT_LEN as u64,
                 owner: program.id(),
             }
@@ -215,11 +215,12 @@ pub fn process(program_id: &Address, accounts: &mut [AccountView], args: Args) -
     store_channel(channel_account, &channel)
 }
 
-/// A program-owned account created at a PDA, paid by `payer`.
+/// A program-owned account created at a PDA, paid by `payer`: its rent, and a lamport deposit.
 struct NewAccount<'a> {
     payer: &'a AccountView,
     account: &'a AccountView,
-    lamports: u64,
+    rent: u64,
+    deposit: u64,
     space: u64,
     owner: &'a Address,
 }
@@ -236,15 +237,22 @@ impl NewAccount<'_> {
             return CreateAccount {
                 from: self.payer,
                 to: self.account,
-                lamports: self.lamports,
+                lamports: self
+                    .rent
+                    .checked_add(self.deposit)
+                    .ok_or(PaychanError::ArithmeticOverflow)?,
                 space: self.space,
                 owner: self.owner,
             }
             .invoke_signed(signers);
         }
         // Someone sent lamports to the address first, which makes CreateAccount fail: they
-        // count towards the rent reserve (a lamport deposit still comes in full from A).
-        let top_up = self.lamports.saturating_sub(prefunded);
+        // count towards the rent, and a lamport deposit still comes in full from A.
+        let top_up = self
+            .rent
+            .saturating_sub(prefunded)
+            .checked_add(self.deposit)
+            .ok_or(PaychanError::ArithmeticOverflow)?;
         if top_up > 0 {
             Transfer {
                 from: self.payer,
