@@ -21,7 +21,7 @@ use crate::{
 
 /// Default challenge period for tests: one day.
 /// Base units each party holds in a token fixture.
-pub const TOKENS: u64 = 1_000_000_000;
+pub const TOKENS: u64 = 100_000_000_000;
 
 pub const PERIOD: u64 = 86_400;
 /// What every fixture wallet starts with.

@@ -1,20 +1,23 @@
 //! Random instruction sequences by an adversarial party against an honest party whose watcher
-//! reacts after every step (the synchrony assumption), on the real SBF program in LiteSVM.
-//! Checks G5 (the channel always holds exactly the deposits plus the rent reserve, and pays out
-//! exactly what went in), G3 (the honest party ends with at least its newest balance) and G4
-//! (an adversary that registered a state two behind the newest loses all it deposited, however
-//! it replaced the registration afterwards).
+//! reacts after every step (the synchrony assumption), on the real SBF program in LiteSVM, for
+//! lamport channels and token channels of SPL Token and Token-2022 alike.
+//! Checks G5 (the channel always holds exactly the deposits — in its account, or its vault —
+//! and pays out exactly what went in), G3 (the honest party ends with at least its newest
+//! balance) and G4 (an adversary that registered a state two behind the newest loses all it
+//! deposited, however it replaced the registration afterwards).
 
 use std::cell::Cell;
 
 use paychan_interface::{
     channel::{ChannelStatus, CHANNEL_ACCOUNT_LEN},
     client::CoSignedState,
+    token::TokenProgram,
 };
 use paychan_tests::{
     backend::Backend,
-    fixture::{ChannelFixture, Party, PERIOD, WALLET},
+    fixture::{ChannelFixture, Party, PERIOD, TOKENS, WALLET},
     litesvm_backend::LiteSvmBackend,
+    token::{balance, TestMint},
     SOL,
 };
 use proptest::prelude::*;
@@ -58,6 +61,10 @@ fn shares() -> impl Strategy<Value = Vec<u64>> {
 
 struct Run {
     f: ChannelFixture,
+    /// What the channel locks: lamports (None) or tokens of a mint of this program.
+    asset: Option<TokenProgram>,
+    /// The channel account's rent reserve.
+    reserve: u64,
     adversary_is_a: bool,
     states: Vec<CoSignedState>,
     /// The adversary registered a state two or more behind the newest.
@@ -80,6 +87,31 @@ impl Run {
             &self.f.b
         } else {
             &self.f.a
+        }
+    }
+
+    /// What `party` holds of the channel's asset: its wallet's lamports, or its tokens.
+    fn value_of(&self, b: &mut dyn Backend, party: &Party) -> u64 {
+        match self.asset {
+            None => b.lamports(&party.address()),
+            Some(_) => balance(b, &self.f.token_account(party)),
+        }
+    }
+
+    /// What the channel holds of its asset beyond the rent: its lamports, or its vault's tokens.
+    fn in_channel(&self, b: &mut dyn Backend) -> u64 {
+        let lamports = b.lamports(&self.f.channel.address);
+        match self.f.channel.token {
+            None => lamports.saturating_sub(self.reserve),
+            Some(token) => {
+                if lamports > 0 {
+                    assert_eq!(
+                        lamports, self.reserve,
+                        "a token channel holds only its rent"
+                    );
+                }
+                balance(b, &token.vault)
+            }
         }
     }
 
@@ -176,17 +208,16 @@ impl Run {
         }
     }
 
-    /// G5 while the channel lives: it holds exactly reserve + deposits (or + unclaimed).
-    fn check_holdings(&self, b: &mut dyn Backend, reserve: u64) {
-        let lamports = b.lamports(&self.f.channel.address);
+    /// G5 while the channel lives: it holds exactly the deposits (or the unclaimed shares).
+    fn check_holdings(&self, b: &mut dyn Backend) {
         if let Some(c) = self.f.account(b) {
             let held = match c.status {
                 ChannelStatus::Settled => c.unclaimed_a + c.unclaimed_b,
                 _ => c.deposited_a + c.deposited_b,
             };
             assert_eq!(
-                lamports,
-                reserve + held,
+                self.in_channel(b),
+                held,
                 "channel holds exactly its value: {c:?}"
             );
         }
@@ -206,10 +237,22 @@ proptest! {
         deposit_b in 0u64..10 * SOL,
         a_shares in shares(),
         adversary_is_a in any::<bool>(),
+        asset in prop_oneof![Just(None), Just(Some(TokenProgram::Spl)), Just(Some(TokenProgram::Token2022))],
         steps in proptest::collection::vec(step(), 0..10),
     ) {
         let mut backend = LiteSvmBackend::new();
-        let f = ChannelFixture::opened(&mut backend, deposit_a, deposit_b);
+        let f = match asset {
+            None => ChannelFixture::opened(&mut backend, deposit_a, deposit_b),
+            Some(program) => {
+                let mint = TestMint::create(&mut backend, program, 9, &[]);
+                let f = ChannelFixture::token(&mut backend, &mint);
+                f.open(&mut backend, deposit_a).expect("open");
+                if deposit_b > 0 {
+                    f.deposit(&mut backend, &f.b, deposit_b).expect("deposit");
+                }
+                f
+            }
+        };
         let reserve = backend.minimum_balance(CHANNEL_ACCOUNT_LEN);
         let binding = f.binding(&mut backend);
         let total = deposit_a + deposit_b;
@@ -224,10 +267,14 @@ proptest! {
                 )
             })
             .collect();
-        let wallets = [f.a.address(), f.b.address()];
-        let start = [WALLET, WALLET];
+        let start = match asset {
+            None => [WALLET, WALLET],
+            Some(_) => [TOKENS, TOKENS],
+        };
         let run = Run {
             f,
+            asset,
+            reserve,
             adversary_is_a,
             states,
             cheated: Cell::new(false),
@@ -237,9 +284,9 @@ proptest! {
 
         for step in &steps {
             run.apply(b, step);
-            run.check_holdings(b, reserve);
+            run.check_holdings(b);
             run.watch(b);
-            run.check_holdings(b, reserve);
+            run.check_holdings(b);
         }
 
         // The honest party closes whatever is left, with the newest state
@@ -254,10 +301,14 @@ proptest! {
         }
         prop_assert_eq!(b.account(&run.f.channel.address), None, "wallets are funded: nothing stays unclaimed");
 
-        // G5: the parties' wallets together end where they started (every deposit paid out,
-        // the reserve back to A); the relayer paid all fees.
-        let end: Vec<u64> = wallets.iter().map(|w| b.lamports(w)).collect();
+        // G5: the parties together end where they started (every deposit paid out, the
+        // reserve back to A); the relayer paid all fees.
+        let end = [run.value_of(b, &run.f.a), run.value_of(b, &run.f.b)];
         prop_assert_eq!(end[0] + end[1], start[0] + start[1]);
+        if let Some(token) = run.f.channel.token {
+            prop_assert_eq!(b.account(&token.vault), None, "the vault closed with the channel");
+            prop_assert_eq!(b.lamports(&run.f.a.address()), WALLET, "every rent back to A");
+        }
 
         // G3/G4: the honest party gets at least its newest balance (deposits made after that
         // state come back on top).
