@@ -59,7 +59,6 @@ const TLV_START: usize = ACCOUNT_TYPE_AT + 1;
 
 /// Token account `state` byte.
 const STATE_INITIALIZED: u8 = 1;
-const STATE_FROZEN: u8 = 2;
 
 /// The token program a channel's vault belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,11 +114,9 @@ mod extension {
     pub const MINT_CLOSE_AUTHORITY: u16 = 3;
     pub const CONFIDENTIAL_TRANSFER_MINT: u16 = 4;
     pub const DEFAULT_ACCOUNT_STATE: u16 = 6;
-    pub const IMMUTABLE_OWNER: u16 = 7;
     pub const MEMO_TRANSFER: u16 = 8;
     pub const NON_TRANSFERABLE: u16 = 9;
     pub const INTEREST_BEARING_CONFIG: u16 = 10;
-    pub const CPI_GUARD: u16 = 11;
     pub const PERMANENT_DELEGATE: u16 = 12;
     pub const TRANSFER_HOOK: u16 = 14;
     pub const CONFIDENTIAL_TRANSFER_FEE_CONFIG: u16 = 16;
@@ -291,15 +288,7 @@ impl TokenAccount {
     pub fn can_give(&self, mint: &Address) -> bool {
         self.state == STATE_INITIALIZED && self.mint == *mint
     }
-
-    pub fn is_frozen(&self) -> bool {
-        self.state == STATE_FROZEN
-    }
 }
-
-/// Token-2022 account extensions that do not affect deposits or payouts (named for readers).
-#[allow(dead_code)]
-const HARMLESS_ACCOUNT_EXTENSIONS: [u16; 2] = [extension::IMMUTABLE_OWNER, extension::CPI_GUARD];
 
 /// The seeds of a party's associated token account (under `ASSOCIATED_TOKEN_PROGRAM_ID`).
 pub fn associated_token_seeds<'a>(
@@ -308,4 +297,174 @@ pub fn associated_token_seeds<'a>(
     mint: &'a Address,
 ) -> [&'a [u8]; 3] {
     [wallet.as_ref(), program.id().as_ref(), mint.as_ref()]
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec::Vec;
+
+    use super::*;
+
+    const MINT: Address = Address::new_from_array([9; 32]);
+
+    fn base_mint(decimals: u8) -> Vec<u8> {
+        let mut data = std::vec![0u8; MINT_LEN];
+        data[44] = decimals;
+        data[45] = 1;
+        data
+    }
+
+    /// A Token-2022 mint with these TLV entries.
+    fn mint_with(extensions: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut data = base_mint(6);
+        data.resize(ACCOUNT_TYPE_AT, 0);
+        data.push(ACCOUNT_TYPE_MINT);
+        for (ty, value) in extensions {
+            data.extend_from_slice(&ty.to_le_bytes());
+            data.extend_from_slice(&(value.len() as u16).to_le_bytes());
+            data.extend_from_slice(value);
+        }
+        data
+    }
+
+    #[test]
+    fn plain_mints_of_both_programs_are_accepted_with_their_decimals() {
+        assert_eq!(check_mint(TokenProgram::Spl, &MINT, &base_mint(6)), Ok(6));
+        assert_eq!(
+            check_mint(TokenProgram::Token2022, &MINT, &base_mint(0)),
+            Ok(0)
+        );
+        let mut uninitialized = base_mint(6);
+        uninitialized[45] = 0;
+        assert_eq!(
+            check_mint(TokenProgram::Spl, &MINT, &uninitialized),
+            Err(PaychanError::InvalidMint)
+        );
+        assert_eq!(
+            check_mint(TokenProgram::Spl, &MINT, &mint_with(&[])),
+            Err(PaychanError::InvalidMint),
+            "SPL Token mints have no extensions"
+        );
+        for native in [NATIVE_MINT, NATIVE_MINT_2022] {
+            assert_eq!(
+                check_mint(TokenProgram::Spl, &native, &base_mint(9)),
+                Err(PaychanError::NativeMintNotSupported)
+            );
+        }
+    }
+
+    #[test]
+    fn each_unsafe_extension_has_its_own_error_and_safe_ones_pass() {
+        use extension::*;
+        for (ty, value, expected) in [
+            (
+                TRANSFER_FEE_CONFIG,
+                &[0u8; 4][..],
+                Err(PaychanError::MintHasTransferFee),
+            ),
+            (
+                TRANSFER_HOOK,
+                &[0; 64],
+                Err(PaychanError::MintHasTransferHook),
+            ),
+            (
+                PERMANENT_DELEGATE,
+                &[1; 32],
+                Err(PaychanError::MintHasPermanentDelegate),
+            ),
+            (
+                NON_TRANSFERABLE,
+                &[],
+                Err(PaychanError::MintNonTransferable),
+            ),
+            (PAUSABLE, &[0; 33], Err(PaychanError::MintPausable)),
+            (
+                DEFAULT_ACCOUNT_STATE,
+                &[2],
+                Err(PaychanError::MintDefaultFrozen),
+            ),
+            (
+                CONFIDENTIAL_TRANSFER_MINT,
+                &[0; 65],
+                Err(PaychanError::MintHasConfidentialTransfers),
+            ),
+            (
+                CONFIDENTIAL_MINT_BURN,
+                &[0; 8],
+                Err(PaychanError::MintHasConfidentialTransfers),
+            ),
+            (27, &[0; 8], Err(PaychanError::MintExtensionNotSupported)),
+            (600, &[], Err(PaychanError::MintExtensionNotSupported)),
+            (DEFAULT_ACCOUNT_STATE, &[1], Ok(6)),
+            (MINT_CLOSE_AUTHORITY, &[0; 32], Ok(6)),
+            (METADATA_POINTER, &[0; 64], Ok(6)),
+            (SCALED_UI_AMOUNT, &[0; 56], Ok(6)),
+        ] {
+            let data = mint_with(&[(MINT_CLOSE_AUTHORITY, &[0; 32]), (ty, value)]);
+            assert_eq!(
+                check_mint(TokenProgram::Token2022, &MINT, &data),
+                expected,
+                "extension {ty}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_extensions_are_not_a_mint() {
+        let mut truncated = mint_with(&[(extension::METADATA_POINTER, &[0; 64])]);
+        truncated.truncate(truncated.len() - 1);
+        let mut wrong_type = mint_with(&[]);
+        wrong_type[ACCOUNT_TYPE_AT] = ACCOUNT_TYPE_ACCOUNT;
+        for data in [truncated, wrong_type, base_mint(6)[..81].to_vec()] {
+            assert_eq!(
+                check_mint(TokenProgram::Token2022, &MINT, &data),
+                Err(PaychanError::InvalidMint)
+            );
+        }
+    }
+
+    fn account(owner: u8, amount: u64, state: u8) -> Vec<u8> {
+        let mut data = std::vec![0u8; TOKEN_ACCOUNT_LEN];
+        data[..32].copy_from_slice(MINT.as_ref());
+        data[32..64].copy_from_slice(&[owner; 32]);
+        data[64..72].copy_from_slice(&amount.to_le_bytes());
+        data[108] = state;
+        data
+    }
+
+    #[test]
+    fn a_payout_goes_only_where_the_token_program_would_take_it() {
+        let owner = Address::new_from_array([4; 32]);
+        let usable = TokenAccount::parse(TokenProgram::Spl, &account(4, 10, 1)).expect("parses");
+        assert!(usable.can_take(&MINT, Some(&owner), 5));
+        assert!(usable.can_take(&MINT, None, 5));
+        assert!(!usable.can_take(&MINT, Some(&Address::new_from_array([5; 32])), 5));
+        assert!(!usable.can_take(&Address::new_from_array([1; 32]), Some(&owner), 5));
+        assert!(!usable.can_take(&MINT, Some(&owner), u64::MAX), "overflow");
+        let frozen = TokenAccount::parse(TokenProgram::Spl, &account(4, 10, 2)).expect("parses");
+        assert!(!frozen.can_take(&MINT, Some(&owner), 5));
+        assert!(!frozen.can_give(&MINT));
+
+        // Token-2022: an account requiring memos cannot take a CPI transfer
+        let mut memo = account(4, 10, 1);
+        memo.push(ACCOUNT_TYPE_ACCOUNT);
+        memo.extend_from_slice(&8u16.to_le_bytes());
+        memo.extend_from_slice(&1u16.to_le_bytes());
+        memo.push(1);
+        let parsed = TokenAccount::parse(TokenProgram::Token2022, &memo).expect("parses");
+        assert!(parsed.requires_memo && !parsed.can_take(&MINT, Some(&owner), 5));
+        assert_eq!(TokenAccount::parse(TokenProgram::Spl, &memo), None);
+        assert_eq!(TokenAccount::parse(TokenProgram::Spl, &memo[..100]), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics(data in proptest::collection::vec(0u8.., 0..400)) {
+            for program in [TokenProgram::Spl, TokenProgram::Token2022] {
+                let _ = check_mint(program, &MINT, &data);
+                let _ = TokenAccount::parse(program, &data);
+            }
+        }
+    }
 }
