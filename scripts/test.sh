@@ -17,7 +17,7 @@ cd "$ROOT"
 cargo test --workspace --locked 2>&1 | tee -a "$LOG"
 
 echo "== TypeScript: the IDL and generated client are current; the client's lifecycle suite, @solana/web3.js 1.x"
-echo "   and @solana/kit against the embedded ledger (npm ci from the committed lockfile)"
+echo "   and @solana/kit against the embedded ledger (npm ci from the committed lockfile); the package as shipped"
 (cd "$ROOT/ts" && npm ci --no-audit --no-fund --loglevel=error && node scripts/generate.mjs --check && npm run --silent build)
 LEDGER_OUT=$(mktemp)
 "$ROOT/target/debug/paychan" ledger --bind 127.0.0.1:0 >"$LEDGER_OUT" 2>/dev/null &
@@ -30,7 +30,7 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 [ -n "$URL" ] || { echo "the embedded ledger did not start"; exit 1; }
-for suite in lifecycle.js kit-compat.js web3-compat.mjs; do
+for suite in lifecycle.js kit-compat.js web3-compat.mjs package.js; do
     node "$ROOT/ts/dist/test/$suite" "$URL" 2>&1 | tee -a "$LOG"
 done
 node "$ROOT/ts/dist/examples/quickstart.js" "$URL"   # the README's TypeScript quick start

@@ -44,10 +44,22 @@ function addImportExtensions(dir) {
   }
 }
 
+/// Codama's error module reads `process.env.NODE_ENV`, which a browser importing the package as
+/// native ES modules (no bundler to replace it) does not have: it threw `process is not
+/// defined` at import. Read it only where it exists, so messages are kept everywhere else.
+function guardNodeGlobals(dir) {
+  for (const file of files(dir).filter((f) => f.endsWith(".ts"))) {
+    const source = readFileSync(file, "utf8");
+    const fixed = source.replaceAll("process.env.NODE_ENV", "globalThis.process?.env?.NODE_ENV");
+    if (fixed !== source) writeFileSync(file, fixed);
+  }
+}
+
 const codama = createFromJson(readFileSync(idlPath, "utf8"));
 const target = check ? mkdtempSync(join(tmpdir(), "paychan-generated-")) : generated;
 await codama.accept(renderVisitor(target, { deleteFolderBeforeRendering: true }));
 addImportExtensions(target);
+guardNodeGlobals(target);
 
 if (check) {
   const stale = differences(target, generated);

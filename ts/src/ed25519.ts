@@ -28,6 +28,7 @@ import {
   getStartCloseInstruction,
   type StartCloseInstruction,
 } from "./generated/instructions/index.js";
+import { PAYCHAN_PROGRAM_ADDRESS } from "./generated/programs/index.js";
 import { assertStateMessageLength, STATE_MESSAGE_LENGTH, type StateSignature } from "./state.js";
 
 export const ED25519_PROGRAM_ADDRESS = address("Ed25519SigVerify111111111111111111111111111");
@@ -75,14 +76,19 @@ export function getCoSignedStateInstruction({ message, a, b }: CoSignedState): E
 
 /// StartClose registering a co-signed state: the precompile instruction, then StartClose.
 /// Put both in one transaction, in this order.
+/// `programAddress`: the deployment (default: the development program id).
 export function getStartCloseWithStateInstructions(input: {
   registrant: TransactionSigner;
   channel: Address;
   state: CoSignedState;
+  programAddress?: Address;
 }): [Ed25519Instruction, StartCloseInstruction] {
   return [
     getCoSignedStateInstruction(input.state),
-    getStartCloseInstruction({ registrant: input.registrant, channel: input.channel, withState: true }),
+    getStartCloseInstruction(
+      { registrant: input.registrant, channel: input.channel, withState: true },
+      { programAddress: input.programAddress ?? PAYCHAN_PROGRAM_ADDRESS },
+    ) as StartCloseInstruction,
   ];
 }
 
@@ -103,6 +109,8 @@ export type DisputeWithStateInput = {
   tokenProgram?: Address;
   destinationA?: Address;
   destinationB?: Address;
+  /** The deployment (default: the development program id). */
+  programAddress?: Address;
 };
 
 /// Dispute with a newer co-signed state: the precompile instruction, then Dispute. A token
@@ -110,8 +118,11 @@ export type DisputeWithStateInput = {
 export function getDisputeWithStateInstructions(
   input: DisputeWithStateInput,
 ): [Ed25519Instruction, DisputeWithStateInstruction] {
-  const { state, ...accounts } = input;
-  return [getCoSignedStateInstruction(state), getDisputeInstruction(accounts)];
+  const { state, programAddress, ...accounts } = input;
+  return [
+    getCoSignedStateInstruction(state),
+    getDisputeInstruction(accounts, { programAddress: programAddress ?? PAYCHAN_PROGRAM_ADDRESS }) as DisputeWithStateInstruction,
+  ];
 }
 
 /// As `getDisputeWithStateInstructions`; for a token channel, given its mint and token program,
@@ -119,6 +130,9 @@ export function getDisputeWithStateInstructions(
 export async function getDisputeWithStateInstructionsAsync(
   input: DisputeWithStateInput,
 ): Promise<[Ed25519Instruction, DisputeWithStateInstruction]> {
-  const { state, ...accounts } = input;
-  return [getCoSignedStateInstruction(state), await getDisputeInstructionAsync(accounts)];
+  const { state, programAddress, ...accounts } = input;
+  const dispute = await getDisputeInstructionAsync(accounts, {
+    programAddress: programAddress ?? PAYCHAN_PROGRAM_ADDRESS,
+  });
+  return [getCoSignedStateInstruction(state), dispute as DisputeWithStateInstruction];
 }

@@ -56,10 +56,14 @@ export function getPaychanErrorFromLogs(logs: readonly string[]): PaychanErrorIn
 /// The paychan error behind an error thrown by kit (`sendAndConfirmTransaction`,
 /// `simulateTransaction`, …), if paychan failed the transaction. Pass the transaction message
 /// so an error of another program with the same custom code is not taken for paychan's.
+/// `config.programAddress`: the deployment whose errors these are (default: the development
+/// program id).
 export function getPaychanErrorFromTransactionError(
   error: unknown,
   transactionMessage?: { instructions: Record<number, { programAddress: Address }> },
+  config?: { programAddress?: Address },
 ): PaychanErrorInfo | undefined {
+  const paychan = config?.programAddress ?? PAYCHAN_PROGRAM_ADDRESS;
   let logs: readonly string[] | undefined;
   for (let cause: unknown = error; cause !== undefined; cause = (cause as { cause?: unknown }).cause) {
     if (isSolanaError(cause, SOLANA_ERROR__JSON_RPC__SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE)) {
@@ -67,7 +71,7 @@ export function getPaychanErrorFromTransactionError(
     }
     if (isSolanaError(cause, SOLANA_ERROR__INSTRUCTION_ERROR__CUSTOM)) {
       const program = transactionMessage?.instructions[cause.context.index]?.programAddress;
-      if (program !== undefined && program !== PAYCHAN_PROGRAM_ADDRESS) return undefined;
+      if (program !== undefined && program !== paychan) return undefined;
       return getPaychanErrorInfo(cause.context.code);
     }
     if (cause === null || typeof cause !== "object") break;

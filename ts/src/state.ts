@@ -41,9 +41,18 @@ export type StateBinding = {
   programAddress?: Address;
 };
 
-/// The binding of an open channel, from its account as fetched.
-export function getStateBinding(channel: { address: Address; data: Pick<Channel, "openedSlot"> }): StateBinding {
-  return { channel: channel.address, openedSlot: channel.data.openedSlot };
+/// The binding of an open channel, from its account as fetched: its address, its opening slot,
+/// and the program that owns it (a deployment at any address, not only the development one).
+export function getStateBinding(channel: {
+  address: Address;
+  programAddress?: Address;
+  data: Pick<Channel, "openedSlot">;
+}): StateBinding {
+  return {
+    channel: channel.address,
+    openedSlot: channel.data.openedSlot,
+    programAddress: channel.programAddress ?? PAYCHAN_PROGRAM_ADDRESS,
+  };
 }
 
 /// The implicit seq-0 state: everyone holds what they deposited. It is never signed.

@@ -1,7 +1,8 @@
 // The embedded ledger (`paychan ledger`) as @solana/kit sees it: an airdrop and a transfer
 // confirmed through kit's subscriptions (the websocket on port + 1) and block heights, and a
 // paychan Open built from the README's documented bytes (no generated client) found by
-// getProgramAccounts.
+// getProgramAccounts; what wallets ask before they send (priority fees, the epoch schedule) and
+// the block of a landed transaction.
 // Usage: node dist/test/kit-compat.js http://127.0.0.1:PORT
 import {
   AccountRole,
@@ -82,6 +83,44 @@ const tests = {
       .send();
     assertEqual(found.length, 1, "channels opened by Alice");
     assertEqual(found[0]?.pubkey, channel, "the channel");
+  },
+
+  async a_wallets_questions_are_answered_fees_epochs_and_blocks() {
+    const fees = await ledger.rpc.getRecentPrioritizationFees().send();
+    assertEqual(fees.length > 0 && fees.every((f) => f.prioritizationFee === 0n), true, "no priority fee is needed");
+    const schedule = await ledger.rpc.getEpochSchedule().send();
+    assertEqual(schedule.slotsPerEpoch, 432_000n, "slots per epoch");
+
+    // The block of a transfer holds it, by signature and in full
+    const payer = await ledger.funded(1_000_000_000n);
+    const data = new Uint8Array(12);
+    new DataView(data.buffer).setUint32(0, 2, true);
+    data.set(u64(7_000_000n), 4);
+    const recipient = await generateKeyPairSigner();
+    const signature = await ledger.send(payer, [
+      {
+        programAddress: SYSTEM,
+        accounts: [signing(payer), { address: recipient.address, role: AccountRole.WRITABLE }],
+        data,
+      },
+    ]);
+    const landed = await ledger.rpc.getTransaction(signature, { encoding: "json", maxSupportedTransactionVersion: 0 }).send();
+    const slot = landed!.slot;
+    const signatures = await ledger.rpc
+      .getBlock(slot, { transactionDetails: "signatures", rewards: false, maxSupportedTransactionVersion: 0 })
+      .send();
+    assertEqual(signatures?.signatures.includes(signature), true, "the block lists the transfer");
+    const full = await ledger.rpc.getBlock(slot, { encoding: "json", maxSupportedTransactionVersion: 0 }).send();
+    const transfer = full?.transactions.find((t) => t.transaction.signatures[0] === signature);
+    assertEqual(transfer?.meta?.err, null, "the full block holds the landed transfer");
+    assertEqual(full?.parentSlot, slot - 1n, "its parent");
+    let refused = false;
+    try {
+      await ledger.rpc.getBlock(slot + 1_000_000n).send();
+    } catch {
+      refused = true;
+    }
+    assertEqual(refused, true, "a slot ahead of the ledger has no block");
   },
 };
 

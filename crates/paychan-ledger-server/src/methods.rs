@@ -210,6 +210,23 @@ fn dispatch(ledger: &mut EmbeddedLedger, method: &str, params: &Value) -> Result
             "slotIndex": ledger.slot(), "slotsInEpoch": 432_000,
             "transactionCount": ledger.transaction_count(),
         }),
+        // Nothing competes for block space here: every fee a transaction could pay is zero.
+        "getRecentPrioritizationFees" => json!([{"slot": ledger.slot(), "prioritizationFee": 0}]),
+        "getEpochSchedule" => json!({
+            "slotsPerEpoch": 432_000, "leaderScheduleSlotOffset": 432_000, "warmup": false,
+            "firstNormalEpoch": 0, "firstNormalSlot": 0,
+        }),
+        "getBlock" => {
+            let slot = param(params, 0)?
+                .as_u64()
+                .ok_or_else(|| invalid("expected a slot"))?;
+            let details = config(params, 1, "transactionDetails")
+                .and_then(Value::as_str)
+                .unwrap_or("full");
+            let json_encoding =
+                config(params, 1, "encoding").and_then(Value::as_str) != Some("base64");
+            block(ledger, slot, details, json_encoding)?
+        }
         "getFeeForMessage" => {
             let encoded = param(params, 0)?
                 .as_str()
@@ -372,6 +389,63 @@ fn json_transaction(transaction: &VersionedTransaction) -> Value {
             })).collect::<Vec<_>>(),
         },
     })
+}
+
+/// `getBlock` for a slot this ledger has produced: the transactions that landed in it (the
+/// blocks hold no votes, and no rewards), in the validator's shape. A slot ahead of the ledger
+/// is "not available", as on a validator. Its blockhash is a stable hash of the slot: this
+/// ledger keeps blockhashes per request, not per slot.
+fn block(
+    ledger: &EmbeddedLedger,
+    slot: u64,
+    details: &str,
+    json_encoding: bool,
+) -> Result<Value, RpcError> {
+    if slot > ledger.slot() {
+        return Err(RpcError {
+            code: -32004,
+            message: format!("Block not available for slot {slot}"),
+            data: None,
+        });
+    }
+    let hash_of = |slot: u64| {
+        let mut bytes = [0u8; 32];
+        bytes[..8].copy_from_slice(&slot.to_le_bytes());
+        bytes[8..].copy_from_slice(&ledger.genesis_hash().to_bytes()[..24]);
+        Hash::new_from_array(bytes).to_string()
+    };
+    let landed = ledger.landed_in(slot);
+    let mut block = json!({
+        "blockhash": hash_of(slot),
+        "previousBlockhash": hash_of(slot.saturating_sub(1)),
+        "parentSlot": slot.saturating_sub(1),
+        "blockHeight": slot,
+        "blockTime": null,
+        "rewards": [],
+    });
+    match details {
+        "none" => {}
+        "signatures" => {
+            block["signatures"] = landed.iter().map(|(s, _)| json!(s.to_string())).collect();
+        }
+        "full" => {
+            block["transactions"] = landed
+                .iter()
+                .map(|(_, l)| {
+                    let mut entry = landed_transaction(l, json_encoding)?;
+                    entry.as_object_mut().map(|o| o.remove("slot"));
+                    Ok(entry)
+                })
+                .collect::<Result<Vec<_>, RpcError>>()?
+                .into();
+        }
+        other => {
+            return Err(invalid(format!(
+                "transactionDetails {other} is not served (full, signatures or none)"
+            )))
+        }
+    }
+    Ok(block)
 }
 
 /// `getTransaction` in the validator's shape, the transaction in "json" or "base64" encoding.

@@ -383,6 +383,13 @@ impl EmbeddedLedger {
         self.landed.get(signature)
     }
 
+    /// The transactions that landed in `slot` (a scan: this is a development ledger).
+    pub fn landed_in(&self, slot: u64) -> Vec<(&Signature, &LandedTransaction)> {
+        let mut landed: Vec<_> = self.landed.iter().filter(|(_, l)| l.slot == slot).collect();
+        landed.sort_by_key(|(signature, _)| **signature);
+        landed
+    }
+
     /// Signatures of the transactions that named `address`, newest first.
     pub fn signatures_for(&self, address: &Address) -> impl Iterator<Item = &Signature> {
         self.by_address.get(address).into_iter().flatten().rev()

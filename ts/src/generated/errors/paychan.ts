@@ -140,7 +140,7 @@ export type PaychanError =
   | typeof PAYCHAN_ERROR__ZERO_AMOUNT;
 
 let paychanErrorMessages: Record<PaychanError, string> | undefined;
-if (process.env.NODE_ENV !== "production") {
+if (globalThis.process?.env?.NODE_ENV !== "production") {
   paychanErrorMessages = {
     [PAYCHAN_ERROR__ACCOUNT_NOT_WRITABLE]: `an account that must be writable was passed read-only`,
     [PAYCHAN_ERROR__ARITHMETIC_OVERFLOW]: `arithmetic overflow`,
@@ -207,7 +207,7 @@ if (process.env.NODE_ENV !== "production") {
 }
 
 export function getPaychanErrorMessage(code: PaychanError): string {
-  if (process.env.NODE_ENV !== "production") {
+  if (globalThis.process?.env?.NODE_ENV !== "production") {
     return (paychanErrorMessages as Record<PaychanError, string>)[code];
   }
 
