@@ -10,8 +10,11 @@
 // - errors: the paychan error behind a failed transaction.
 // - token: token channels' addresses (channel, vault, associated token accounts) and the token
 //   accounts a channel's instructions take, read from its account.
+// - watch: guarding a channel from the page or agent that pays (dispute a stale close,
+//   finalize after the window) and previewing its payouts.
 export * from "./generated/index.js";
 export * from "./state.js";
 export * from "./ed25519.js";
 export * from "./errors.js";
 export * from "./token.js";
+export * from "./watch.js";

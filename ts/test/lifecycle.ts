@@ -1,7 +1,8 @@
 // The whole channel lifecycle through the generated client and the hand-written state bytes,
 // against the real program in `paychan ledger`: open, deposit, co-signed close; StartClose with
 // a stale state, Dispute and punishment; StartClose, Dispute, Finalize and Withdraw; and the
-// errors a dApp sees when paychan refuses; then the token channel cases (token-lifecycle.ts).
+// errors a dApp sees when paychan refuses; then the token channel cases (token-lifecycle.ts) and
+// the guard a paying page runs (watch-lifecycle.ts).
 // Usage: node dist/test/lifecycle.js http://127.0.0.1:PORT
 import { generateKeyPairSigner, type Address, type KeyPairSigner } from "@solana/kit";
 import {
@@ -28,6 +29,7 @@ import {
 import { assertEqual, ledgerUrl, run } from "./harness.js";
 import { Ledger } from "./ledger.js";
 import { tokenChannelTests } from "./token-lifecycle.js";
+import { watchTests } from "./watch-lifecycle.js";
 
 const ledger = new Ledger(ledgerUrl("lifecycle.js"));
 const SOL = 1_000_000_000n;
@@ -255,4 +257,4 @@ const tests = {
   },
 };
 
-await run({ ...tests, ...tokenChannelTests(ledger, coSigned) });
+await run({ ...tests, ...tokenChannelTests(ledger, coSigned), ...watchTests(ledger, open, coSigned) });
