@@ -137,6 +137,33 @@ pub async fn accepting(
 }
 
 /// Starts `a`'s runtime for `node`, dialling `b` at `address` (and redialling) for `channel`.
+/// As [`start_dialing`], over one WebSocket link to `url`, as a browser's page dials.
+pub fn start_over_websocket(
+    node: Node,
+    url: String,
+    (a, b): (&Keypair, &Keypair),
+    channel: &ChannelAddress,
+    notices: mpsc::UnboundedSender<Notice>,
+) -> Party {
+    let (links_tx, links) = mpsc::channel(4);
+    let link = watch::channel(LinkState::default());
+    let (me, peer, channel_id) = (
+        signing_key(a),
+        b.pubkey().to_bytes(),
+        channel.address.to_bytes(),
+    );
+    spawn_local(async move {
+        let stream = paychan_node::transport::websocket::connect(&url)
+            .await
+            .expect("the WebSocket opens");
+        let link = paychan_node::transport::PeerLink::dial_over(stream, &me, &peer, channel_id)
+            .await
+            .expect("the link authenticates over the WebSocket");
+        let _ = links_tx.send(link).await;
+    });
+    start(node, links, notices, link)
+}
+
 pub fn start_dialing(
     node: Node,
     address: std::net::SocketAddr,

@@ -28,6 +28,8 @@ pub struct Serving {
     pub handle: NodeHandle,
     /// Where payers dial.
     pub peers: SocketAddr,
+    /// Where browsers dial: the same links over WebSockets (`ws://…/`).
+    pub websocket: String,
     pub events: broadcast::Receiver<NodeEvent>,
     pub store: RedbStore,
     pub task: JoinHandle<Result<(), paychan_node::node::NodeError>>,
@@ -64,10 +66,16 @@ pub async fn serve_as(chain: &SvmChain, service: &Keypair, policy: InboundPolicy
     let events = handle.subscribe();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let peers = listener.local_addr().expect("address");
-    let task = spawn_local(node.run(Some(listener)));
+    let websocket_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let websocket = format!(
+        "ws://{}/",
+        websocket_listener.local_addr().expect("address")
+    );
+    let task = spawn_local(node.run_listening(Some(listener), Some(websocket_listener)));
     Serving {
         handle,
         peers,
+        websocket,
         events,
         store,
         task,

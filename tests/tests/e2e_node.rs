@@ -168,3 +168,49 @@ fn one_node_serves_many_payers_and_applies_its_policy() {
         }
     });
 }
+
+#[test]
+fn a_payer_pays_over_a_websocket_link_as_a_browser_would() {
+    paychan_tests::block_on(async {
+        let mut chain = SvmChain::new();
+        let (service, mut node) = serve(&mut chain, InboundPolicy::default()).await;
+        let (payer, channel) = open_channel_to(&mut chain, &service, 2 * SOL, 0).await;
+        node.next(|event| match event {
+            NodeEvent::Started { channel: c, .. } if c == channel.address => Some(()),
+            _ => None,
+        })
+        .await;
+        let driver = join(&chain, MemoryStore::new(), &payer, channel)
+            .await
+            .expect("the payer joins");
+        let (notices, _notices) = mpsc::unbounded_channel();
+        let party = paychan_tests::running::start_over_websocket(
+            driver,
+            node.websocket.clone(),
+            (&payer, &service),
+            &channel,
+            notices,
+        );
+        for _ in 0..100 {
+            party.input(payment(1_000)).await;
+        }
+        let mut received = 0;
+        while received < 100 {
+            received += node
+                .next(|event| match event {
+                    NodeEvent::Channel {
+                        channel: c,
+                        event: Event::Received { payments, .. },
+                    } if c == channel.address => Some(payments.len()),
+                    _ => None,
+                })
+                .await;
+        }
+        let status = node.handle.status(&channel.address).await.expect("status");
+        assert_eq!(
+            status.newest.balance_b,
+            100 * 1_000,
+            "every payment over the WebSocket"
+        );
+    });
+}

@@ -30,6 +30,10 @@ pub struct Run {
     /// Accept peers' links on this address (payers dial it); without it the node only dials.
     #[arg(long)]
     listen: Option<String>,
+    /// Accept peers' links over WebSockets on this address too (browsers' pages dial it): the
+    /// same handshake, key proofs, frames and limits as `--listen`.
+    #[arg(long)]
+    listen_ws: Option<String>,
     /// Serve the HTTP API on this address (keep it on localhost: the token is its only lock).
     #[arg(long, default_value = "127.0.0.1:7480")]
     api: String,
@@ -131,6 +135,14 @@ pub async fn run(cluster: &Cluster, args: Run) -> Result<(), String> {
         ),
         None => None,
     };
+    let websocket_listener = match &args.listen_ws {
+        Some(bind) => Some(
+            paychan_node::runtime::listen(bind)
+                .await
+                .map_err(|e| format!("cannot listen for WebSocket peers on {bind}: {e}"))?,
+        ),
+        None => None,
+    };
     let api_listener = TcpListener::bind(&args.api)
         .await
         .map_err(|e| format!("cannot serve the API on {}: {e}", args.api))?;
@@ -153,7 +165,7 @@ pub async fn run(cluster: &Cluster, args: Run) -> Result<(), String> {
                 token,
                 token_file,
                 api_listener,
-                peer_listener,
+                [peer_listener, websocket_listener],
                 &wallet,
             )
             .await
@@ -174,7 +186,7 @@ async fn serve<S: ChannelStore + Clone + 'static>(
     token: String,
     token_file: PathBuf,
     api_listener: TcpListener,
-    peer_listener: Option<TcpListener>,
+    [peer_listener, websocket_listener]: [Option<TcpListener>; 2],
     wallet: &solana_keypair::Keypair,
 ) -> Result<(), String> {
     let api_at = api_listener.local_addr().map_err(|e| e.to_string())?;
@@ -198,10 +210,14 @@ async fn serve<S: ChannelStore + Clone + 'static>(
         let at = listener.local_addr().map_err(|e| e.to_string())?;
         println!("listening for peers on {at}");
     }
+    if let Some(listener) = &websocket_listener {
+        let at = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("listening for WebSocket peers on ws://{at}/");
+    }
     println!("api on http://{api_at} (token in {})", token_file.display());
     tokio::task::spawn(api::serve(api_listener, handle.clone(), token));
     println!("running as {}", handle.wallet());
-    let end = node.run(peer_listener).await;
+    let end = node.run_listening(peer_listener, websocket_listener).await;
     let _ = std::fs::remove_file(&advert_at);
     end.map_err(|e| format!("{e} (restart the node: it resumes from its store)"))
 }

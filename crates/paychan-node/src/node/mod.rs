@@ -39,7 +39,7 @@ use crate::{
     driver::{ChannelDriver, DriverError},
     engine::Event,
     ledger::{Ledger, LedgerError},
-    runtime::{accept_forever_for, dial_forever, LinkRoutes, LinkState, Notice, Runtime},
+    runtime::{accept_forever_over, dial_forever, Carrier, LinkRoutes, LinkState, Notice, Runtime},
     store::{ChannelStore, StoreError},
 };
 
@@ -118,15 +118,27 @@ where
 
     /// Runs until a channel's store fails (restart the node: it resumes from the store).
     /// Inbound links arrive on `listener`, if any.
-    pub async fn run(mut self, listener: Option<TcpListener>) -> Result<(), NodeError> {
+    pub async fn run(self, listener: Option<TcpListener>) -> Result<(), NodeError> {
+        self.run_listening(listener, None).await
+    }
+
+    /// [`Node::run`], with inbound links also arriving over WebSockets on `websocket` (from
+    /// browsers' pages: the same handshake, proofs, frames and limits as TCP).
+    pub async fn run_listening(
+        mut self,
+        listener: Option<TcpListener>,
+        websocket: Option<TcpListener>,
+    ) -> Result<(), NodeError> {
         if let Some(reads) = self.reads.take() {
             spawn_local(answer_reads(self.store.clone(), reads));
         }
-        if let Some(listener) = listener {
+        for (listener, carrier) in [(listener, Carrier::Tcp), (websocket, Carrier::WebSocket)] {
+            let Some(listener) = listener else { continue };
             let (notices, received) = mpsc::unbounded_channel();
             spawn_local(forward(None, None, received, self.handle.clone()));
-            spawn_local(accept_forever_for(
+            spawn_local(accept_forever_over(
                 listener,
+                carrier,
                 self.config.signer.clone(),
                 self.routes.clone(),
                 notices,

@@ -19,7 +19,7 @@ use tokio::{
 };
 
 use super::{LinkState, Notice};
-use crate::transport::PeerLink;
+use crate::transport::{websocket, PeerLink, TransportError, HANDSHAKE_TIMEOUT};
 
 /// Backoff between dial attempts: quick at first, then every few seconds.
 const FIRST_RETRY: Duration = Duration::from_millis(100);
@@ -108,6 +108,15 @@ impl LinkRoutes {
     }
 }
 
+/// How accepted connections carry the link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carrier {
+    /// The link's bytes straight on the TCP connection.
+    Tcp,
+    /// The same bytes in binary WebSocket messages, after the upgrade (browsers' pages).
+    WebSocket,
+}
+
 /// Accepts connections on `listener` for every channel in `routes` and hands each
 /// authenticated link to its channel's runtime: the dialer's proof names the channel. Each
 /// handshake runs as its own task (bounded by the handshake timeout), so a slow or hostile
@@ -115,6 +124,18 @@ impl LinkRoutes {
 /// [`MAX_PENDING_PER_ADDRESS`] per address.
 pub async fn accept_forever_for(
     listener: TcpListener,
+    me: SigningKey,
+    routes: LinkRoutes,
+    notices: mpsc::UnboundedSender<Notice>,
+) {
+    accept_forever_over(listener, Carrier::Tcp, me, routes, notices).await
+}
+
+/// [`accept_forever_for`] with links carried by `carrier`: a WebSocket listener has the same
+/// limits (its upgrade counts as part of the handshake, and its timeout).
+pub async fn accept_forever_over(
+    listener: TcpListener,
+    carrier: Carrier,
     me: SigningKey,
     routes: LinkRoutes,
     notices: mpsc::UnboundedSender<Notice>,
@@ -136,6 +157,7 @@ pub async fn accept_forever_for(
             ));
             continue; // drops the connection; the dialer tries again
         }
+        let _ = stream.set_nodelay(true);
         let (me, routes, refusals) = (me.clone(), routes.clone(), Rc::clone(&refusals));
         let active = Rc::new(Cell::new(false));
         let started = Rc::clone(&active);
@@ -149,7 +171,21 @@ pub async fn accept_forever_for(
                 route = routes.route(channel);
                 route.as_ref().map(|r| r.peer)
             };
-            match PeerLink::accept_any(stream, &me, peer_of).await {
+            let linked = match carrier {
+                Carrier::Tcp => PeerLink::accept_any(stream, &me, peer_of).await,
+                Carrier::WebSocket => {
+                    let upgraded =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, websocket::accept(stream))
+                            .await
+                            .map_err(|_| TransportError::HandshakeTimeout(HANDSHAKE_TIMEOUT))
+                            .and_then(|upgraded| upgraded);
+                    match upgraded {
+                        Ok(stream) => PeerLink::accept_any(stream, &me, peer_of).await,
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            match linked {
                 Ok(link) => {
                     if let Some(route) = route {
                         let _ = route.links.send(link).await;

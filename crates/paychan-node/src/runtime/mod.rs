@@ -11,8 +11,8 @@ use paychan_interface::{client::CoSignedState, state::ChannelState};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 pub use links::{
-    accept_forever, accept_forever_for, dial_forever, listen, LinkRoutes, LISTEN_BACKLOG,
-    MAX_PENDING_HANDSHAKES,
+    accept_forever, accept_forever_for, accept_forever_over, dial_forever, listen, Carrier,
+    LinkRoutes, LISTEN_BACKLOG, MAX_PENDING_HANDSHAKES,
 };
 
 use crate::{

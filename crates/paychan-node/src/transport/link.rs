@@ -3,9 +3,9 @@
 use std::{sync::Arc, time::Duration};
 
 use ed25519_dalek::SigningKey;
-use tokio::net::{
-    tcp::{OwnedReadHalf, OwnedWriteHalf},
-    TcpStream, ToSocketAddrs,
+use tokio::{
+    io::{AsyncRead, AsyncWrite},
+    net::{TcpStream, ToSocketAddrs},
 };
 
 use super::{
@@ -50,9 +50,33 @@ pub struct PeerLink {
     writer: LinkWriter,
 }
 
+/// A link's byte stream, either direction: a TCP socket's half, or a WebSocket's (see
+/// `transport::websocket`), which carries the very same bytes.
+type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
+type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// A stream a link can run over, and how it splits into its two halves.
+pub trait LinkStream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    fn into_halves(self) -> (ReadHalf, WriteHalf);
+}
+
+impl LinkStream for TcpStream {
+    fn into_halves(self) -> (ReadHalf, WriteHalf) {
+        let (read, write) = self.into_split();
+        (Box::new(read), Box::new(write))
+    }
+}
+
+impl LinkStream for tokio::io::DuplexStream {
+    fn into_halves(self) -> (ReadHalf, WriteHalf) {
+        let (read, write) = tokio::io::split(self);
+        (Box::new(read), Box::new(write))
+    }
+}
+
 /// The receiving half. Each direction keeps its own Noise nonce.
 pub struct LinkReader {
-    stream: OwnedReadHalf,
+    stream: ReadHalf,
     noise: Arc<snow::StatelessTransportState>,
     nonce: u64,
     channel: [u8; 32],
@@ -61,7 +85,7 @@ pub struct LinkReader {
 
 /// The sending half.
 pub struct LinkWriter {
-    stream: OwnedWriteHalf,
+    stream: WriteHalf,
     noise: Arc<snow::StatelessTransportState>,
     nonce: u64,
     channel: [u8; 32],
@@ -70,16 +94,16 @@ pub struct LinkWriter {
 impl std::fmt::Debug for LinkReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LinkReader")
-            .field("peer", &self.stream.peer_addr().ok())
-            .finish()
+            .field("nonce", &self.nonce)
+            .finish_non_exhaustive()
     }
 }
 
 impl std::fmt::Debug for LinkWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LinkWriter")
-            .field("peer", &self.stream.peer_addr().ok())
-            .finish()
+            .field("nonce", &self.nonce)
+            .finish_non_exhaustive()
     }
 }
 
@@ -92,6 +116,18 @@ impl PeerLink {
         channel: [u8; 32],
     ) -> Result<Self, TransportError> {
         let stream = TcpStream::connect(address).await?;
+        stream.set_nodelay(true)?;
+        Self::dial_over(stream, me, peer, channel).await
+    }
+
+    /// Authenticates both sides for `channel` over an open stream this side dialed (a
+    /// WebSocket's, say).
+    pub async fn dial_over(
+        stream: impl LinkStream,
+        me: &SigningKey,
+        peer: &[u8; 32],
+        channel: [u8; 32],
+    ) -> Result<Self, TransportError> {
         let role: Role<'_, NoLookup> = Role::Dialer { peer, channel };
         Self::establish(stream, role, me).await
     }
@@ -103,6 +139,7 @@ impl PeerLink {
         peer: &[u8; 32],
         channel: [u8; 32],
     ) -> Result<Self, TransportError> {
+        stream.set_nodelay(true)?;
         let expected = |named: &[u8; 32]| (*named == channel).then_some(*peer);
         Self::accept_any(stream, me, expected).await
     }
@@ -111,20 +148,19 @@ impl PeerLink {
     /// key `peer_of` gives for it (None: not a channel served here, [`TransportError::WrongChannel`]).
     /// One listener thus serves every channel of a node.
     pub async fn accept_any(
-        stream: TcpStream,
+        stream: impl LinkStream,
         me: &SigningKey,
         peer_of: impl FnOnce(&[u8; 32]) -> Option<[u8; 32]>,
     ) -> Result<Self, TransportError> {
         Self::establish(stream, Role::Acceptor(peer_of), me).await
     }
 
-    async fn establish<F: FnOnce(&[u8; 32]) -> Option<[u8; 32]>>(
-        mut stream: TcpStream,
+    async fn establish<S: LinkStream, F: FnOnce(&[u8; 32]) -> Option<[u8; 32]>>(
+        mut stream: S,
         role: Role<'_, F>,
         me: &SigningKey,
     ) -> Result<Self, TransportError> {
         let initiator = matches!(role, Role::Dialer { .. });
-        stream.set_nodelay(true)?;
         let handshake = async {
             let builder = snow::Builder::new(
                 NOISE_PATTERN
@@ -182,7 +218,7 @@ impl PeerLink {
             .await
             .map_err(|_| TransportError::HandshakeTimeout(HANDSHAKE_TIMEOUT))??;
         let noise = Arc::new(noise);
-        let (read, write) = stream.into_split();
+        let (read, write) = stream.into_halves();
         Ok(Self {
             reader: LinkReader {
                 stream: read,

@@ -1,4 +1,4 @@
-//! The link between the two parties: TCP, a Noise XX handshake (X25519, ChaCha20-Poly1305,
+//! The link between the two parties: TCP (or a WebSocket carrying the same bytes, for browsers), a Noise XX handshake (X25519, ChaCha20-Poly1305,
 //! BLAKE2s) so nobody can read or inject messages, and then each side signs the handshake hash
 //! with its Ed25519 channel key, proving it holds that key for this very session (a recorded
 //! session cannot be replayed: the other side's ephemeral key differs). Messages are versioned
@@ -10,6 +10,7 @@ mod error;
 mod frame;
 mod handshake;
 mod link;
+pub mod websocket;
 
 #[cfg(test)]
 mod tests;
@@ -18,6 +19,6 @@ pub use envelope::{Envelope, PROTOCOL_VERSION};
 pub use error::TransportError;
 pub use frame::MAX_MESSAGE_LEN;
 pub use link::{
-    LinkReader, LinkWriter, PeerLink, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT, KEEPALIVE_INTERVAL,
-    WRITE_TIMEOUT,
+    LinkReader, LinkStream, LinkWriter, PeerLink, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT,
+    KEEPALIVE_INTERVAL, WRITE_TIMEOUT,
 };

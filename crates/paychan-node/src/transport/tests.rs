@@ -366,3 +366,127 @@ fn a_peer_that_stops_reading_is_reported_stalled() {
         );
     });
 }
+
+/// The same links over a WebSocket (what a browser dials): a connected pair (A dialed, B
+/// accepted after the upgrade).
+mod over_websocket {
+    use super::*;
+
+    async fn listener() -> (TcpListener, String) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("ws://{}/", listener.local_addr().expect("address"));
+        (listener, url)
+    }
+
+    async fn accept_one(
+        listener: &TcpListener,
+        me: &SigningKey,
+        peer: [u8; 32],
+    ) -> Result<PeerLink, TransportError> {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let stream = websocket::accept(stream).await?;
+        PeerLink::accept_any(stream, me, |c| (*c == CHANNEL).then_some(peer)).await
+    }
+
+    #[test]
+    fn messages_flow_both_ways_including_a_full_round() {
+        runtime().block_on(async {
+            let (a, b) = keys();
+            let (listener, url) = listener().await;
+            let b_pub = b.verifying_key().to_bytes();
+            let dial = async {
+                let stream = websocket::connect(&url).await?;
+                PeerLink::dial_over(stream, &a, &b_pub, CHANNEL).await
+            };
+            let accept = accept_one(&listener, &b, a.verifying_key().to_bytes());
+            let (dialed, accepted) = tokio::join!(dial, accept);
+            let (mut a_link, mut b_link) = (dialed.expect("A"), accepted.expect("B"));
+            a_link.send(big_proposal()).await.expect("send");
+            assert_eq!(b_link.recv().await.expect("recv"), big_proposal());
+            b_link.send(small_accept()).await.expect("send");
+            assert_eq!(a_link.recv().await.expect("recv"), small_accept());
+        });
+    }
+
+    #[test]
+    fn a_peer_with_another_key_is_refused() {
+        runtime().block_on(async {
+            let (a, b) = keys();
+            let impostor = SigningKey::from_bytes(&[3; 32]);
+            let (listener, url) = listener().await;
+            let b_pub = b.verifying_key().to_bytes();
+            let dial = async {
+                let stream = websocket::connect(&url).await?;
+                PeerLink::dial_over(stream, &impostor, &b_pub, CHANNEL).await
+            };
+            let accept = accept_one(&listener, &b, a.verifying_key().to_bytes());
+            let (_, accepted) = tokio::join!(dial, accept);
+            assert!(
+                matches!(accepted, Err(TransportError::WrongPeer)),
+                "{accepted:?}"
+            );
+        });
+    }
+
+    #[test]
+    fn garbage_text_or_a_plain_socket_are_refused() {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::Message;
+        runtime().block_on(async {
+            let (a, b) = keys();
+            let a_pub = a.verifying_key().to_bytes();
+            let (listener, url) = listener().await;
+            // Random bytes after the upgrade, then text: neither is a handshake
+            for message in [Message::Binary(vec![0, 40, 0xAB, 0xCD].into()), Message::text("hello")] {
+                let hostile = async {
+                    let stream = TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/'))
+                        .await
+                        .expect("connect");
+                    let (mut socket, _) = tokio_tungstenite::client_async(url.as_str(), stream)
+                        .await
+                        .expect("upgrade");
+                    let _ = socket.send(message).await;
+                    let _ = socket.close(None).await;
+                };
+                let (_, accepted) = tokio::join!(hostile, accept_one(&listener, &b, a_pub));
+                assert!(accepted.is_err(), "{accepted:?}");
+            }
+            // A client that never upgrades (the link's TCP bytes straight away)
+            let plain = async {
+                let b_pub = b.verifying_key().to_bytes();
+                let address = url.trim_start_matches("ws://").trim_end_matches('/').to_string();
+                PeerLink::connect(address, &a, &b_pub, CHANNEL).await
+            };
+            let (_, accepted) = tokio::join!(plain, accept_one(&listener, &b, a_pub));
+            assert!(
+                matches!(&accepted, Err(TransportError::Malformed(why)) if why.contains("WebSocket")),
+                "{accepted:?}"
+            );
+        });
+    }
+
+    #[test]
+    fn a_websocket_message_beyond_the_limit_ends_the_link() {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::Message;
+        runtime().block_on(async {
+            let (a, b) = keys();
+            let a_pub = a.verifying_key().to_bytes();
+            let (listener, url) = listener().await;
+            let hostile = async {
+                let stream =
+                    TcpStream::connect(url.trim_start_matches("ws://").trim_end_matches('/'))
+                        .await
+                        .expect("connect");
+                let (mut socket, _) = tokio_tungstenite::client_async(url.as_str(), stream)
+                    .await
+                    .expect("upgrade");
+                let _ = socket
+                    .send(Message::Binary(vec![0u8; 200_000].into()))
+                    .await;
+            };
+            let (_, accepted) = tokio::join!(hostile, accept_one(&listener, &b, a_pub));
+            assert!(accepted.is_err(), "{accepted:?}");
+        });
+    }
+}
