@@ -15,5 +15,5 @@ if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
     echo "lint: installing the wasm32-unknown-unknown target (once)"
     rustup target add wasm32-unknown-unknown
 fi
-echo "lint: paychan-engine builds for wasm32-unknown-unknown"
-cargo build --locked --quiet -p paychan-engine --target wasm32-unknown-unknown
+echo "lint: paychan-engine and paychan-link build for wasm32-unknown-unknown"
+cargo build --locked --quiet -p paychan-engine -p paychan-link --target wasm32-unknown-unknown

@@ -1,27 +1,15 @@
-//! Frames on the wire: each Noise message is `u16 BE length ‖ ciphertext`; one application
-//! message is a 4-byte BE length followed by its bytes, split over as many Noise messages as
-//! it needs; length 0 with nothing after it is a keepalive. Lengths are checked before
-//! anything is allocated.
+//! Noise messages on a tokio stream: `u16 BE length ‖ ciphertext` (see `paychan_link::frame`).
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::TransportError;
 
-/// Largest application message accepted (a round carries at most 4,096 operations).
-pub const MAX_MESSAGE_LEN: usize = 1 << 20;
-/// Noise's own limit on one message, tag included.
-pub const NOISE_MAX: usize = 65_535;
-pub const TAG_LEN: usize = 16;
-
-/// Writes one Noise message.
-pub async fn write_noise<W: AsyncWrite + Unpin>(
+/// Writes wire bytes (framed already by `paychan_link`).
+pub async fn write_wire<W: AsyncWrite + Unpin>(
     writer: &mut W,
-    ciphertext: &[u8],
+    wire: &[u8],
 ) -> Result<(), TransportError> {
-    let len = u16::try_from(ciphertext.len())
-        .map_err(|_| TransportError::FrameTooLarge(ciphertext.len()))?;
-    writer.write_all(&len.to_be_bytes()).await?;
-    writer.write_all(ciphertext).await?;
+    writer.write_all(wire).await?;
     Ok(())
 }
 

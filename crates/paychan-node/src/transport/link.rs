@@ -1,6 +1,6 @@
 //! An established, authenticated link to the other channel party.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use tokio::{
@@ -8,10 +8,10 @@ use tokio::{
     net::{TcpStream, ToSocketAddrs},
 };
 
+use paychan_link::{Acceptor, Decoder, Dialer, Encoder};
+
 use super::{
-    envelope::{Envelope, PROTOCOL_VERSION},
-    frame::{read_noise, write_noise, MAX_MESSAGE_LEN, NOISE_MAX, TAG_LEN},
-    handshake::{proof, proof_channel, verify_proof, NOISE_PATTERN},
+    frame::{read_noise, write_wire},
     TransportError,
 };
 
@@ -40,7 +40,6 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A peer silent this long (three keepalives missed) is gone, even if TCP has not noticed: a
 /// half-open connection would otherwise stall the channel until the next write failed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-const CHUNK: usize = NOISE_MAX - TAG_LEN;
 
 /// Both directions of an authenticated link; [`PeerLink::split`] separates them so one task can
 /// read while another writes.
@@ -77,33 +76,25 @@ impl LinkStream for tokio::io::DuplexStream {
 /// The receiving half. Each direction keeps its own Noise nonce.
 pub struct LinkReader {
     stream: ReadHalf,
-    noise: Arc<snow::StatelessTransportState>,
-    nonce: u64,
-    channel: [u8; 32],
+    decoder: Decoder,
     idle_timeout: Duration,
 }
 
 /// The sending half.
 pub struct LinkWriter {
     stream: WriteHalf,
-    noise: Arc<snow::StatelessTransportState>,
-    nonce: u64,
-    channel: [u8; 32],
+    encoder: Encoder,
 }
 
 impl std::fmt::Debug for LinkReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkReader")
-            .field("nonce", &self.nonce)
-            .finish_non_exhaustive()
+        f.debug_struct("LinkReader").finish_non_exhaustive()
     }
 }
 
 impl std::fmt::Debug for LinkWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkWriter")
-            .field("nonce", &self.nonce)
-            .finish_non_exhaustive()
+        f.debug_struct("LinkWriter").finish_non_exhaustive()
     }
 }
 
@@ -160,78 +151,44 @@ impl PeerLink {
         role: Role<'_, F>,
         me: &SigningKey,
     ) -> Result<Self, TransportError> {
-        let initiator = matches!(role, Role::Dialer { .. });
+        // The steps are `paychan_link`'s (see its session module); here they meet the stream.
         let handshake = async {
-            let builder = snow::Builder::new(
-                NOISE_PATTERN
-                    .parse()
-                    .map_err(|e: snow::Error| TransportError::Noise(e.to_string()))?,
-            );
-            let mut state = if initiator {
-                builder.build_initiator()?
-            } else {
-                builder.build_responder()?
-            };
-            let mut buffer = vec![0u8; NOISE_MAX];
-            // NN: -> e ; <- e, ee
-            if initiator {
-                let n = state.write_message(&[], &mut buffer)?;
-                write_noise(&mut stream, &buffer[..n]).await?;
-                let reply = read_noise(&mut stream).await?;
-                state.read_message(&reply, &mut buffer)?;
-            } else {
-                let hello = read_noise(&mut stream).await?;
-                state.read_message(&hello, &mut buffer)?;
-                let n = state.write_message(&[], &mut buffer)?;
-                write_noise(&mut stream, &buffer[..n]).await?;
-            }
-            let hash = state.get_handshake_hash().to_vec();
-            let noise = state.into_stateless_transport_mode()?;
-            // Key proofs, encrypted (nonce 0 each way): each side signs this session's hash
-            // for its role and the channel; the dialer goes first (see `handshake`).
-            let channel = match role {
+            match role {
                 Role::Dialer { peer, channel } => {
-                    let mine = proof(me, &hash, true, &channel);
-                    let n = noise.write_message(0, &mine, &mut buffer)?;
-                    write_noise(&mut stream, &buffer[..n]).await?;
-                    let theirs = read_noise(&mut stream).await?;
-                    let n = noise.read_message(0, &theirs, &mut buffer)?;
-                    verify_proof(&buffer[..n], peer, &hash, false, &channel)?;
-                    channel
+                    let (dialer, hello) = Dialer::start(me, *peer, channel)?;
+                    write_wire(&mut stream, &hello).await?;
+                    let reply = read_noise(&mut stream).await?;
+                    let (awaiting, mine) = dialer.on_reply(&reply)?;
+                    write_wire(&mut stream, &mine).await?;
+                    awaiting.on_proof(&read_noise(&mut stream).await?)
                 }
                 Role::Acceptor(peer_of) => {
+                    let hello = read_noise(&mut stream).await?;
+                    let (awaiting, reply) = Acceptor::on_hello(&hello)?;
+                    write_wire(&mut stream, &reply).await?;
                     // The dialer's proof first: it names the channel, hence the key to expect.
-                    let theirs = read_noise(&mut stream).await?;
-                    let n = noise.read_message(0, &theirs, &mut buffer)?;
-                    let channel = proof_channel(&buffer[..n])?;
-                    let peer = peer_of(&channel).ok_or(TransportError::WrongChannel)?;
-                    verify_proof(&buffer[..n], &peer, &hash, true, &channel)?;
-                    let mine = proof(me, &hash, false, &channel);
-                    let n = noise.write_message(0, &mine, &mut buffer)?;
-                    write_noise(&mut stream, &buffer[..n]).await?;
-                    channel
+                    let named = awaiting.on_proof(&read_noise(&mut stream).await?)?;
+                    let peer = peer_of(&named.channel()).ok_or(TransportError::WrongChannel)?;
+                    let (session, mine) = named.accept(me, &peer)?;
+                    write_wire(&mut stream, &mine).await?;
+                    Ok(session)
                 }
-            };
-            Ok::<_, TransportError>((noise, channel))
+            }
         };
-        let (noise, channel) = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+        let session = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
             .await
             .map_err(|_| TransportError::HandshakeTimeout(HANDSHAKE_TIMEOUT))??;
-        let noise = Arc::new(noise);
+        let (encoder, decoder) = session.split();
         let (read, write) = stream.into_halves();
         Ok(Self {
             reader: LinkReader {
                 stream: read,
-                noise: Arc::clone(&noise),
-                nonce: 1,
-                channel,
+                decoder,
                 idle_timeout: IDLE_TIMEOUT,
             },
             writer: LinkWriter {
                 stream: write,
-                noise,
-                nonce: 1,
-                channel,
+                encoder,
             },
         })
     }
@@ -265,47 +222,26 @@ impl PeerLink {
 }
 
 impl LinkWriter {
-    /// Encrypts and sends plaintext, chunked into Noise messages.
+    /// Encrypts and sends plaintext, chunked into Noise messages (tests send malformed ones).
+    #[cfg(test)]
     async fn send_plaintext(&mut self, plaintext: &[u8]) -> Result<(), TransportError> {
-        let mut buffer = vec![0u8; NOISE_MAX];
-        for chunk in plaintext.chunks(CHUNK) {
-            let n = self.noise.write_message(self.nonce, chunk, &mut buffer)?;
-            self.nonce = self.nonce.checked_add(1).ok_or(TransportError::Closed)?;
-            write_noise(&mut self.stream, &buffer[..n]).await?;
-        }
-        Ok(())
+        let wire = self.encoder.seal(plaintext)?;
+        write_wire(&mut self.stream, &wire).await
     }
 
     /// A message of length zero: it carries nothing and tells the peer this side is alive.
     pub async fn keepalive(&mut self) -> Result<(), TransportError> {
-        self.send_plaintext(&0u32.to_be_bytes()).await
+        let wire = self.encoder.keepalive()?;
+        write_wire(&mut self.stream, &wire).await
     }
 
     pub async fn send(&mut self, message: PeerMessage) -> Result<(), TransportError> {
-        let envelope = Envelope {
-            version: PROTOCOL_VERSION,
-            channel: self.channel,
-            message,
-        }
-        .encode();
-        if envelope.len() > MAX_MESSAGE_LEN {
-            return Err(TransportError::FrameTooLarge(envelope.len()));
-        }
-        let len = u32::try_from(envelope.len())
-            .map_err(|_| TransportError::FrameTooLarge(envelope.len()))?;
-        let mut plaintext = len.to_be_bytes().to_vec();
-        plaintext.extend_from_slice(&envelope);
-        self.send_plaintext(&plaintext).await
+        let wire = self.encoder.encode(message)?;
+        write_wire(&mut self.stream, &wire).await
     }
 }
 
 impl LinkReader {
-    fn decrypt(&mut self, ciphertext: &[u8], buffer: &mut [u8]) -> Result<usize, TransportError> {
-        let n = self.noise.read_message(self.nonce, ciphertext, buffer)?;
-        self.nonce = self.nonce.checked_add(1).ok_or(TransportError::Closed)?;
-        Ok(n)
-    }
-
     /// Reads one Noise message, giving up on a peer silent for the idle timeout.
     async fn read_within_idle(&mut self) -> Result<Vec<u8>, TransportError> {
         tokio::time::timeout(self.idle_timeout, read_noise(&mut self.stream))
@@ -317,37 +253,11 @@ impl LinkReader {
     /// peer silent for the idle timeout, is an error: the caller drops the link (and
     /// reconnects), the channel state is untouched.
     pub async fn recv(&mut self) -> Result<PeerMessage, TransportError> {
-        let mut buffer = vec![0u8; NOISE_MAX];
-        let (total, first_len) = loop {
-            let first = self.read_within_idle().await?;
-            let n = self.decrypt(&first, &mut buffer)?;
-            let (len, rest) = buffer[..n]
-                .split_first_chunk::<4>()
-                .ok_or_else(|| TransportError::Malformed("short header".into()))?;
-            let total = u32::from_be_bytes(*len) as usize;
-            match total {
-                0 if rest.is_empty() => continue, // a keepalive
-                0 => return Err(TransportError::Malformed("a keepalive with a body".into())),
-                _ => break (total, n),
+        loop {
+            let frame = self.read_within_idle().await?;
+            if let Some(message) = self.decoder.decrypt_frame(&frame)? {
+                return Ok(message);
             }
-        };
-        if total > MAX_MESSAGE_LEN {
-            return Err(TransportError::FrameTooLarge(total));
         }
-        let mut plaintext = Vec::with_capacity(total);
-        plaintext.extend_from_slice(&buffer[4..first_len]);
-        while plaintext.len() < total {
-            let next = self.read_within_idle().await?;
-            let n = self.decrypt(&next, &mut buffer)?;
-            plaintext.extend_from_slice(&buffer[..n]);
-        }
-        if plaintext.len() != total {
-            return Err(TransportError::Malformed("length mismatch".into()));
-        }
-        let envelope = Envelope::decode(&plaintext)?;
-        if envelope.channel != self.channel {
-            return Err(TransportError::WrongChannel);
-        }
-        Ok(envelope.message)
     }
 }

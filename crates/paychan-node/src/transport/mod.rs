@@ -3,22 +3,18 @@
 //! with its Ed25519 channel key, proving it holds that key for this very session (a recorded
 //! session cannot be replayed: the other side's ephemeral key differs). Messages are versioned
 //! borsh envelopes in bounded frames; anything malformed or oversized closes the link with a
-//! reason and touches no channel state.
+//! reason and touches no channel state. The bytes themselves are `paychan-link`'s (no I/O,
+//! also built for WebAssembly); this module moves them over tokio streams.
 
-mod envelope;
-mod error;
 mod frame;
-mod handshake;
 mod link;
 pub mod websocket;
 
 #[cfg(test)]
 mod tests;
 
-pub use envelope::{Envelope, PROTOCOL_VERSION};
-pub use error::TransportError;
-pub use frame::MAX_MESSAGE_LEN;
 pub use link::{
     LinkReader, LinkStream, LinkWriter, PeerLink, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT,
     KEEPALIVE_INTERVAL, WRITE_TIMEOUT,
 };
+pub use paychan_link::{Envelope, TransportError, MAX_MESSAGE_LEN, PROTOCOL_VERSION};

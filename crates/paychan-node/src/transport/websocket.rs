@@ -14,7 +14,9 @@ use tokio_tungstenite::{
     WebSocketStream,
 };
 
-use super::{frame::NOISE_MAX, TransportError};
+use paychan_link::NOISE_MAX;
+
+use super::TransportError;
 
 /// Bytes buffered between the WebSocket and the link, each way: a few Noise frames.
 const PIPE_BYTES: usize = 4 * (NOISE_MAX + 2);

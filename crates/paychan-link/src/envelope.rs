@@ -2,8 +2,8 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
-use super::TransportError;
-use crate::engine::PeerMessage;
+use crate::TransportError;
+use paychan_engine::engine::PeerMessage;
 
 pub const PROTOCOL_VERSION: u8 = 1;
 

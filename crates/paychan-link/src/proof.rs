@@ -8,7 +8,7 @@
 
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
-use super::TransportError;
+use crate::TransportError;
 
 pub const NOISE_PATTERN: &str = "Noise_NN_25519_ChaChaPoly_BLAKE2s";
 const PROOF_DOMAIN: &[u8] = b"paychan/link/v2";
