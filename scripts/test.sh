@@ -18,6 +18,7 @@ cargo test --workspace --locked 2>&1 | tee -a "$LOG"
 
 echo "== TypeScript: the IDL and generated client are current; the client's lifecycle suite, @solana/web3.js 1.x"
 echo "   and @solana/kit against the embedded ledger (npm ci from the committed lockfile); the package as shipped"
+"$ROOT/scripts/build-wasm.sh"   # the engine and link in WebAssembly, for ChannelSession
 (cd "$ROOT/ts" && npm ci --no-audit --no-fund --loglevel=error && node scripts/generate.mjs --check && npm run --silent build)
 LEDGER_OUT=$(mktemp)
 "$ROOT/target/debug/paychan" ledger --bind 127.0.0.1:0 >"$LEDGER_OUT" 2>/dev/null &
@@ -34,6 +35,24 @@ for suite in lifecycle.js kit-compat.js web3-compat.mjs package.js; do
     node "$ROOT/ts/dist/test/$suite" "$URL" 2>&1 | tee -a "$LOG"
 done
 node "$ROOT/ts/dist/examples/quickstart.js" "$URL"   # the README's TypeScript quick start
+# A Node.js agent pays a real `paychan node` over a WebSocket (the engine in WebAssembly).
+NODE_HOME=$(mktemp -d)
+NODE_OUT="$NODE_HOME/node.out"
+service() { HOME="$NODE_HOME" "$ROOT/target/debug/paychan" -u "$URL" "$@"; }
+SERVICE=$(service keygen)
+service airdrop 10 >/dev/null
+service node --listen-ws 127.0.0.1:0 --api 127.0.0.1:0 --discover-ms 100 --interval-ms 100 >"$NODE_OUT" 2>/dev/null &
+NODE_PID=$!
+trap 'rm -f "$LOG" "$LEDGER_OUT"; kill "$LEDGER_PID" "$NODE_PID" 2>/dev/null || true; rm -rf "$NODE_HOME"' EXIT
+WS=""
+for _ in $(seq 100); do
+    WS=$(sed -n 's/^listening for WebSocket peers on //p' "$NODE_OUT")
+    [ -n "$WS" ] && break
+    sleep 0.1
+done
+[ -n "$WS" ] || { echo "the paychan node did not start"; exit 1; }
+node "$ROOT/ts/dist/test/node-payer.js" "$URL" "$WS" "$SERVICE" 2>&1 | tee -a "$LOG"
+kill "$NODE_PID"
 kill "$LEDGER_PID"
 
 echo "== PostgreSQL: the store's conformance suite, group commit and leases; a standby node taking over the"

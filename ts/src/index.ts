@@ -10,6 +10,8 @@
 // - errors: the paychan error behind a failed transaction.
 // - token: token channels' addresses (channel, vault, associated token accounts) and the token
 //   accounts a channel's instructions take, read from its account.
+// - session: paying through a channel from a page or an agent, the engine in WebAssembly over
+//   a WebSocket to a `paychan node --listen-ws`.
 // - watch: guarding a channel from the page or agent that pays (dispute a stale close,
 //   finalize after the window) and previewing its payouts.
 export * from "./generated/index.js";
@@ -18,3 +20,4 @@ export * from "./ed25519.js";
 export * from "./errors.js";
 export * from "./token.js";
 export * from "./watch.js";
+export * from "./session.js";

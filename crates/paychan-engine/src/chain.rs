@@ -20,6 +20,23 @@ pub struct ChainView {
     pub now: i64,
 }
 
+impl ChainView {
+    /// The engine's view of the channel account `account` at unix time `now`.
+    pub fn of(account: &paychan_interface::channel::Channel, now: i64) -> Self {
+        use paychan_interface::channel::ChannelStatus;
+        let closing = (account.status == ChannelStatus::Closing).then_some(RegisteredClose {
+            seq: account.registered.seq,
+            deadline: account.deadline,
+        });
+        Self {
+            deposited_a: account.deposited_a,
+            deposited_b: account.deposited_b,
+            closing,
+            now,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RegisteredClose {
     pub seq: u64,

@@ -7,7 +7,7 @@ use paychan_interface::{
 };
 
 use super::{Ledger, LedgerError};
-use crate::engine::{ChainView, RegisteredClose};
+use crate::engine::ChainView;
 
 /// Reads the channel and the clock into a [`ChainView`]; None when no channel account shows
 /// (which alone proves nothing: see [`GoneEvidence`]).
@@ -24,16 +24,7 @@ pub async fn chain_view<L: Ledger>(
 
 /// The engine's view of `account` at unix time `now`.
 pub fn view_of(account: &Channel, now: i64) -> ChainView {
-    let closing = (account.status == ChannelStatus::Closing).then_some(RegisteredClose {
-        seq: account.registered.seq,
-        deadline: account.deadline,
-    });
-    ChainView {
-        deposited_a: account.deposited_a,
-        deposited_b: account.deposited_b,
-        closing,
-        now,
-    }
+    ChainView::of(account, now)
 }
 
 /// Reads in a row that must find no channel account before a guard stops.
