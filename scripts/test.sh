@@ -52,6 +52,9 @@ for _ in $(seq 100); do
 done
 [ -n "$WS" ] || { echo "the paychan node did not start"; exit 1; }
 node "$ROOT/ts/dist/test/node-payer.js" "$URL" "$WS" "$SERVICE" 2>&1 | tee -a "$LOG"
+# The browser demo in headless Chromium (Debian's package, installed once by setup-browser.sh).
+CHROMIUM=$("$ROOT/scripts/setup-browser.sh")
+node "$ROOT/ts/dist/test/browser.js" "$URL" "$WS" "$SERVICE" "$CHROMIUM" "$ROOT/target/browser-demo.png" 2>&1 | tee -a "$LOG"
 kill "$NODE_PID"
 kill "$LEDGER_PID"
 

@@ -21,3 +21,4 @@ export * from "./errors.js";
 export * from "./token.js";
 export * from "./watch.js";
 export * from "./session.js";
+export * from "./session-store-idb.js";

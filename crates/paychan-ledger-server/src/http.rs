@@ -1,5 +1,7 @@
 //! Just enough HTTP/1.1 for JSON-RPC on loopback: POST bodies with a Content-Length, keep-alive
-//! responses. Bounded, so a stray client cannot make the ledger buffer without limit.
+//! responses, and CORS (a dApp's page on another origin calls the ledger as it calls a
+//! validator's RPC, which allows any origin). Bounded, so a stray client cannot make the
+//! ledger buffer without limit.
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
@@ -17,10 +19,19 @@ pub enum HttpError {
     Io(#[from] std::io::Error),
 }
 
-/// Reads one request and returns its body; `Closed` when the client hung up between requests.
+/// What a client asked.
+pub enum Request {
+    /// A JSON-RPC body.
+    Rpc(Vec<u8>),
+    /// A browser's CORS preflight (`OPTIONS`): answered with what is allowed, no body.
+    Preflight,
+}
+
+/// Reads one request; `Closed` when the client hung up between requests.
 pub async fn read_request<R: tokio::io::AsyncRead + Unpin>(
     reader: &mut BufReader<R>,
-) -> Result<Vec<u8>, HttpError> {
+) -> Result<Request, HttpError> {
+    let mut preflight = false;
     let mut header_bytes = 0;
     let mut content_length = None;
     let mut first = true;
@@ -42,7 +53,8 @@ pub async fn read_request<R: tokio::io::AsyncRead + Unpin>(
             String::from_utf8(bytes).map_err(|_| HttpError::Malformed("headers are not text"))?;
         if first {
             first = false;
-            if !line.starts_with("POST ") {
+            preflight = line.starts_with("OPTIONS ");
+            if !line.starts_with("POST ") && !preflight {
                 return Err(HttpError::Malformed("only POST is served"));
             }
             continue;
@@ -62,13 +74,16 @@ pub async fn read_request<R: tokio::io::AsyncRead + Unpin>(
             }
         }
     }
+    if preflight {
+        return Ok(Request::Preflight);
+    }
     let length = content_length.ok_or(HttpError::Malformed("no Content-Length"))?;
     if length > MAX_BODY {
         return Err(HttpError::Malformed("body too large"));
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).await?;
-    Ok(body)
+    Ok(Request::Rpc(body))
 }
 
 pub async fn write_response<W: AsyncWrite + Unpin>(
@@ -77,10 +92,20 @@ pub async fn write_response<W: AsyncWrite + Unpin>(
     body: &[u8],
 ) -> std::io::Result<()> {
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: *\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     writer.write_all(head.as_bytes()).await?;
     writer.write_all(body).await?;
+    writer.flush().await
+}
+
+/// The answer to a CORS preflight: any origin may POST JSON-RPC, with any headers.
+pub async fn write_preflight<W: AsyncWrite + Unpin>(writer: &mut W) -> std::io::Result<()> {
+    writer
+        .write_all(
+            b"HTTP/1.1 204 No Content\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Allow-Methods: POST, OPTIONS\r\nAccess-Control-Allow-Headers: *\r\nAccess-Control-Max-Age: 86400\r\nContent-Length: 0\r\n\r\n",
+        )
+        .await?;
     writer.flush().await
 }

@@ -83,7 +83,13 @@ pub async fn serve(
             let mut read = BufReader::new(read);
             loop {
                 let (status, body) = match http::read_request(&mut read).await {
-                    Ok(body) => {
+                    Ok(http::Request::Preflight) => {
+                        if http::write_preflight(&mut write).await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    Ok(http::Request::Rpc(body)) => {
                         let answer = methods::handle(&mut ledger.borrow_mut(), &body);
                         // Websocket subscribers look again only if a transaction landed or the
                         // slot moved (most requests are reads).

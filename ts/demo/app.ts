@@ -1,0 +1,160 @@
+// The browser demo: a wallet made in the page opens a channel to a `paychan node` on the
+// embedded ledger, a session key pays it 1,000 times over a WebSocket (the engine in
+// WebAssembly, every step stored in IndexedDB before it is sent), then the page closes with
+// the newest co-signed state, waits out the window (the embedded ledger's clock is warped) and
+// shows both balances. Query: ?ledger=http://…&node=ws://…&wallet=NODE_WALLET[&auto=1]
+import {
+  address,
+  appendTransactionMessageInstructions,
+  createKeyPairSignerFromPrivateKeyBytes,
+  createSolanaRpc,
+  createTransactionMessage,
+  fetchEncodedAccount,
+  generateKeyPairSigner,
+  getBase64EncodedWireTransaction,
+  getSignatureFromTransaction,
+  lamports,
+  pipe,
+  setTransactionMessageFeePayerSigner,
+  setTransactionMessageLifetimeUsingBlockhash,
+  signTransactionMessageWithSigners,
+  type Instruction,
+  type Signature,
+  type TransactionSigner,
+} from "@solana/kit";
+import {
+  ChannelSession,
+  IndexedDbSessionStore,
+  checkChannel,
+  fetchChannel,
+  findChannelPda,
+  getOpenInstruction,
+  getStartCloseWithStateInstructions,
+  loadPaychanWasm,
+} from "../src/index.js";
+
+const SOL = 1_000_000_000n;
+const PAYMENTS = 1_000;
+const AMOUNT = 100_000n; // lamports per payment
+const params = new URLSearchParams(location.search);
+const ledgerUrl = params.get("ledger") ?? "http://127.0.0.1:8899";
+const nodeUrl = params.get("node") ?? "ws://127.0.0.1:7401/";
+const nodeWallet = address(params.get("wallet") ?? "11111111111111111111111111111111");
+const rpc = createSolanaRpc(ledgerUrl);
+const $ = (id: string) => document.getElementById(id)!;
+const sol = (value: bigint) => `${(Number(value) / 1e9).toFixed(4)} SOL`;
+const log = (line: string) => ($("log").textContent += `${line}\n`);
+
+async function confirmed(signature: Signature): Promise<void> {
+  for (let look = 0; look < 600; look++) {
+    const { value } = await rpc.getSignatureStatuses([signature]).send();
+    const status = value[0];
+    if (status?.err) throw new Error(`transaction ${signature} failed: ${JSON.stringify(status.err)}`);
+    if (status?.confirmationStatus) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`transaction ${signature} was not confirmed`);
+}
+
+async function send(payer: TransactionSigner, instructions: readonly Instruction[]): Promise<void> {
+  const { value: blockhash } = await rpc.getLatestBlockhash().send();
+  const message = pipe(
+    createTransactionMessage({ version: 0 }),
+    (m) => setTransactionMessageFeePayerSigner(payer, m),
+    (m) => setTransactionMessageLifetimeUsingBlockhash(blockhash, m),
+    (m) => appendTransactionMessageInstructions(instructions, m),
+  );
+  const transaction = await signTransactionMessageWithSigners(message);
+  await rpc.sendTransaction(getBase64EncodedWireTransaction(transaction), { encoding: "base64" }).send();
+  await confirmed(getSignatureFromTransaction(transaction));
+}
+
+async function run(): Promise<void> {
+  $("status").textContent = "opening";
+  await loadPaychanWasm(new URL("./paychan_bg.wasm", location.href));
+  const wallet = await generateKeyPairSigner();
+  await confirmed(await rpc.requestAirdrop(wallet.address, lamports(2n * SOL)).send());
+  const seed = crypto.getRandomValues(new Uint8Array(32));
+  const sessionKey = await createKeyPairSignerFromPrivateKeyBytes(seed);
+  const nonce = BigInt(Math.floor(Math.random() * 2 ** 48));
+  const pda = await findChannelPda({ partyA: wallet.address, partyB: nodeWallet, nonce });
+  const channel = pda[0];
+  await send(wallet, [
+    getOpenInstruction({
+      partyA: wallet, partyB: nodeWallet, channel: pda, nonce, deposit: SOL,
+      challengePeriodSecs: 86_400n, signerA: sessionKey.address, signerB: nodeWallet, bump: pda[1],
+    }),
+  ]);
+  const opened = await fetchChannel(rpc, channel);
+  log(`opened ${channel} with 1 SOL; the session key ${sessionKey.address} signs the payments`);
+
+  // The node joins the channel within a tick of its discovery; until then it refuses the link.
+  let session: ChannelSession | undefined;
+  for (let attempt = 0; !session; attempt++) {
+    try {
+      session = await ChannelSession.open({
+        url: nodeUrl, channel, openedSlot: opened.data.openedSlot, signerA: sessionKey.address,
+        signerB: nodeWallet, me: "a", sessionKeySeed: seed, store: new IndexedDbSessionStore("paychan-demo"),
+      });
+    } catch (error) {
+      if (attempt > 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const account = await fetchEncodedAccount(rpc, channel);
+  const clock = await fetchEncodedAccount(rpc, address("SysvarC1ock11111111111111111111111111111111"));
+  if (!account.exists || !clock.exists) throw new Error("no channel or clock account");
+  await session.chain(new Uint8Array(account.data), new DataView(clock.data.buffer, clock.data.byteOffset).getBigInt64(32, true));
+
+  $("status").textContent = "paying";
+  const started = performance.now();
+  const show = () => {
+    const newest = session!.newest();
+    $("mine").textContent = sol(newest.balanceA);
+    $("theirs").textContent = sol(newest.balanceB);
+  };
+  for (let paid = 0; paid < PAYMENTS; paid += 50) {
+    await session.pay(AMOUNT, 50);
+    ($("progress") as HTMLProgressElement).value = paid + 50;
+    show();
+  }
+  const ms = performance.now() - started;
+  log(`${PAYMENTS} payments in ${ms.toFixed(0)} ms (${((PAYMENTS * 1000) / ms).toFixed(0)} payments/s)`);
+  const receipt = session.newestCoSigned()!;
+  const newest = session.newest();
+  session.close();
+
+  $("status").textContent = "closing";
+  await send(wallet, getStartCloseWithStateInstructions({ registrant: wallet, channel, state: receipt }));
+  await fetch(ledgerUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "paychan_warpClock", params: [86_401] }),
+  });
+  for (let look = 0; look < 100; look++) {
+    const decision = await checkChannel({ rpc, channel, newest: receipt, submitter: wallet, send: async (ixs) => {
+      await send(wallet, ixs);
+      return "" as Signature;
+    } }).catch(() => undefined);
+    if (decision?.kind === "closed") break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const walletBalance = (await rpc.getBalance(wallet.address).send()).value;
+  log(`closed: the node was paid ${sol(newest.balanceB)}; my wallet holds ${sol(walletBalance)}`);
+  $("status").textContent = "done";
+  (window as unknown as { paychanDemo: unknown }).paychanDemo = {
+    wallet: wallet.address,
+    channel,
+    paidToNode: newest.balanceB.toString(),
+    keptByMe: newest.balanceA.toString(),
+    walletBalance: walletBalance.toString(),
+    paymentsPerSecond: Math.round((PAYMENTS * 1000) / ms),
+  };
+}
+
+$("run").addEventListener("click", () => void run().catch(fail));
+function fail(error: unknown) {
+  $("status").textContent = `failed: ${String(error)}`;
+  (window as unknown as { paychanDemo: unknown }).paychanDemo = { error: String(error) };
+}
+if (params.get("auto") === "1") void run().catch(fail);
