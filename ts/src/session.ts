@@ -87,6 +87,7 @@ export type ChannelSessionOptions = {
 export class ChannelSession {
   private queue: Promise<void> = Promise.resolve();
   private failure: unknown;
+  private keepalives: ReturnType<typeof setInterval> | undefined;
   private readonly listeners = new Set<(event: SessionEvent) => void>();
 
   private constructor(
@@ -134,9 +135,13 @@ export class ChannelSession {
       socket.onopen = () => channel.run(() => session.connect());
     });
     socket.onclose = () => {
+      clearInterval(channel.keepalives);
       session.disconnected();
       channel.emit({ type: "disconnected" });
     };
+    // The node gives up on a peer silent for 30 s. Through the queue: the keepalive's bytes
+    // must leave after every step before it (each takes the next Noise nonce).
+    channel.keepalives = setInterval(() => void channel.run(() => session.keepalive()), 10_000);
     return channel;
   }
 
@@ -227,6 +232,7 @@ export class ChannelSession {
   }
 
   close(): void {
+    clearInterval(this.keepalives);
     this.socket.close();
   }
 }

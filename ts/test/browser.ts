@@ -36,14 +36,15 @@ await run({
     // The page as a dApp would ship it: one ES module bundle, the .wasm beside it.
     const site = mkdtempSync(join(tmpdir(), "paychan-demo-"));
     await esbuild.build({
-      entryPoints: [join(root, "demo", "app.ts")],
+      entryPoints: [join(root, "demo", "app.ts"), join(root, "demo", "crash.ts")],
       bundle: true,
       format: "esm",
       platform: "browser",
-      outfile: join(site, "app.js"),
+      outdir: site,
       logLevel: "error",
     });
     copyFileSync(join(root, "demo", "index.html"), join(site, "index.html"));
+    copyFileSync(join(root, "demo", "crash.html"), join(site, "crash.html"));
     copyFileSync(join(root, "wasm", "paychan_bg.wasm"), join(site, "paychan_bg.wasm"));
     const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
     const server = createServer((request, response) => {
@@ -97,6 +98,36 @@ await run({
       const nodeGot = (await rpc.getBalance(address(nodeWallet)).send()).value - nodeBefore;
       // The node may have finalized itself (paying that fee) before the page did.
       assertEqual(nodeGot >= 100_000_000n - 10_000n && nodeGot <= 100_000_000n, true, `the node was paid (${nodeGot})`);
+      // The page killed between persisting and sending: IndexedDB's write of the 8th step
+      // hangs, the test kills the tab; a new tab rebuilds the session from IndexedDB.
+      const dying = await browser.newPage();
+      dying.on("console", (message) => console_.push(`dying page: ${message.text()}`));
+      dying.on("pageerror", (error) => console_.push(`dying page: ${String(error)}`));
+      await dying.goto(`http://127.0.0.1:${port}/crash.html?${query}&phase=die`);
+      await dying
+        .waitForFunction(() => (window as unknown as { paychanCrash?: { dying?: boolean; error?: string } }).paychanCrash, {
+          timeout: 60_000,
+        })
+        .catch((error) => {
+          throw new Error(`${String(error)}\n${console_.join("\n")}`);
+        });
+      const died = (await dying.evaluate(() => (window as unknown as { paychanCrash: { error?: string } }).paychanCrash));
+      if (died.error) throw new Error(`the dying page failed before dying: ${died.error}`);
+      await dying.close(); // killed: what it had not persisted never left
+      const resumed = await browser.newPage();
+      await resumed.goto(`http://127.0.0.1:${port}/crash.html?${query}&phase=resume`);
+      await resumed.waitForFunction(() => (window as unknown as { paychanCrash?: unknown }).paychanCrash !== undefined, {
+        timeout: 60_000,
+      });
+      const crash = (await resumed.evaluate(() => (window as unknown as { paychanCrash: unknown }).paychanCrash)) as {
+        error?: string; kept: number; before: string; balanceA: string; balanceB: string; nodeSigned: boolean;
+      };
+      if (crash.error) throw new Error(`the resumed page failed: ${crash.error}\n${console_.join("\n")}`);
+      console.log(`killed after ${crash.kept} records; resumed at ${crash.before} lamports paid, then paid 20 more`);
+      assertEqual(crash.kept > 0, true, "records before the kill were kept in IndexedDB");
+      assertEqual(BigInt(crash.balanceA) + BigInt(crash.balanceB), 1_000_000_000n, "nothing created or lost");
+      assertEqual(BigInt(crash.balanceB) - BigInt(crash.before), 20n * 100_000n, "the 20 payments after the kill");
+      assertEqual(crash.nodeSigned, true, "the node signed the newest state the resumed page holds");
     } finally {
       await browser.close();
       server.close();

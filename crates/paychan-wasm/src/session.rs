@@ -194,6 +194,16 @@ impl Session {
         })
     }
 
+    /// A keepalive for the link (call every ten seconds when nothing else was sent: the node
+    /// gives up on a peer silent for thirty). Nothing while the link is down.
+    pub fn keepalive(&mut self) -> Result<Step, JsError> {
+        let mut step = Step::default();
+        if let Link::Up { encoder, .. } = &mut self.link {
+            step.send = encoder.keepalive().map_err(js)?;
+        }
+        Ok(step)
+    }
+
     /// The WebSocket closed: payments wait for the next link (`connect`).
     pub fn disconnected(&mut self) {
         self.link = Link::Down;
