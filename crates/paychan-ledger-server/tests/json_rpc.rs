@@ -174,11 +174,28 @@ fn bad_requests_get_errors_and_the_ledger_keeps_serving() {
     assert!(raw(address, &post("{not json")).contains("-32700"));
     let unknown = raw(
         address,
+        &post(r#"{"jsonrpc":"2.0","id":1,"method":"getLeaderSchedule","params":[]}"#),
+    );
+    assert!(
+        unknown.contains("-32601") && unknown.contains("getLeaderSchedule"),
+        "{unknown}"
+    );
+    // A page on another origin: the preflight is answered, and every answer allows it.
+    let preflight = raw(
+        address,
+        b"OPTIONS / HTTP/1.1\r\nOrigin: http://127.0.0.1:5173\r\nAccess-Control-Request-Method: POST\r\n\r\n",
+    );
+    assert!(
+        preflight.starts_with("HTTP/1.1 204") && preflight.contains("Access-Control-Allow-Methods: POST"),
+        "{preflight}"
+    );
+    let block = raw(
+        address,
         &post(r#"{"jsonrpc":"2.0","id":1,"method":"getBlock","params":[1]}"#),
     );
     assert!(
-        unknown.contains("-32601") && unknown.contains("getBlock"),
-        "{unknown}"
+        block.contains("Access-Control-Allow-Origin: *") && block.contains("\"parentSlot\":0"),
+        "{block}"
     );
     let bad = raw(
         address,
