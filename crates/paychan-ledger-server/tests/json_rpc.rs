@@ -186,7 +186,8 @@ fn bad_requests_get_errors_and_the_ledger_keeps_serving() {
         b"OPTIONS / HTTP/1.1\r\nOrigin: http://127.0.0.1:5173\r\nAccess-Control-Request-Method: POST\r\n\r\n",
     );
     assert!(
-        preflight.starts_with("HTTP/1.1 204") && preflight.contains("Access-Control-Allow-Methods: POST"),
+        preflight.starts_with("HTTP/1.1 204")
+            && preflight.contains("Access-Control-Allow-Methods: POST"),
         "{preflight}"
     );
     let block = raw(
