@@ -5,22 +5,10 @@
 // shows both balances. Query: ?ledger=http://…&node=ws://…&wallet=NODE_WALLET[&auto=1]
 import {
   address,
-  appendTransactionMessageInstructions,
   createKeyPairSignerFromPrivateKeyBytes,
   createSolanaRpc,
-  createTransactionMessage,
-  fetchEncodedAccount,
   generateKeyPairSigner,
-  getBase64EncodedWireTransaction,
-  getSignatureFromTransaction,
   lamports,
-  pipe,
-  setTransactionMessageFeePayerSigner,
-  setTransactionMessageLifetimeUsingBlockhash,
-  signTransactionMessageWithSigners,
-  type Instruction,
-  type Signature,
-  type TransactionSigner,
 } from "@solana/kit";
 import {
   ChannelSession,
@@ -32,6 +20,7 @@ import {
   getStartCloseWithStateInstructions,
   loadPaychanWasm,
 } from "../src/index.js";
+import { confirmed, send } from "./chain.js";
 
 const SOL = 1_000_000_000n;
 const PAYMENTS = 1_000;
@@ -45,41 +34,17 @@ const $ = (id: string) => document.getElementById(id)!;
 const sol = (value: bigint) => `${(Number(value) / 1e9).toFixed(4)} SOL`;
 const log = (line: string) => ($("log").textContent += `${line}\n`);
 
-async function confirmed(signature: Signature): Promise<void> {
-  for (let look = 0; look < 600; look++) {
-    const { value } = await rpc.getSignatureStatuses([signature]).send();
-    const status = value[0];
-    if (status?.err) throw new Error(`transaction ${signature} failed: ${JSON.stringify(status.err)}`);
-    if (status?.confirmationStatus) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`transaction ${signature} was not confirmed`);
-}
-
-async function send(payer: TransactionSigner, instructions: readonly Instruction[]): Promise<void> {
-  const { value: blockhash } = await rpc.getLatestBlockhash().send();
-  const message = pipe(
-    createTransactionMessage({ version: 0 }),
-    (m) => setTransactionMessageFeePayerSigner(payer, m),
-    (m) => setTransactionMessageLifetimeUsingBlockhash(blockhash, m),
-    (m) => appendTransactionMessageInstructions(instructions, m),
-  );
-  const transaction = await signTransactionMessageWithSigners(message);
-  await rpc.sendTransaction(getBase64EncodedWireTransaction(transaction), { encoding: "base64" }).send();
-  await confirmed(getSignatureFromTransaction(transaction));
-}
-
 async function run(): Promise<void> {
   $("status").textContent = "opening";
   await loadPaychanWasm(new URL("./paychan_bg.wasm", location.href));
   const wallet = await generateKeyPairSigner();
-  await confirmed(await rpc.requestAirdrop(wallet.address, lamports(2n * SOL)).send());
+  await confirmed(rpc, await rpc.requestAirdrop(wallet.address, lamports(2n * SOL)).send());
   const seed = crypto.getRandomValues(new Uint8Array(32));
   const sessionKey = await createKeyPairSignerFromPrivateKeyBytes(seed);
   const nonce = BigInt(Math.floor(Math.random() * 2 ** 48));
   const pda = await findChannelPda({ partyA: wallet.address, partyB: nodeWallet, nonce });
   const channel = pda[0];
-  await send(wallet, [
+  await send(rpc, wallet, [
     getOpenInstruction({
       partyA: wallet, partyB: nodeWallet, channel: pda, nonce, deposit: SOL,
       challengePeriodSecs: 86_400n, signerA: sessionKey.address, signerB: nodeWallet, bump: pda[1],
@@ -89,26 +54,14 @@ async function run(): Promise<void> {
   log(`opened ${channel} with 1 SOL; the session key ${sessionKey.address} signs the payments`);
 
   // The node joins the channel within a tick of its discovery; until then it refuses the link.
-  let session: ChannelSession | undefined;
-  for (let attempt = 0; !session; attempt++) {
-    try {
-      session = await ChannelSession.open({
-        url: nodeUrl, channel, openedSlot: opened.data.openedSlot, signerA: sessionKey.address,
-        signerB: nodeWallet, me: "a", sessionKeySeed: seed, store: new IndexedDbSessionStore("paychan-demo"),
-      });
-    } catch (error) {
-      if (attempt > 100) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  const account = await fetchEncodedAccount(rpc, channel);
-  const clock = await fetchEncodedAccount(rpc, address("SysvarC1ock11111111111111111111111111111111"));
-  if (!account.exists || !clock.exists) throw new Error("no channel or clock account");
-  await session.chain(new Uint8Array(account.data), new DataView(clock.data.buffer, clock.data.byteOffset).getBigInt64(32, true));
+  const session = await ChannelSession.openWhenServed({
+    rpc, url: nodeUrl, channel, openedSlot: opened.data.openedSlot, signerA: sessionKey.address,
+    signerB: nodeWallet, me: "a", sessionKeySeed: seed, store: new IndexedDbSessionStore("paychan-demo"),
+  });
 
   $("status").textContent = "paying";
   const show = (paid: number) => {
-    const newest = session!.newest();
+    const newest = session.newest();
     ($("progress") as HTMLProgressElement).value = paid;
     $("mine").textContent = sol(newest.balanceA);
     $("theirs").textContent = sol(newest.balanceB);
@@ -132,17 +85,16 @@ async function run(): Promise<void> {
   session.close();
 
   $("status").textContent = "closing";
-  await send(wallet, getStartCloseWithStateInstructions({ registrant: wallet, channel, state: receipt }));
+  await send(rpc, wallet, getStartCloseWithStateInstructions({ registrant: wallet, channel, state: receipt }));
   await fetch(ledgerUrl, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "paychan_warpClock", params: [86_401] }),
   });
   for (let look = 0; look < 100; look++) {
-    const decision = await checkChannel({ rpc, channel, newest: receipt, submitter: wallet, send: async (ixs) => {
-      await send(wallet, ixs);
-      return "" as Signature;
-    } }).catch(() => undefined);
+    const decision = await checkChannel({
+      rpc, channel, newest: receipt, submitter: wallet, send: (ixs) => send(rpc, wallet, ixs),
+    }).catch(() => undefined);
     if (decision?.kind === "closed") break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

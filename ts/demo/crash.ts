@@ -4,23 +4,11 @@
 // session from IndexedDB and pay on; the node and the page must agree.
 import {
   address,
-  appendTransactionMessageInstructions,
   createKeyPairSignerFromPrivateKeyBytes,
   createSolanaRpc,
-  createTransactionMessage,
-  fetchEncodedAccount,
   generateKeyPairSigner,
-  getBase64EncodedWireTransaction,
-  getSignatureFromTransaction,
   lamports,
-  pipe,
-  setTransactionMessageFeePayerSigner,
-  setTransactionMessageLifetimeUsingBlockhash,
-  signTransactionMessageWithSigners,
   type Address,
-  type Instruction,
-  type Signature,
-  type TransactionSigner,
 } from "@solana/kit";
 import {
   ChannelSession,
@@ -32,6 +20,7 @@ import {
   verifyStateSignature,
   type SessionStore,
 } from "../src/index.js";
+import { confirmed, send } from "./chain.js";
 
 const SOL = 1_000_000_000n;
 const AMOUNT = 100_000n;
@@ -41,30 +30,6 @@ const nodeUrl = params.get("node")!;
 const nodeWallet = address(params.get("wallet")!);
 const rpc = createSolanaRpc(ledgerUrl);
 const report = (value: unknown) => ((window as unknown as { paychanCrash: unknown }).paychanCrash = value);
-
-async function confirmed(signature: Signature): Promise<void> {
-  for (let look = 0; look < 600; look++) {
-    const status = (await rpc.getSignatureStatuses([signature]).send()).value[0];
-    if (status?.err) throw new Error(JSON.stringify(status.err));
-    if (status?.confirmationStatus) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("not confirmed");
-}
-
-async function send(payer: TransactionSigner, instructions: readonly Instruction[]): Promise<void> {
-  const { value: blockhash } = await rpc.getLatestBlockhash().send();
-  const transaction = await signTransactionMessageWithSigners(
-    pipe(
-      createTransactionMessage({ version: 0 }),
-      (m) => setTransactionMessageFeePayerSigner(payer, m),
-      (m) => setTransactionMessageLifetimeUsingBlockhash(blockhash, m),
-      (m) => appendTransactionMessageInstructions(instructions, m),
-    ),
-  );
-  await rpc.sendTransaction(getBase64EncodedWireTransaction(transaction), { encoding: "base64" }).send();
-  await confirmed(getSignatureFromTransaction(transaction));
-}
 
 /// IndexedDB whose Kth append never completes: the page is killed while it waits.
 class DyingStore implements SessionStore {
@@ -83,34 +48,22 @@ class DyingStore implements SessionStore {
 
 type Saved = { channel: Address; openedSlot: string; seed: number[]; signerA: Address };
 
-async function session(saved: Saved, store: SessionStore): Promise<ChannelSession> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const open = await ChannelSession.open({
-        url: nodeUrl, channel: saved.channel, openedSlot: BigInt(saved.openedSlot), signerA: saved.signerA,
-        signerB: nodeWallet, me: "a", sessionKeySeed: new Uint8Array(saved.seed), store,
-      });
-      const account = await fetchEncodedAccount(rpc, saved.channel);
-      const clock = await fetchEncodedAccount(rpc, address("SysvarC1ock11111111111111111111111111111111"));
-      if (!account.exists || !clock.exists) throw new Error("no channel or clock");
-      await open.chain(new Uint8Array(account.data), new DataView(clock.data.buffer, clock.data.byteOffset).getBigInt64(32, true));
-      return open;
-    } catch (error) {
-      if (attempt > 100) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+function session(saved: Saved, store: SessionStore): Promise<ChannelSession> {
+  return ChannelSession.openWhenServed({
+    rpc, url: nodeUrl, channel: saved.channel, openedSlot: BigInt(saved.openedSlot), signerA: saved.signerA,
+    signerB: nodeWallet, me: "a", sessionKeySeed: new Uint8Array(saved.seed), store,
+  });
 }
 
 async function die(): Promise<void> {
   await loadPaychanWasm(new URL("./paychan_bg.wasm", location.href));
   const wallet = await generateKeyPairSigner();
-  await confirmed(await rpc.requestAirdrop(wallet.address, lamports(2n * SOL)).send());
+  await confirmed(rpc, await rpc.requestAirdrop(wallet.address, lamports(2n * SOL)).send());
   const seed = crypto.getRandomValues(new Uint8Array(32));
   const signer = await createKeyPairSignerFromPrivateKeyBytes(seed);
   const nonce = BigInt(Math.floor(Math.random() * 2 ** 48));
   const pda = await findChannelPda({ partyA: wallet.address, partyB: nodeWallet, nonce });
-  await send(wallet, [
+  await send(rpc, wallet, [
     getOpenInstruction({
       partyA: wallet, partyB: nodeWallet, channel: pda, nonce, deposit: SOL, challengePeriodSecs: 86_400n,
       signerA: signer.address, signerB: nodeWallet, bump: pda[1],

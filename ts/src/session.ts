@@ -7,11 +7,20 @@
 // `append` resolved) before the bytes that depend on them leave — "persist before you sign"
 // holds in the page as on the node. A page reloaded mid-payment rebuilds the session from
 // what it persisted.
-import { getAddressEncoder, type Address } from "@solana/kit";
+import {
+  address,
+  fetchEncodedAccount,
+  getAddressEncoder,
+  type Address,
+  type GetAccountInfoApi,
+  type Rpc,
+} from "@solana/kit";
 import initWasm, { initSync, Session, SessionConfig, type Step } from "../wasm/paychan.js";
 import { PAYCHAN_PROGRAM_ADDRESS } from "./generated/programs/index.js";
 import type { CoSignedState } from "./ed25519.js";
 import type { StateSignature } from "./state.js";
+
+const CLOCK_SYSVAR = address("SysvarC1ock11111111111111111111111111111111");
 
 /// Where a session's records live (IndexedDB in a browser, a file in Node, memory in tests).
 export interface SessionStore {
@@ -59,9 +68,9 @@ export interface SessionSocket {
 
 export type SessionEvent =
   | { type: "connected" }
-  | { type: "paid"; seq: number; count: number; amount: number }
-  | { type: "received"; seq: number; count: number; amount: number }
-  | { type: "dropped"; count: number; amount: number }
+  | { type: "paid"; seq: number; count: number; amount: number; ids: string[] }
+  | { type: "received"; seq: number; count: number; amount: number; ids: string[] }
+  | { type: "dropped"; count: number; amount: number; ids: string[] }
   | { type: string; [key: string]: unknown };
 
 export type ChannelSessionOptions = {
@@ -95,6 +104,25 @@ export class ChannelSession {
     private readonly socket: SessionSocket,
     private readonly options: ChannelSessionOptions,
   ) {}
+
+  /// As `open`, retried until the node serves the channel (it refuses the link until it has
+  /// discovered a newly opened channel, within its discovery interval) or `deadlineMs`
+  /// passes; then the session learns the channel's deposits from the chain (`syncChain`).
+  static async openWhenServed(
+    options: ChannelSessionOptions & { rpc: Rpc<GetAccountInfoApi>; deadlineMs?: number; retryMs?: number },
+  ): Promise<ChannelSession> {
+    const deadline = Date.now() + (options.deadlineMs ?? 30_000);
+    for (;;) {
+      try {
+        const session = await ChannelSession.open(options);
+        await session.syncChain(options.rpc);
+        return session;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 100));
+      }
+    }
+  }
 
   /// Rebuilds the session from the store, opens the WebSocket and authenticates the link.
   static async open(options: ChannelSessionOptions): Promise<ChannelSession> {
@@ -177,24 +205,27 @@ export class ChannelSession {
   /// link closes first (payments not yet final are retried on the next link of a session
   /// rebuilt from the store).
   async pay(amount: bigint, count = 1): Promise<void> {
-    let waiting = count;
+    // Only these payments count: a round completed on reconnecting (payments made before a
+    // restart) reports its own.
+    const ids = Array.from({ length: count }, () => crypto.getRandomValues(new Uint8Array(16)));
+    const waiting = new Set(ids.map((id) => Array.from(id, (b) => b.toString(16).padStart(2, "0")).join("")));
     const done = new Promise<void>((resolve, reject) => {
       const listener = (event: SessionEvent) => {
-        if (event.type === "paid") waiting -= event.count as number;
-        if (event.type === "dropped") reject(new Error(`${String(event.count)} payments were dropped`));
+        const mine = ("ids" in event && Array.isArray(event.ids) ? (event.ids as string[]) : []).filter((id) =>
+          waiting.has(id),
+        );
+        if (event.type === "paid") mine.forEach((id) => waiting.delete(id));
+        if (event.type === "dropped" && mine.length > 0) reject(new Error(`${mine.length} payments were dropped`));
         if (event.type === "failed") reject(new Error(`the session failed: ${String(event.message)}`));
-        if (event.type === "disconnected") reject(new Error(`the link closed with ${waiting} payments not final`));
-        if (waiting <= 0) {
+        if (event.type === "disconnected") reject(new Error(`the link closed with ${waiting.size} payments not final`));
+        if (waiting.size === 0) {
           this.listeners.delete(listener);
           resolve();
         }
       };
       this.listeners.add(listener);
     });
-    for (let i = 0; i < count; i++) {
-      const id = crypto.getRandomValues(new Uint8Array(16));
-      void this.run(() => this.session.pay(amount, id));
-    }
+    for (const id of ids) void this.run(() => this.session.pay(amount, id));
     await this.queue;
     if (this.failure !== undefined) throw this.failure;
     return done;
@@ -203,6 +234,20 @@ export class ChannelSession {
   /// The channel account (its raw bytes) and the chain's unix time: deposits the engine needs.
   async chain(account: Uint8Array, unixTimestamp: bigint): Promise<void> {
     await this.run(() => this.session.chain(account, unixTimestamp));
+  }
+
+  /// Reads the channel account and the Clock from `rpc` and hands them to the engine (after
+  /// opening, and whenever deposits may have changed).
+  async syncChain(rpc: Rpc<GetAccountInfoApi>): Promise<void> {
+    const [account, clock] = await Promise.all([
+      fetchEncodedAccount(rpc, this.options.channel),
+      fetchEncodedAccount(rpc, CLOCK_SYSVAR),
+    ]);
+    if (!account.exists) throw new Error(`no channel at ${this.options.channel}`);
+    if (!clock.exists) throw new Error("the RPC node serves no Clock sysvar");
+    // The Clock's unix_timestamp is its fifth field (byte 32).
+    const now = new DataView(clock.data.buffer, clock.data.byteOffset, clock.data.byteLength).getBigInt64(32, true);
+    await this.chain(new Uint8Array(account.data), now);
   }
 
   /// The newest state: its seq and both balances.

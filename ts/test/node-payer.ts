@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { address, createKeyPairSignerFromPrivateKeyBytes, fetchEncodedAccount, type Address } from "@solana/kit";
+import { address, createKeyPairSignerFromPrivateKeyBytes, type Address } from "@solana/kit";
 import { WebSocket } from "ws";
 import {
   ChannelSession,
@@ -80,8 +80,9 @@ async function openChannel() {
 type Opened = Awaited<ReturnType<typeof openChannel>>;
 
 /// A session to the node, once the node runs the channel (it discovers it within a tick).
-async function session(opened: Opened, store: SessionStore): Promise<ChannelSession> {
-  const options: ChannelSessionOptions = {
+function session(opened: Opened, store: SessionStore): Promise<ChannelSession> {
+  return ChannelSession.openWhenServed({
+    rpc: ledger.rpc,
     url: nodeUrl!,
     channel: opened.channel,
     openedSlot: opened.openedSlot,
@@ -91,24 +92,7 @@ async function session(opened: Opened, store: SessionStore): Promise<ChannelSess
     sessionKeySeed: opened.seed,
     store,
     WebSocket: WebSocket as unknown as ChannelSessionOptions["WebSocket"],
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const open = await within(ChannelSession.open(options), "the link");
-      // The engine learns the deposits from the channel account, as the node's driver does.
-      const account = await fetchEncodedAccount(ledger.rpc, opened.channel);
-      const clock = await fetchEncodedAccount(ledger.rpc, address("SysvarC1ock11111111111111111111111111111111"));
-      if (!account.exists || !clock.exists) throw new Error("no channel or clock");
-      const now = new DataView(clock.data.buffer, clock.data.byteOffset).getBigInt64(32, true);
-      await open.chain(new Uint8Array(account.data), now);
-      return open;
-    } catch (error) {
-      // Until the node discovers the channel it refuses the link (WrongChannel).
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  });
 }
 
 await run({

@@ -327,24 +327,88 @@ fn total(payments: &[Payment]) -> u64 {
     payments.iter().map(|p| p.amount).sum()
 }
 
+/// `"count":…,"amount":…,"ids":[…]` of `payments` (ids in hex: the caller matches its own).
+fn payments_json(payments: &[Payment]) -> String {
+    let ids: Vec<String> = payments
+        .iter()
+        .map(|p| {
+            let hex: String = p.id.iter().map(|b| format!("{b:02x}")).collect();
+            format!("\"{hex}\"")
+        })
+        .collect();
+    format!(
+        r#""count":{},"amount":{},"ids":[{}]"#,
+        payments.len(),
+        total(payments),
+        ids.join(",")
+    )
+}
+
 /// An engine event as a JSON object for JavaScript.
 fn event_json(event: &Event) -> String {
     match event {
-        Event::Paid { seq, payments } => format!(
-            r#"{{"type":"paid","seq":{seq},"count":{},"amount":{}}}"#,
-            payments.len(),
-            total(payments)
+        Event::Paid { seq, payments } => {
+            format!(
+                r#"{{"type":"paid","seq":{seq},{}}}"#,
+                payments_json(payments)
+            )
+        }
+        Event::Received { seq, payments } => {
+            format!(
+                r#"{{"type":"received","seq":{seq},{}}}"#,
+                payments_json(payments)
+            )
+        }
+        Event::Dropped { payments, .. } => {
+            format!(r#"{{"type":"dropped",{}}}"#, payments_json(payments))
+        }
+        other => format!(
+            r#"{{"type":"other","event":{}}}"#,
+            json_string(&format!("{other:?}"))
         ),
-        Event::Received { seq, payments } => format!(
-            r#"{{"type":"received","seq":{seq},"count":{},"amount":{}}}"#,
-            payments.len(),
-            total(payments)
-        ),
-        Event::Dropped { payments, .. } => format!(
-            r#"{{"type":"dropped","count":{},"amount":{}}}"#,
-            payments.len(),
-            total(payments)
-        ),
-        other => format!(r#"{{"type":"other","event":{:?}}}"#, format!("{other:?}")),
+    }
+}
+
+/// `text` as a JSON string literal (Rust's `{:?}` escapes are not JSON's).
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_events_name_each_payment() {
+        let event = Event::Paid {
+            seq: 3,
+            payments: vec![Payment {
+                id: [0xab; 16],
+                amount: 5,
+            }],
+        };
+        assert_eq!(
+            event_json(&event),
+            format!(
+                r#"{{"type":"paid","seq":3,"count":1,"amount":5,"ids":["{}"]}}"#,
+                "ab".repeat(16)
+            )
+        );
+    }
+
+    #[test]
+    fn event_text_is_valid_json_whatever_it_holds() {
+        assert_eq!(json_string("a \"b\" \\ \n"), r#""a \"b\" \\ \u000a""#);
     }
 }
