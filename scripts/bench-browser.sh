@@ -45,5 +45,5 @@ else
     echo "| payer | one payment per round | handed over at once |"
     echo "|---|---:|---:|"
     echo "| Chromium tab (IndexedDB, strict durability) | $tab_single/s | $tab_batched/s |"
-    echo "| Node.js agent (memory store) | – | $agent/s |"
+    echo "| Node.js agent (file store, synced) | – | $agent/s |"
 fi

@@ -8,6 +8,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { address, createKeyPairSignerFromPrivateKeyBytes, type Address } from "@solana/kit";
 import { WebSocket } from "ws";
+import { appendFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { FileSessionStore } from "../src/session-store-file.js";
 import {
   ChannelSession,
   MemorySessionStore,
@@ -98,7 +101,9 @@ function session(opened: Opened, store: SessionStore): Promise<ChannelSession> {
 await run({
   async an_agent_pays_a_node_a_thousand_times_over_a_websocket_and_closes() {
     const opened = await openChannel();
-    const store = new MemorySessionStore();
+    // The agent keeps its records in a file, synced before anything leaves.
+    const dir = mkdtempSync(join(tmpdir(), "paychan-agent-"));
+    const store = new FileSessionStore(dir);
     const agent = await session(opened, store);
     const started = performance.now();
     await within(agent.pay(1_000n, 1_000), "1,000 payments");
@@ -108,10 +113,14 @@ await run({
     assertEqual(newest.balanceB, 1_000_000n, "the node's balance");
     const receipt = agent.newestCoSigned()!;
     assertEqual(await verifyStateSignature(receipt.b, receipt.message), true, "the node signed the receipt");
-    assertEqual(store.records.get(opened.channel)!.length > 0, true, "every step was persisted");
+    const kept = await store.load(opened.channel);
+    assertEqual(kept.length > 0, true, "every step was persisted");
     agent.close();
 
-    // A restart: the session is rebuilt from its records and pays on.
+    // A restart: the session is rebuilt from its file and pays on. A crash had torn the last
+    // append in half: that record was never acknowledged, and is dropped.
+    appendFileSync(join(dir, `${opened.channel}.records`), new Uint8Array([0, 0, 1, 0, 7]));
+    assertEqual((await store.load(opened.channel)).length, kept.length, "a torn last record is dropped");
     const again = await session(opened, store);
     assertEqual(again.newest().seq, newest.seq, "the rebuilt session holds the newest state");
     await within(again.pay(5_000n, 10), "10 more payments");
