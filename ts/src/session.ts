@@ -8,7 +8,6 @@
 // holds in the page as on the node. A page reloaded mid-payment rebuilds the session from
 // what it persisted.
 import {
-  address,
   fetchEncodedAccount,
   getAddressEncoder,
   type Address,
@@ -16,11 +15,10 @@ import {
   type Rpc,
 } from "@solana/kit";
 import initWasm, { initSync, Session, SessionConfig, type Step } from "../wasm/paychan.js";
+import { fetchUnixTimestamp } from "./clock.js";
 import { PAYCHAN_PROGRAM_ADDRESS } from "./generated/programs/index.js";
 import type { CoSignedState } from "./ed25519.js";
 import type { StateSignature } from "./state.js";
-
-const CLOCK_SYSVAR = address("SysvarC1ock11111111111111111111111111111111");
 
 /// Where a session's records live (IndexedDB in a browser, a file in Node, memory in tests).
 export interface SessionStore {
@@ -239,14 +237,11 @@ export class ChannelSession {
   /// Reads the channel account and the Clock from `rpc` and hands them to the engine (after
   /// opening, and whenever deposits may have changed).
   async syncChain(rpc: Rpc<GetAccountInfoApi>): Promise<void> {
-    const [account, clock] = await Promise.all([
+    const [account, now] = await Promise.all([
       fetchEncodedAccount(rpc, this.options.channel),
-      fetchEncodedAccount(rpc, CLOCK_SYSVAR),
+      fetchUnixTimestamp(rpc),
     ]);
     if (!account.exists) throw new Error(`no channel at ${this.options.channel}`);
-    if (!clock.exists) throw new Error("the RPC node serves no Clock sysvar");
-    // The Clock's unix_timestamp is its fifth field (byte 32).
-    const now = new DataView(clock.data.buffer, clock.data.byteOffset, clock.data.byteLength).getBigInt64(32, true);
     await this.chain(new Uint8Array(account.data), now);
   }
 

@@ -4,8 +4,6 @@
 // party will be paid. `watchChannel` looks every `intervalMs`; `checkChannel` is one look, for
 // callers that drive their own clock.
 import {
-  address,
-  fetchEncodedAccount,
   type Address,
   type GetAccountInfoApi,
   type Instruction,
@@ -21,6 +19,7 @@ import {
 } from "./generated/index.js";
 import { PAYCHAN_PROGRAM_ADDRESS } from "./generated/programs/index.js";
 import { getDisputeWithStateInstructions, type CoSignedState } from "./ed25519.js";
+import { fetchUnixTimestamp } from "./clock.js";
 import { getChannelPayoutAccounts } from "./token.js";
 
 /// What each party would be paid.
@@ -41,16 +40,6 @@ export function previewPayouts(channel: Channel): PayoutPreview {
     a: state.balanceA + (channel.depositedA - state.depositedA),
     b: state.balanceB + (channel.depositedB - state.depositedB),
   };
-}
-
-const CLOCK_SYSVAR = address("SysvarC1ock11111111111111111111111111111111");
-
-/// The chain's clock (the Clock sysvar's unix_timestamp, at byte 32), as the program reads it.
-async function chainTime(rpc: Rpc<GetAccountInfoApi>): Promise<bigint> {
-  const clock = await fetchEncodedAccount(rpc, CLOCK_SYSVAR);
-  if (!clock.exists) throw new Error("the RPC node serves no Clock sysvar");
-  const data = clock.data;
-  return new DataView(data.buffer, data.byteOffset, data.byteLength).getBigInt64(32, true);
 }
 
 /// The seq of a signed state (its 160 bytes: domain, program, channel, opened slot, seq, …).
@@ -90,7 +79,7 @@ export async function checkChannel(input: CheckChannelInput): Promise<WatchDecis
   if (channel.status === ChannelStatus.Open) return { kind: "open", payouts };
   if (channel.status === ChannelStatus.Settled) return { kind: "settled", payouts };
 
-  const now = await chainTime(input.rpc);
+  const now = await fetchUnixTimestamp(input.rpc);
   const tokenAccounts = await getChannelPayoutAccounts(channel);
   const newestSeq = input.newest ? getCoSignedSeq(input.newest) : 0n;
   if (input.newest && newestSeq > channel.registered.seq && now <= channel.deadline) {

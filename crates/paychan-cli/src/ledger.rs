@@ -9,7 +9,11 @@ use paychan_ledger_server::{self as ledger_server, EmbeddedLedger};
 use paychan_node::ledger::RpcLedger;
 use solana_signer::Signer;
 
-use paychan_interface::{pda::find_associated_token_address, Address};
+use paychan_interface::{
+    pda::find_associated_token_address,
+    token::{TokenAccount, TokenProgram},
+    Address,
+};
 
 use crate::{
     amount::{lamports, Sol, Unit},
@@ -142,7 +146,7 @@ async fn airdrop_tokens(
         format!("token airdrop refused (only `paychan ledger` has the faucet): {e}")
     })?;
     let account = find_associated_token_address(to, program, &mint);
-    let balance = token_balance(&mut ledger, &account).await?;
+    let balance = token_balance(&mut ledger, program, &account).await?;
     cluster.print(
         format!(
             "{to} received {} (balance {})",
@@ -155,8 +159,12 @@ async fn airdrop_tokens(
     Ok(())
 }
 
-/// The token balance of `account` (0 when it does not exist).
-async fn token_balance(ledger: &mut RpcLedger, account: &Address) -> Result<u64, String> {
+/// The token balance of `account`, a token account of `program` (0 when it does not exist).
+async fn token_balance(
+    ledger: &mut RpcLedger,
+    program: TokenProgram,
+    account: &Address,
+) -> Result<u64, String> {
     use paychan_node::ledger::Ledger;
     let data = ledger
         .account(account)
@@ -164,10 +172,7 @@ async fn token_balance(ledger: &mut RpcLedger, account: &Address) -> Result<u64,
         .map_err(|e| e.to_string())?
         .map(|a| a.data)
         .unwrap_or_default();
-    Ok(data
-        .get(64..72)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u64::from_le_bytes))
+    Ok(TokenAccount::parse(program, &data).map_or(0, |a| a.amount))
 }
 
 #[derive(clap::Args, Debug)]
@@ -213,7 +218,7 @@ pub async fn balance(cluster: &Cluster, args: Balance) -> Result<(), String> {
         let mut ledger = RpcLedger::new(cluster.url.clone());
         let (mint, program, decimals) = mint_at(&mut ledger, mint).await?;
         let account = find_associated_token_address(&of, program, &mint);
-        let units = token_balance(&mut ledger, &account).await?;
+        let units = token_balance(&mut ledger, program, &account).await?;
         cluster.print(
             Unit::Token { mint, decimals }.show(units),
             serde_json::json!({"address": of.to_string(), "mint": mint.to_string(),
